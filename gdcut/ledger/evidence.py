@@ -1,0 +1,117 @@
+"""The evidence API tests use to record what they measured.
+
+A test asks for the ``evidence`` fixture and records measurements beside the
+paper's numbers, the conditions it ran under, chosen parameters, notes, tables
+and figures.  Every record is a JSON-able dict appended to the test item's
+``user_properties`` under the key ``RECORD_KEY``: pytest copies those onto each
+test report, and pytest-xdist serialises them from worker to controller, so the
+ledger sees the same data with or without ``-n``.
+"""
+from __future__ import annotations
+
+import io
+import math
+from fractions import Fraction
+from numbers import Integral, Real
+
+RECORD_KEY = "gdcut.evidence"
+CLAIMS_KEY = "gdcut.claims"
+
+JSONScalar = str | int | float | bool | None
+
+
+def jsonable(value):
+    """``value`` as plain JSON data: numpy/torch scalars unwrapped, NaN and inf as strings.
+
+    JSON has no NaN or infinity, and a ledger that cannot be parsed is worse
+    than one that says "nan".
+    """
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Fraction):
+        return float(value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        number = float(value)
+        return number if math.isfinite(number) else str(number)
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:  # numpy / torch 0-d
+        return jsonable(value.item())
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if hasattr(value, "tolist"):  # small arrays and tensors
+        return jsonable(value.tolist())
+    raise TypeError(f"evidence values must be numbers, strings, booleans or None, got {type(value).__name__}")
+
+
+def figure_svg(fig) -> str:
+    """A matplotlib figure as SVG text, reproducible byte for byte across runs."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    # A fixed hash salt and no date keep the SVG identical between runs, so
+    # ledger diffs show only real changes.
+    with plt.rc_context({"svg.hashsalt": "gdcut", "svg.fonttype": "path"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+class Evidence:
+    """Recorder handed to a test by the ``evidence`` fixture.
+
+    ``claim_ids`` are the IDs of the test's claim markers; with more than one,
+    each call names the claim it is about.
+    """
+
+    def __init__(self, user_properties: list, claim_ids: list[str]):
+        self._user_properties = user_properties
+        self._claim_ids = list(claim_ids)
+
+    def _claim(self, claim: str | None) -> str:
+        if claim is None:
+            if len(self._claim_ids) != 1:
+                raise ValueError(
+                    f"claim must be given: this test is linked to {self._claim_ids}, so say which one the record is about"
+                )
+            return self._claim_ids[0]
+        if claim not in self._claim_ids:
+            raise ValueError(f"claim {claim!r} is not one of this test's claim markers {self._claim_ids}")
+        return claim
+
+    def _add(self, kind: str, claim: str | None, **payload) -> None:
+        record = {"kind": kind, "claim": self._claim(claim)}
+        record.update({key: jsonable(value) for key, value in payload.items()})
+        self._user_properties.append((RECORD_KEY, record))
+
+    def measure(self, name: str, measured, paper=None, unit: str = "", condition: str = "", *, claim=None) -> None:
+        """A measured value beside the paper's (``paper=None`` where the paper gives none)."""
+        self._add("measure", claim, name=str(name), measured=measured, paper=paper, unit=str(unit),
+                  condition=str(condition))
+
+    def condition(self, text: str, *, claim=None) -> None:
+        """A condition the test ran under: arithmetic, dtype, implementation, scale, seeds."""
+        self._add("condition", claim, text=str(text))
+
+    def parameter(self, name: str, value, note: str = "", *, claim=None) -> None:
+        """A parameter the test used; ``note`` says whether the paper states it or the suite chose it."""
+        self._add("parameter", claim, name=str(name), value=value, note=str(note))
+
+    def note(self, text: str, *, claim=None) -> None:
+        """Free text for the claim's card."""
+        self._add("note", claim, text=str(text))
+
+    def table(self, caption: str, header: list, rows: list[list], *, claim=None) -> None:
+        """A small table (Table 1 as measured, say)."""
+        width = len(header)
+        for index, row in enumerate(rows):
+            if len(row) != width:
+                raise ValueError(f"rows[{index}] has {len(row)} cells but header has {width}")
+        self._add("table", claim, caption=str(caption), header=[str(h) for h in header],
+                  rows=[[jsonable(cell) for cell in row] for row in rows])
+
+    def figure(self, fig, caption: str = "", *, claim=None) -> None:
+        """A matplotlib figure, stored as inline SVG (the figure is closed)."""
+        self._add("figure", claim, caption=str(caption), svg=figure_svg(fig))

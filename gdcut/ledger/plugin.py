@@ -1,0 +1,274 @@
+"""The gdcut pytest plugin: claim markers, the evidence fixture and the ledger.
+
+Hooks at module level run in every process (the controller and each
+pytest-xdist worker): they validate claim markers at collection, attach each
+test's claim links to its reports, provide the ``evidence`` and
+``run_settings`` fixtures, and filter by ``--claim``.  The ``LedgerPlugin``
+object exists only on the controller; it buffers reports per node ID and
+writes ``reports/ledger.{json,html}`` when the session finishes, whatever the
+outcome (failures, ``-k``, ``-m``, Ctrl-C).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from gdcut.ledger import inventory, registry, render
+from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
+from gdcut.ledger.profiles import register_profiles
+
+register_profiles()
+
+ledger_key = pytest.StashKey["LedgerPlugin"]()
+registry_key = pytest.StashKey[dict]()
+
+SCALES = ("auto", "smoke", "paper")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("gdcut", "gdcut claims ledger")
+    group.addoption("--claim", action="append", default=[], metavar="ID",
+                    help="run only the tests linked to this claim (repeatable), e.g. --claim L3")
+    group.addoption("--gdcut-scale", choices=SCALES, default="auto",
+                    help="deep-net scale: paper (the paper's settings), smoke (CPU-sized); auto = paper on CUDA, smoke otherwise")
+    group.addoption("--gdcut-cifar10", metavar="DIR", default=os.environ.get("GDCUT_CIFAR10"),
+                    help="directory holding CIFAR-10 (torchvision layout); default: $GDCUT_CIFAR10")
+    group.addoption("--gdcut-allow-download", action="store_true", default=False,
+                    help="allow torchvision to download CIFAR-10 into the --gdcut-cifar10 directory")
+    group.addoption("--gdcut-reports", metavar="DIR", default=None,
+                    help="where to write ledger.json and ledger.html (default: <rootdir>/reports)")
+    group.addoption("--gdcut-cache", metavar="DIR", default=None,
+                    help="cache of expensive results (default: <rootdir>/.gdcut-cache)")
+    group.addoption("--gdcut-registry", metavar="FILE", default=None,
+                    help="claims registry TOML (default: the one shipped in gdcut/ledger/claims.toml)")
+
+
+def _registry(config: pytest.Config) -> dict[str, registry.Claim]:
+    if registry_key not in config.stash:
+        path = config.getoption("--gdcut-registry")
+        config.stash[registry_key] = registry.load_registry(path) if path else registry.registry()
+    return config.stash[registry_key]
+
+
+def _claims_dir(config: pytest.Config) -> Path:
+    return config.rootpath / "claims"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures are rendered to SVG; no display on CI machines
+    unknown = [c for c in config.getoption("--claim") if c not in _registry(config)]
+    if unknown:
+        raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml")
+    if not hasattr(config, "workerinput"):
+        plugin = LedgerPlugin(config)
+        config.stash[ledger_key] = plugin
+        config.pluginmanager.register(plugin, "gdcut-ledger")
+
+
+def _claim_links(item: pytest.Item) -> list[tuple[str, bool]]:
+    links = []
+    for mark in item.iter_markers("claim"):
+        if len(mark.args) != 1 or not isinstance(mark.args[0], str) or set(mark.kwargs) - {"refutes"}:
+            raise ValueError(f'claim marker must be claim("ID") or claim("ID", refutes=True), got {mark}')
+        links.append((mark.args[0], bool(mark.kwargs.get("refutes", False))))
+    return links
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    """Turn a claims test without a (known) claim marker into a collection error."""
+    report = yield
+    claims_dir = _claims_dir(collector.config)
+    if report.passed and claims_dir in Path(collector.path).parents:
+        known = _registry(collector.config)
+        problems = []
+        for node in report.result:
+            if not isinstance(node, pytest.Item):
+                continue
+            try:
+                links = _claim_links(node)
+            except ValueError as error:
+                problems.append(f"{node.nodeid}: {error}")
+                continue
+            if not links:
+                problems.append(f"{node.nodeid}: every test in claims/ needs @pytest.mark.claim(\"ID\")")
+            problems.extend(f"{node.nodeid}: unknown claim ID {claim_id!r} (not in the registry)"
+                            for claim_id, _ in links if claim_id not in known)
+        if problems:
+            report.outcome = "failed"
+            report.longrepr = "\n".join(problems)
+            report.result = []
+    return report
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    links = _claim_links(item)
+    if links:
+        item.user_properties.append((CLAIMS_KEY, [[claim_id, refutes] for claim_id, refutes in links]))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = set(config.getoption("--claim"))
+    if not wanted:
+        return
+    keep, drop = [], []
+    for item in items:
+        (keep if wanted & {claim_id for claim_id, _ in _claim_links(item)} else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture
+def evidence(request: pytest.FixtureRequest) -> Evidence:
+    """Record measurements, conditions, parameters, notes, tables and figures for the ledger."""
+    claim_ids = [claim_id for claim_id, _ in _claim_links(request.node)]
+    if not claim_ids:
+        raise ValueError("the evidence fixture needs a test with @pytest.mark.claim(\"ID\")")
+    return Evidence(request.node.user_properties, claim_ids)
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Command-line settings the deep-net claims read."""
+    scale: str
+    device: object  # torch.device
+    cifar_dir: Path | None
+    allow_download: bool
+    cache_dir: Path
+
+
+def resolve_scale(requested: str, cuda_available: bool) -> str:
+    """``auto`` means the paper's scale on CUDA and the smoke scale elsewhere."""
+    if requested not in SCALES:
+        raise ValueError(f"scale must be one of {SCALES}, got {requested!r}")
+    if requested == "auto":
+        return "paper" if cuda_available else "smoke"
+    return requested
+
+
+@pytest.fixture(scope="session")
+def run_settings(pytestconfig: pytest.Config) -> RunSettings:
+    import torch
+
+    cuda = torch.cuda.is_available()
+    cifar = pytestconfig.getoption("--gdcut-cifar10")
+    cache = pytestconfig.getoption("--gdcut-cache")
+    return RunSettings(
+        scale=resolve_scale(pytestconfig.getoption("--gdcut-scale"), cuda),
+        device=torch.device("cuda" if cuda else "cpu"),
+        cifar_dir=Path(cifar).expanduser() if cifar else None,
+        allow_download=pytestconfig.getoption("--gdcut-allow-download"),
+        cache_dir=Path(cache) if cache else pytestconfig.rootpath / ".gdcut-cache",
+    )
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    if hasattr(report, "wasxfail"):
+        return f"xfail: {report.wasxfail}"
+    if isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    return str(report.longrepr or "skipped")
+
+
+class LedgerPlugin:
+    """Controller-side: buffers reports per node ID and writes the ledger at the end."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.started = time.monotonic()
+        self.results: dict[str, dict] = {}
+        self.written: list[Path] = []
+        self.write_error = ""
+
+    def _result(self, nodeid: str) -> dict:
+        return self.results.setdefault(nodeid, {
+            "nodeid": nodeid, "outcome": "passed", "duration_s": 0.0, "reason": "", "claims": [], "records": [],
+        })
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        properties = dict(report.user_properties) if report.user_properties else {}
+        claims = properties.get(CLAIMS_KEY)
+        if not claims:
+            return
+        result = self._result(report.nodeid)
+        result["claims"] = claims
+        result["records"] = [value for key, value in report.user_properties if key == RECORD_KEY]
+        result["duration_s"] += report.duration
+        if report.failed:
+            result["outcome"] = "failed" if report.when == "call" else "error"
+            result["reason"] = _failure_line(report)
+        elif report.skipped and result["outcome"] == "passed":
+            result["outcome"] = "skipped"
+            result["reason"] = _skip_reason(report)
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A claims module that fails to import makes its claims ``unexpected``."""
+        path = self.config.rootpath / report.nodeid.split("::")[0]
+        if not report.failed or not path.is_file() or _claims_dir(self.config) not in path.parents:
+            return
+        try:
+            links = inventory.scan_file(path, self.config.rootpath)
+        except SyntaxError:
+            links = {}
+        result = self._result(report.nodeid)
+        result.update(outcome="error", reason=_failure_line(report),
+                      claims=[[claim_id, False] for claim_id in links if claim_id in _registry(self.config)])
+
+    def _should_write(self) -> bool:
+        if self.config.getoption("--gdcut-reports"):
+            return True
+        claims_dir = _claims_dir(self.config).resolve()
+        for arg in self.config.args:
+            path = (self.config.invocation_params.dir / arg.split("::")[0]).resolve()
+            if path == claims_dir or claims_dir in path.parents or path in claims_dir.parents:
+                return True
+        return False
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self._should_write():
+            return
+        from gdcut.ledger import provenance
+
+        reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
+        try:
+            import torch
+
+            scale = resolve_scale(self.config.getoption("--gdcut-scale"), torch.cuda.is_available())
+            prov = provenance.collect(
+                self.config.rootpath, list(self.config.invocation_params.args), scale,
+                time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
+            )
+            ledger = render.build_ledger(
+                _registry(self.config), list(self.results.values()),
+                inventory.scan_claims(_claims_dir(self.config), self.config.rootpath), prov,
+            )
+            self.written = render.write_ledger(ledger, reports_dir)
+            self.summary = ledger["summary"]["by_verdict"]
+        except OSError as error:
+            self.write_error = f"gdcut: could not write the claims ledger to {reports_dir}: {error}"
+            if session.exitstatus == 0:
+                session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+            return
+        if self.summary.get("unexpected") and session.exitstatus == 0:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.write_error:
+            terminalreporter.write_line(self.write_error, red=True, bold=True)
+        elif self.written:
+            counts = ", ".join(f"{n} {v}" for v, n in self.summary.items() if n)
+            terminalreporter.write_line(f"gdcut claims ledger: {self.written[1]} ({counts})")
+
+
+def _failure_line(report) -> str:
+    text = str(report.longrepr or "")
+    lines = [line for line in text.splitlines() if line.startswith("E ")] or text.splitlines()[-1:]
+    return lines[0][1:].strip()[:300] if lines else ""

@@ -1,0 +1,61 @@
+"""Where and how a run happened: the provenance block of the ledger."""
+from __future__ import annotations
+
+import os
+import platform
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _git(rootdir: Path, *args: str) -> str:
+    try:
+        done = subprocess.run(["git", *args], cwd=rootdir, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def _version(module_name: str) -> str:
+    module = sys.modules.get(module_name)
+    if module is None:
+        try:
+            module = __import__(module_name)
+        except Exception as error:  # a broken optional install must not stop the ledger
+            return f"not importable ({type(error).__name__})"
+    return getattr(module, "__version__", "unknown")
+
+
+def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers) -> dict:
+    """Provenance of this run as flat ``name -> text`` pairs."""
+    import torch
+    from hypothesis import settings
+
+    commit = _git(rootdir, "rev-parse", "HEAD")
+    dirty = bool(_git(rootdir, "status", "--porcelain", "--untracked-files=no"))
+    if torch.cuda.is_available():
+        device = f"cuda: {torch.cuda.get_device_name(0)} (x{torch.cuda.device_count()})"
+    else:
+        device = f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores (no CUDA)"
+    return {
+        "git commit": (commit or "unknown (not a git checkout)") + (" (dirty working tree)" if dirty else ""),
+        "command": shlex.join(["pytest", *args]),
+        "duration_s": round(duration_s, 2),
+        "exit status": int(exitstatus),
+        "xdist workers": str(workers or 0),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": _version("torch"),
+        "torchvision": _version("torchvision"),
+        "numpy": _version("numpy"),
+        "scipy": _version("scipy"),
+        "scikit-learn": _version("sklearn"),
+        "hypothesis": _version("hypothesis"),
+        "hypothesis profile": settings.get_current_profile_name(),
+        "device": device,
+        "deep-net scale": scale,
+        "float32 matmul precision": torch.get_float32_matmul_precision(),
+        "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
+        "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
+    }

@@ -1,0 +1,102 @@
+"""The claims registry: every claim of the paper, loaded from ``claims.toml``.
+
+The TOML file is data (IDs, titles, locations in both versions, the numbers
+the paper reports); tests link to it with ``@pytest.mark.claim("ID")``.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+REGISTRY_PATH = Path(__file__).with_name("claims.toml")
+
+KINDS = ("proposition", "worked example", "simulation", "deep-net experiment", "context")
+
+#: Paper sections as the ledger groups them (the first letter of a claim ID).
+SECTIONS = {
+    "S": "Setup and preliminaries",
+    "C": "Convergence",
+    "L": "The LASSO penalty",
+    "E": "Edge of Stability",
+    "G": "Geometry of strong duality",
+    "X": "Context statements",
+}
+
+
+@dataclass(frozen=True)
+class PaperValue:
+    name: str
+    value: object
+    unit: str = ""
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    section: str
+    title: str
+    summary: str
+    kind: str
+    where: dict[str, str]
+    paper_values: tuple[PaperValue, ...] = ()
+    discrepancies: tuple[str, ...] = ()
+    not_testable: str = ""
+
+    def paper_value(self, name: str):
+        """The value the paper reports under ``name`` (KeyError names the known ones)."""
+        for entry in self.paper_values:
+            if entry.name == name:
+                return entry.value
+        known = ", ".join(repr(e.name) for e in self.paper_values)
+        raise KeyError(f"claim {self.id} has no paper value {name!r}; known: {known}")
+
+
+def _parse(entry: dict) -> Claim:
+    missing = {"id", "section", "title", "summary", "kind", "where"} - entry.keys()
+    if missing:
+        raise ValueError(f"claims registry entry {entry.get('id', '?')!r} lacks {sorted(missing)}")
+    if entry["kind"] not in KINDS:
+        raise ValueError(f"claim {entry['id']}: kind must be one of {KINDS}, got {entry['kind']!r}")
+    if entry["section"] not in SECTIONS or not entry["id"].startswith(entry["section"]):
+        raise ValueError(f"claim {entry['id']}: section {entry['section']!r} does not match its id")
+    return Claim(
+        id=entry["id"],
+        section=entry["section"],
+        title=entry["title"],
+        summary=entry["summary"].strip(),
+        kind=entry["kind"],
+        where={"v1": entry["where"].get("v1", ""), "v2": entry["where"].get("v2", "")},
+        paper_values=tuple(PaperValue(**value) for value in entry.get("paper_values", [])),
+        discrepancies=tuple(entry.get("discrepancies", [])),
+        not_testable=entry.get("not_testable", ""),
+    )
+
+
+def load_registry(path: Path | str = REGISTRY_PATH) -> dict[str, Claim]:
+    """All claims, keyed by ID, in the file's order (which follows the paper)."""
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    claims: dict[str, Claim] = {}
+    for entry in data.get("claim", []):
+        claim = _parse(entry)
+        if claim.id in claims:
+            raise ValueError(f"claims registry lists {claim.id} twice")
+        claims[claim.id] = claim
+    return claims
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Claim]:
+    """The package's registry, parsed once per process."""
+    return load_registry()
+
+
+def claim(claim_id: str) -> Claim:
+    """One claim by ID, for tests that read the paper's numbers."""
+    try:
+        return registry()[claim_id]
+    except KeyError:
+        raise ValueError(f"claim_id {claim_id!r} is not in the claims registry") from None

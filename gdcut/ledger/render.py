@@ -1,0 +1,179 @@
+"""Assemble the claims ledger and write it as JSON and as one HTML page.
+
+``build_ledger`` is a pure function from the registry, the test results of a
+run and the source inventory to one JSON-able document; ``write_ledger``
+renders that document through a single autoescaped Jinja2 template and writes
+both files atomically, keeping a bounded history of past JSON ledgers.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gdcut.ledger.inventory import LinkedTest
+from gdcut.ledger.registry import SECTIONS, Claim
+from gdcut.ledger.verdict import VERDICTS, TestOutcome, claim_verdict
+
+SCHEMA = 1
+HISTORY_KEEP = 30
+
+
+def _by_kind(records: list[dict], kind: str) -> list[dict]:
+    return [r for r in records if r["kind"] == kind]
+
+
+def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) -> dict:
+    """One claim's card: verdict, conditions, evidence and tests."""
+    outcomes = [
+        TestOutcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""))
+        for r in results
+    ]
+    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable)
+    records = []
+    tests = []
+    for result in results:
+        own = [dict(rec, test=result["nodeid"]) for rec in result["records"] if rec["claim"] == claim.id]
+        records.extend(own)
+        tests.append({
+            "nodeid": result["nodeid"],
+            "outcome": result["outcome"],
+            "refutes": result["refutes"],
+            "duration_s": round(result["duration_s"], 3),
+            "reason": result.get("reason", ""),
+            "conditions": [r["text"] for r in _by_kind(own, "condition")],
+        })
+    role = {t["nodeid"]: ("refuting" if t["refutes"] else "supporting") for t in tests}
+    passed = {t["nodeid"] for t in tests if t["outcome"] == "passed"}
+    conditions = list(dict.fromkeys(
+        f"{role[r['test']]}: {r['text']}" for r in _by_kind(records, "condition") if r["test"] in passed
+    ))
+    gpu = any("gpu" in t.markers for t in linked)
+    return {
+        "id": claim.id,
+        "title": claim.title,
+        "section": claim.section,
+        "section_name": SECTIONS[claim.section],
+        "summary": claim.summary,
+        "where": dict(claim.where),
+        "kind": claim.kind,
+        "verdict": verdict.verdict,
+        "verdict_reasons": list(verdict.reasons),
+        "complete": verdict.complete,
+        "conditions": conditions,
+        "evidence": [
+            {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test")}
+            for r in _by_kind(records, "measure")
+        ],
+        "parameters": [{k: r[k] for k in ("name", "value", "note", "test")} for r in _by_kind(records, "parameter")],
+        "notes": [r["text"] for r in _by_kind(records, "note")],
+        "tables": [{k: r[k] for k in ("caption", "header", "rows", "test")} for r in _by_kind(records, "table")],
+        "figures": [{k: r[k] for k in ("caption", "svg", "test")} for r in _by_kind(records, "figure")],
+        "paper_values": [vars(v) for v in claim.paper_values],
+        "discrepancies": list(claim.discrepancies),
+        "not_testable": claim.not_testable,
+        "tests": tests,
+        "linked_tests": [{"test": t.key, "refutes": t.refutes} for t in linked],
+        "time_s": round(sum(t["duration_s"] for t in tests), 3),
+        "rerun": f"pytest claims --claim {claim.id}" + (" --gdcut-scale paper" if gpu else ""),
+    }
+
+
+def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],
+                 provenance: dict, generated_at: datetime | None = None) -> dict:
+    """The whole ledger as JSON-able data.
+
+    ``results``: one dict per test node that reported, with keys nodeid,
+    outcome, duration_s, reason, claims (list of [id, refutes]) and records
+    (evidence dicts).
+    """
+    generated_at = generated_at or datetime.now(timezone.utc)
+    per_claim: dict[str, list[dict]] = {claim_id: [] for claim_id in registry}
+    orphans = []
+    for result in results:
+        for claim_id, refutes in result["claims"]:
+            if claim_id in per_claim:
+                per_claim[claim_id].append(dict(result, refutes=refutes))
+            else:
+                orphans.append(result["nodeid"])
+    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, [])) for claim in registry.values()]
+    by_verdict = Counter(c["verdict"] for c in claims)
+    by_section = {
+        section: dict(Counter(c["verdict"] for c in claims if c["section"] == section))
+        for section in SECTIONS
+        if any(c["section"] == section for c in claims)
+    }
+    return {
+        "schema": SCHEMA,
+        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "provenance": provenance,
+        "summary": {
+            "claims": len(claims),
+            "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
+            "by_section": by_section,
+            "section_names": dict(SECTIONS),
+            "unknown_claim_tests": orphans,
+        },
+        "claims": claims,
+    }
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def render_html(ledger: dict) -> str:
+    """The ledger as one self-contained HTML page (inline CSS, SVG as data URIs)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    environment = Environment(
+        loader=PackageLoader("gdcut.ledger", "."),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.filters["b64"] = lambda text: base64.b64encode(text.encode("utf-8")).decode("ascii")
+    environment.filters["number"] = _format_number
+    return environment.get_template("ledger.html.j2").render(ledger=ledger)
+
+
+def _format_number(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return "—" if value is None else str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_format_number(v) for v in value) + "]"
+    return str(value)
+
+
+def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
+    """Write ledger.json, ledger.html and a history copy; return the paths written."""
+    reports_dir = Path(reports_dir)
+    text = json.dumps(ledger, indent=1, ensure_ascii=False, allow_nan=False)
+    html = render_html(ledger)
+    json_path, html_path = reports_dir / "ledger.json", reports_dir / "ledger.html"
+    _atomic_write(json_path, text)
+    _atomic_write(html_path, html)
+    history = reports_dir / "history"
+    stamp = ledger["generated_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    history_path = history / f"ledger-{stamp}-{os.getpid()}.json"
+    _atomic_write(history_path, text)
+    for old in sorted(history.glob("ledger-*.json"))[:-HISTORY_KEEP]:
+        old.unlink(missing_ok=True)
+    return [json_path, html_path, history_path]
