@@ -65,7 +65,13 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = [c for c in config.getoption("--claim") if c not in _registry(config)]
     if unknown:
         raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml")
-    if not hasattr(config, "workerinput"):
+    if hasattr(config, "workerinput"):
+        # pytest-xdist workers share the machine's cores; torch's default of one
+        # thread per core in every worker would oversubscribe them.
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(config.workerinput["workercount"])))
+    else:
         plugin = LedgerPlugin(config)
         config.stash[ledger_key] = plugin
         config.pluginmanager.register(plugin, "gdcut-ledger")
