@@ -20,10 +20,13 @@ class LinkedTest:
 
 
 def _mark_name_and_call(node: ast.expr) -> tuple[str, ast.Call | None] | None:
-    """``pytest.mark.NAME`` or ``pytest.mark.NAME(...)`` -> (NAME, call or None)."""
+    """``pytest.mark.NAME`` or ``mark.NAME`` (``from pytest import mark``), called or not -> (NAME, call or None)."""
     call = node if isinstance(node, ast.Call) else None
     target = node.func if call else node
-    if isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute) and target.value.attr == "mark":
+    if isinstance(target, ast.Attribute) and (
+        (isinstance(target.value, ast.Attribute) and target.value.attr == "mark")
+        or (isinstance(target.value, ast.Name) and target.value.id == "mark")
+    ):
         return target.attr, call
     return None
 

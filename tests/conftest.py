@@ -1,0 +1,2 @@
+"""Tests of gdcut itself; pytester builds throw-away projects for the ledger plugin."""
+pytest_plugins = ["pytester"]

@@ -1,0 +1,110 @@
+"""gdcut.ledger.registry: the shipped claims.toml against the claim inventory, and loader errors."""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gdcut.ledger import registry
+
+ROOT = Path(__file__).resolve().parents[1]
+# CI checks the repository out next to shared/ (the paper and the claim inventory).
+CLAIMS_MD = ROOT.parent / "shared" / "CLAIMS.md"
+
+ENTRY = """
+[[claim]]
+id = "{id}"
+section = "{section}"
+title = "a title"
+summary = "what the paper says"
+kind = "{kind}"
+where = {{ v1 = "§1", v2 = "§2" }}
+"""
+
+
+def inventory_ids(markdown: str) -> list[str]:
+    """Claim IDs of the inventory's tables: the first cell of each row, like `| L3 | ... |`."""
+    return re.findall(r"^\|\s*([A-Z][0-9]+)\s*\|", markdown, flags=re.MULTILINE)
+
+
+def write_registry(tmp_path: Path, *entries: dict, extra: str = "") -> Path:
+    path = tmp_path / "claims.toml"
+    text = "".join(ENTRY.format(**{"section": e["id"][0], "kind": "proposition", **e}) for e in entries)
+    path.write_text(text + textwrap.dedent(extra), encoding="utf-8")
+    return path
+
+
+@pytest.mark.skipif(not CLAIMS_MD.is_file(), reason=f"claim inventory not found at {CLAIMS_MD}")
+def test_shipped_registry_lists_every_inventory_id_in_order():
+    ids = inventory_ids(CLAIMS_MD.read_text(encoding="utf-8"))
+    assert len(ids) == len(set(ids)) > 0
+    assert list(registry.registry()) == ids
+
+
+def test_inventory_id_parser_reads_only_table_rows():
+    markdown = "| ID | claim |\n| --- | --- |\n| S1 | a |\n|L12| b |\ntext S2 | c |\n"
+    assert inventory_ids(markdown) == ["S1", "L12"]
+
+
+def test_shipped_registry_entries_are_well_formed():
+    claims = registry.registry()
+    for claim_id, claim in claims.items():
+        assert claim.id == claim_id and claim.id.startswith(claim.section)
+        assert claim.kind in registry.KINDS
+        assert claim.title and len(claim.title) <= 80, claim_id
+        assert claim.where["v1"] or claim.where["v2"], claim_id
+        assert (claim.kind == "context") or not claim.not_testable, claim_id
+
+
+def test_paper_value_by_name_and_key_error_naming_known_values():
+    claim = registry.claim("L3")
+    assert claim.paper_value("first α") == 0.01
+    assert claim.paper_value("β0 (each entry)") == 0.5053
+    with pytest.raises(KeyError, match=r"L3 has no paper value 'no such value'.*'first α'"):
+        claim.paper_value("no such value")
+
+
+def test_unknown_claim_id_is_a_value_error():
+    with pytest.raises(ValueError, match="claim_id 'Z99'"):
+        registry.claim("Z99")
+
+
+def test_loads_a_small_registry_in_file_order(tmp_path):
+    path = write_registry(tmp_path, {"id": "L2"}, {"id": "C1", "kind": "simulation"}, extra="""
+        [[claim.paper_values]]
+        name = "learning rate"
+        value = 0.5
+        unit = "1"
+    """)
+    claims = registry.load_registry(path)
+    assert list(claims) == ["L2", "C1"]
+    assert claims["C1"].paper_value("learning rate") == 0.5
+    assert claims["L2"].where == {"v1": "§1", "v2": "§2"}
+
+
+def test_duplicate_id_is_rejected(tmp_path):
+    path = write_registry(tmp_path, {"id": "L2"}, {"id": "L2"})
+    with pytest.raises(ValueError, match="lists L2 twice"):
+        registry.load_registry(path)
+
+
+def test_unknown_kind_is_rejected(tmp_path):
+    path = write_registry(tmp_path, {"id": "L2", "kind": "rumour"})
+    with pytest.raises(ValueError, match=r"claim L2: kind must be one of .*'rumour'"):
+        registry.load_registry(path)
+
+
+@pytest.mark.parametrize("claim_id, section", [("L2", "C"), ("L2", "Q"), ("Q2", "Q")])
+def test_section_must_be_known_and_match_the_id(tmp_path, claim_id, section):
+    path = write_registry(tmp_path, {"id": claim_id, "section": section})
+    with pytest.raises(ValueError, match=f"claim {claim_id}: section '{section}' does not match"):
+        registry.load_registry(path)
+
+
+def test_missing_fields_are_named(tmp_path):
+    path = tmp_path / "claims.toml"
+    path.write_text('[[claim]]\nid = "L2"\nsection = "L"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"'L2' lacks \['kind', 'summary', 'title', 'where'\]"):
+        registry.load_registry(path)

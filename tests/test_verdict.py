@@ -1,0 +1,137 @@
+"""The verdict rules of gdcut.ledger.verdict as pure functions of test outcomes."""
+from __future__ import annotations
+
+from hypothesis import event, given
+from hypothesis import strategies as st
+
+from gdcut.ledger import verdict as rules
+from gdcut.ledger.verdict import OUTCOMES, VERDICTS, Verdict, claim_verdict
+
+# Imported through the module: names starting with "test"/"Test" would be collected as tests.
+Outcome = rules.TestOutcome
+
+FILE = "claims/test_x.py"
+
+
+def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "") -> Outcome:
+    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason)
+
+
+# --------------------------------------------------------------------------- one rule each
+def test_supporting_pass_holds():
+    verdict = claim_verdict([outcome("test_a")], frozenset({f"{FILE}::test_a"}))
+    assert verdict == Verdict("holds", (), complete=True)
+
+
+def test_refuting_pass_is_refuted():
+    verdict = claim_verdict([outcome("test_a", refutes=True)], frozenset({f"{FILE}::test_a"}))
+    assert verdict == Verdict("refuted", (), complete=True)
+
+
+def test_supporting_and_refuting_passes_are_conditional():
+    verdict = claim_verdict([outcome("test_a"), outcome("test_b", refutes=True)])
+    assert verdict.verdict == "conditional"
+
+
+def test_all_skipped_is_not_run_with_every_distinct_reason():
+    verdict = claim_verdict(
+        [outcome("test_a", "skipped", reason="needs CUDA"), outcome("test_b", "skipped", reason="needs CUDA"),
+         outcome("test_c", "skipped", refutes=True, reason="no CIFAR-10"), outcome("test_d", "skipped")],
+        frozenset({f"{FILE}::test_a"}),
+    )
+    assert verdict.verdict == "not-run"
+    assert verdict.reasons == ("needs CUDA", "no CIFAR-10", "skipped")
+    assert not verdict.complete
+
+
+def test_encoded_but_no_outcome_is_not_run_by_deselection():
+    verdict = claim_verdict([], frozenset({f"{FILE}::test_a"}))
+    assert verdict.verdict == "not-run"
+    assert "not selected" in verdict.reasons[0]
+    assert not verdict.complete
+
+
+def test_no_test_and_no_reason_is_not_encoded():
+    verdict = claim_verdict([])
+    assert verdict.verdict == "not-encoded"
+    assert verdict.reasons
+
+
+def test_context_claim_with_a_reason_is_not_testable():
+    verdict = claim_verdict([], not_testable="the sources are offline")
+    assert verdict == Verdict("not-testable", ("the sources are offline",))
+
+
+def test_encoded_tests_outrank_a_not_testable_reason():
+    # A registry reason must not hide tests somebody wrote for the claim.
+    assert claim_verdict([], frozenset({f"{FILE}::test_a"}), "offline").verdict == "not-run"
+    assert claim_verdict([outcome("test_a")], frozenset(), "offline").verdict == "holds"
+
+
+def test_failed_test_is_unexpected_whatever_else_passed():
+    verdict = claim_verdict([outcome("test_a"), outcome("test_b", refutes=True), outcome("test_c", "failed")])
+    assert verdict.verdict == "unexpected"
+    assert verdict.reasons == (f"{FILE}::test_c failed",)
+
+
+def test_error_is_unexpected_also_on_a_refuting_test():
+    verdict = claim_verdict([outcome("test_a", "error", refutes=True), outcome("test_b", "skipped")])
+    assert verdict.verdict == "unexpected"
+    assert verdict.reasons == (f"{FILE}::test_a error",)
+
+
+def test_complete_only_when_every_encoded_function_ran_and_none_skipped():
+    encoded = frozenset({f"{FILE}::test_a", f"{FILE}::test_b"})
+    partial = claim_verdict([outcome("test_a")], encoded)
+    assert partial.verdict == "holds" and not partial.complete
+    with_skip = claim_verdict([outcome("test_a"), outcome("test_b", "skipped")], encoded)
+    assert with_skip.verdict == "holds" and not with_skip.complete
+    full = claim_verdict([outcome("test_a"), outcome("test_b", refutes=True)], encoded)
+    assert full.verdict == "conditional" and full.complete
+
+
+def test_parametrised_cases_count_for_their_test_function():
+    encoded = frozenset({f"{FILE}::TestK::test_a"})
+    ran = [outcome("TestK::test_a[1-x]"), outcome("TestK::test_a[<b>[2]]")]
+    assert claim_verdict(ran, encoded).complete
+    assert rules.test_function(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
+
+
+# --------------------------------------------------------------------------- properties
+@st.composite
+def linked_outcomes(draw) -> list[Outcome]:
+    """A claim's linked tests in one run: any mix of outcomes and roles."""
+    count = draw(st.integers(0, 6))
+    # Half the runs have nothing broken, so the passing regimes are reached as often as "unexpected".
+    possible = draw(st.sampled_from([OUTCOMES, ("passed", "skipped")]))
+    return [
+        Outcome(f"{FILE}::test_{index}", draw(st.sampled_from(possible)), draw(st.booleans()),
+                    0.0, draw(st.sampled_from(["", "needs CUDA"])))
+        for index in range(count)
+    ]
+
+
+@st.composite
+def encoded_functions(draw) -> frozenset[str]:
+    """Test functions the source links to the claim (some may not have run)."""
+    return frozenset(f"{FILE}::test_{index}" for index in draw(st.sets(st.integers(0, 8), max_size=5)))
+
+
+@given(outcomes=linked_outcomes(), encoded=encoded_functions(), not_testable=st.sampled_from(["", "offline"]))
+def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testable):
+    verdict = claim_verdict(outcomes, encoded, not_testable)
+    event(verdict.verdict)
+    assert verdict.verdict in VERDICTS
+    broken = any(o.outcome in ("failed", "error") for o in outcomes)
+    supporting = any(o.outcome == "passed" and not o.refutes for o in outcomes)
+    refuting = any(o.outcome == "passed" and o.refutes for o in outcomes)
+    assert (verdict.verdict == "unexpected") == broken
+    assert (verdict.verdict in ("holds", "refuted", "conditional")) == ((supporting or refuting) and not broken)
+    if not broken:
+        expected = {(True, True): "conditional", (True, False): "holds", (False, True): "refuted"}
+        assert verdict.verdict == expected.get((supporting, refuting), verdict.verdict)
+    if verdict.complete:
+        assert all(o.outcome == "passed" for o in outcomes) and outcomes
+        assert encoded <= {o.nodeid for o in outcomes}
+    if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable"):
+        assert verdict.reasons
