@@ -1,0 +1,112 @@
+"""The general LASSO L4 = (1/N)||y - W beta||^2 + lambda1 ||beta||_1 (v1 eq. 11, v2 eq. 15).
+
+Three ways to minimise it, so the suite can set NDGM beside solvers built for L1:
+
+* ``sklearn_optimum``: coordinate descent of scikit-learn's ``Lasso`` (ground truth);
+* ``ista``: proximal gradient (soft thresholding), the method v2 §4 points to;
+* ``ndgm``: plain (sub)gradient descent as autograd does it, vectorised over runs.
+
+``ndgm`` and ``ista`` run many (alpha, lambda1, beta0) triples at once on one
+(W, y): rows of ``beta0`` are runs.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from gdcut import validation
+from gdcut.recursions import soft_threshold
+
+
+def _check_instance(W, y) -> tuple[np.ndarray, np.ndarray]:
+    W = np.asarray(W, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    validation.finite_array("W", W, ndim=2)
+    validation.finite_array("y", y, ndim=1)
+    validation.same_length("W rows", W.shape[0], "y", y.shape[0])
+    return W, y
+
+
+def _per_run(name: str, value, runs: int) -> np.ndarray:
+    array = np.broadcast_to(np.asarray(value, dtype=np.float64), (runs,))
+    for item in array:
+        validation.positive(name, float(item))
+    return array[:, None]
+
+
+def smooth_gradient(W, y, beta) -> np.ndarray:
+    """Gradient of (1/N)||y - W beta||^2 for each row of ``beta``: (2/N)(W beta - y)^T W."""
+    return 2.0 / W.shape[0] * (beta @ W.T - y) @ W
+
+
+def lasso_objective(W, y, beta, lambda1) -> np.ndarray:
+    """L4 for each row of ``beta`` (1/N scaling, as the paper writes it)."""
+    W, y = _check_instance(W, y)
+    beta = np.atleast_2d(beta)
+    return ((beta @ W.T - y) ** 2).mean(axis=-1) + np.asarray(lambda1) * np.abs(beta).sum(axis=-1)
+
+
+def lambda_max(W, y) -> float:
+    """Smallest lambda1 for which beta = 0 minimises L4: (2/N)||W^T y||_inf."""
+    W, y = _check_instance(W, y)
+    return float(2.0 / W.shape[0] * np.abs(W.T @ y).max())
+
+
+def sklearn_optimum(W, y, lambda1, tol: float = 1e-12, max_iter: int = 1_000_000) -> np.ndarray:
+    """The LASSO optimum from ``sklearn.linear_model.Lasso``.
+
+    scikit-learn minimises (1/(2N))||y - W beta||^2 + a ||beta||_1; multiplying
+    L4 by 1/2 shows the same minimiser needs a = lambda1 / 2.  No intercept: L4 has none.
+    """
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import Lasso
+
+    W, y = _check_instance(W, y)
+    validation.positive("lambda1", lambda1)
+    model = Lasso(alpha=lambda1 / 2, fit_intercept=False, tol=tol, max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model.fit(W, y)
+    return model.coef_.copy()
+
+
+def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
+    """Final iterates of NDGM on L4 for each row of ``beta0``.
+
+    ``lambda1`` and ``alpha`` are one value or one per row.  The L1 part takes
+    lambda1 sign(beta) (autograd's choice, 0 at 0).
+    """
+    W, y = _check_instance(W, y)
+    beta = np.array(beta0, dtype=np.float64, ndmin=2)
+    validation.finite_array("beta0", beta, ndim=2)
+    validation.non_negative_int("steps", steps)
+    lam = _per_run("lambda1", lambda1, beta.shape[0])
+    step = _per_run("alpha", alpha, beta.shape[0])
+    for _ in range(steps):
+        beta = beta - step * (smooth_gradient(W, y, beta) + lam * np.sign(beta))
+    return beta
+
+
+def ista(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
+    """Final iterates of proximal gradient (ISTA) on L4: a gradient step on the
+    smooth part, then soft thresholding at alpha lambda1 (which sets entries exactly to 0).
+
+    Converges to the optimum for alpha < 1 / Lipschitz(grad) = N / (2 ||W||_2^2).
+    """
+    W, y = _check_instance(W, y)
+    beta = np.array(beta0, dtype=np.float64, ndmin=2)
+    validation.finite_array("beta0", beta, ndim=2)
+    validation.non_negative_int("steps", steps)
+    lam = _per_run("lambda1", lambda1, beta.shape[0])
+    step = _per_run("alpha", alpha, beta.shape[0])
+    for _ in range(steps):
+        beta = soft_threshold(beta - step * smooth_gradient(W, y, beta), step * lam)
+    return beta
+
+
+def smooth_lipschitz(W) -> float:
+    """Lipschitz constant of the gradient of (1/N)||y - W beta||^2: 2 ||W||_2^2 / N."""
+    W = np.asarray(W, dtype=np.float64)
+    validation.finite_array("W", W, ndim=2)
+    return float(2.0 * np.linalg.norm(W, 2) ** 2 / W.shape[0])

@@ -1,0 +1,190 @@
+"""Closed forms for what the LASSO propositions predict (v2 §4, App. B; v1 §3).
+
+Notation: h = alpha * lambda1 is the length of one NDGM step on L3 = lambda1 ||beta||_1.
+All functions are elementwise numpy and exact when given Fractions (numpy
+``object`` arrays of :class:`fractions.Fraction`); with floats they evaluate
+the same formulas in floating point.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gdcut import validation
+
+
+def step_length(alpha, lambda1):
+    """h = alpha * lambda1, the distance one NDGM step on L3 moves a non-zero entry."""
+    validation.positive("alpha", alpha)
+    validation.positive("lambda1", lambda1)
+    return alpha * lambda1
+
+
+def band_entry_step(beta0, alpha, lambda1):
+    """n_k = floor(|beta0[k]| / h): the first step with |beta_n[k]| < h (v2 proof of Prop B.2).
+
+    From n_k on, entry k is 2-periodic (or zero); before, it moves monotonically
+    towards 0 by h per step.  Integer array.
+    """
+    h = step_length(alpha, lambda1)
+    return np.floor(np.abs(np.asarray(beta0)) / h).astype(np.int64)
+
+
+def hits_zero(beta0, alpha, lambda1):
+    """Exact condition of v2 Prop B.1 (eq. 12): entry k ever equals 0 iff beta0[k] is in h * Z.
+
+    Exact for Fractions; for floats it only evaluates the same test in float.
+    """
+    ratio = np.asarray(beta0) / step_length(alpha, lambda1)
+    return np.asarray(ratio == np.floor(ratio), dtype=bool)
+
+
+def oscillation_start(beta0, alpha, lambda1):
+    """N0 = max_k n_k, the first step from which every entry is 2-periodic (v2 Prop B.2)."""
+    return int(np.max(band_entry_step(beta0, alpha, lambda1), initial=0))
+
+
+def oscillation_pair(beta0, alpha, lambda1):
+    """The pair (gamma_k, gamma_k - h) that entry k alternates between after n_k.
+
+    gamma_k = beta0[k] mod h lies in (0, h) for both signs of beta0[k] (v2 eq. 8,
+    13); for an entry in h * Z the pair degenerates to (0, 0).
+    """
+    h = step_length(alpha, lambda1)
+    beta0 = np.asarray(beta0)
+    gamma = np.mod(beta0, h)
+    zero = hits_zero(beta0, alpha, lambda1)
+    return gamma, np.where(zero, gamma * 0, gamma - h)
+
+
+def gamma_parity(beta0, alpha, lambda1):
+    """Parity of the steps t >= n_k at which entry k equals gamma_k (the upper point).
+
+    A positive entry arrives at gamma_k at step n_k; a negative one arrives at
+    gamma_k - h at n_k and is at gamma_k one step later.  Entries with different
+    parities are in opposite phases, which v2 eq. 8 (one N0 and one parity of m
+    for all k) cannot express.
+    """
+    n = band_entry_step(beta0, alpha, lambda1)
+    negative = np.asarray(np.asarray(beta0) < 0, dtype=np.int64)
+    return (n + negative) % 2
+
+
+def ndgm_iterate(beta0, alpha, lambda1, t: int):
+    """beta_t of NDGM on L3 in closed form (v2 eq. 11 solved), without iterating."""
+    validation.non_negative_int("t", t)
+    h = step_length(alpha, lambda1)
+    beta0 = np.asarray(beta0)
+    n = band_entry_step(beta0, alpha, lambda1)
+    upper, lower = oscillation_pair(beta0, alpha, lambda1)
+    periodic = np.where((t - gamma_parity(beta0, alpha, lambda1)) % 2 == 0, upper, lower)
+    descending = beta0 - t * h * np.sign(beta0)
+    return np.where(t <= n, descending, periodic)
+
+
+def eventual_l1_norms(beta0, alpha, lambda1):
+    """The two values ||beta_N||_1 takes for N >= N0 (at N0 and at N0 + 1), last axis summed.
+
+    Their liminf / limsup are what v2 eq. 9 and Prop B.6 bound.  Also their sum
+    equals P h exactly when no entry hits 0, so max >= P h / 2.
+    """
+    n0 = oscillation_start(beta0, alpha, lambda1)
+    at_n0 = np.abs(ndgm_iterate(beta0, alpha, lambda1, n0)).sum(axis=-1)
+    after = np.abs(ndgm_iterate(beta0, alpha, lambda1, n0 + 1)).sum(axis=-1)
+    return at_n0, after
+
+
+def common_phase_probability(num_entries: int) -> float:
+    """P(all entries of beta0 ~ U[-1,1]^P share the gamma parity) = 2^(1-P).
+
+    Each entry's parity is 0 or 1 with probability 1/2 whatever h is (the sign of
+    beta0[k] flips it, and the sign is independent of |beta0[k]|), so only this
+    fraction of initialisations obeys v2 eq. 8 read literally.
+    """
+    validation.positive_int("num_entries", num_entries)
+    return 2.0 ** (1 - num_entries)
+
+
+# --- bounds -----------------------------------------------------------------
+
+def l1_lipschitz_constant(lambda1, num_entries: int) -> float:
+    """Lipschitz constant of lambda1 ||beta||_1 with respect to the Euclidean norm: lambda1 sqrt(P).
+
+    v2 §4 uses L = lambda1, which is the constant for P = 1 (or for the
+    l_inf -> l_1 pairing), not the one Boyd's subgradient analysis needs.
+    """
+    validation.positive_int("num_entries", num_entries)
+    return lambda1 * math.sqrt(num_entries)
+
+
+def boyd_constant_step_gap(alpha, lipschitz) -> float:
+    """Constant-step subgradient method: f_best - f* <= alpha L^2 / 2 in the limit (Boyd et al. 2003, §2)."""
+    validation.positive("alpha", alpha)
+    validation.positive("lipschitz", lipschitz)
+    return alpha * lipschitz**2 / 2
+
+
+def ndgm_l1_bound(alpha, lambda1, num_entries: int):
+    """Prop B.6: limsup ||beta_N||_1 < P alpha lambda1 (the per-entry bound h summed)."""
+    validation.positive_int("num_entries", num_entries)
+    return num_entries * step_length(alpha, lambda1)
+
+
+def rmsprop_second_moment(gamma, lambda1, t: int):
+    """v2 eq. 20: v_t = (1 - gamma^t) lambda1^2 while the entry has stayed non-zero."""
+    validation.non_negative_int("t", t)
+    return (1 - gamma**t) * lambda1**2
+
+
+def rmsprop_step_paper(alpha, gamma, eps_bar, lambda1, t: int):
+    """Length of step t of eq. 21: alpha / sqrt(1 - gamma^t + eps_bar / lambda1^2)."""
+    validation.positive_int("t", t)
+    return alpha / np.sqrt(1 - gamma**t + eps_bar / lambda1**2)
+
+
+def rmsprop_step_torch(lr, alpha, eps, lambda1, t: int):
+    """Length of step t of torch.optim.RMSprop on L3: lr / (sqrt(1 - alpha^t) + eps / lambda1).
+
+    Here ``alpha`` is torch's smoothing constant (the paper's gamma).  As t grows
+    the step tends to lr / (1 + eps / lambda1): that is lr only while
+    lambda1 >> eps, which is where v2 Prop B.5 needs its condition eps << 1.
+    """
+    validation.positive_int("t", t)
+    return lr / (np.sqrt(1 - alpha**t) + eps / lambda1)
+
+
+def rmsprop_first_step_literal(alpha, eps_bar, lambda1):
+    """First step of eq. 19 read literally (v_0 = 0 used for beta_0): alpha lambda1 / sqrt(eps_bar)."""
+    validation.positive("eps_bar", eps_bar)
+    return alpha * lambda1 / math.sqrt(eps_bar)
+
+
+def fig5_loss_bounds(alpha, lambda1, num_entries: int) -> dict[str, float]:
+    """v2 App. B.4: eventual loss bounds, NDGM < P alpha lambda1^2 and RMSProp < P alpha lambda1.
+
+    RMSProp's bound uses its eventual step alpha (Prop B.5), NDGM's uses h.
+    """
+    validation.positive_int("num_entries", num_entries)
+    return {
+        "ndgm": num_entries * alpha * lambda1**2,
+        "rmsprop": num_entries * alpha * lambda1,
+    }
+
+
+def step_decay_total(lr0, step_size: int, gamma) -> float:
+    """Sum of all learning rates of StepLR (lr0 gamma^floor(t / step_size)): lr0 step_size / (1 - gamma).
+
+    Finite: a summable schedule (v2 §3, claim S3).  On L3 an entry can travel at
+    most lambda1 times this distance, so |beta0[k]| beyond it is never reached by 0.
+    """
+    validation.positive("lr0", lr0)
+    validation.positive_int("step_size", step_size)
+    validation.in_interval("gamma", gamma, 0, 1)
+    return lr0 * step_size / (1 - gamma)
+
+
+def ista_zero_step(beta0, alpha, lambda1):
+    """Soft thresholding on L3 reaches exact 0 at step ceil(|beta0| / h) and stays there."""
+    h = step_length(alpha, lambda1)
+    return np.ceil(np.abs(np.asarray(beta0)) / h).astype(np.int64)
