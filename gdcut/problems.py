@@ -24,3 +24,26 @@ def seeded_generator(seed: int) -> torch.Generator:
     """A CPU generator seeded with ``seed`` (instances are built on the CPU, then moved)."""
     validation.non_negative_int("seed", seed)
     return torch.Generator().manual_seed(int(seed))
+
+
+def toy_lasso_initialisations(trials: int, num_entries: int, seed: int,
+                              dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """beta0 ~ U[-1, 1]^(trials x P), the initialisation of the toy LASSO props (v2 Prop 4.1, B.1)."""
+    validation.positive_int("trials", trials)
+    validation.positive_int("num_entries", num_entries)
+    return uniform((trials, num_entries), -1.0, 1.0, seeded_generator(seed), dtype=dtype)
+
+
+def general_lasso_instance(seed: int, rows: int = 20, columns: int = 500,
+                           dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """(W, y) of the general LASSO simulation (v1 §3 eq. 11, v2 App. B.2 eq. 15).
+
+    W is rows x columns and y has ``rows`` entries, all i.i.d. U[-1, 1]; the
+    paper's instance is 20 x 500.  W is drawn before y from one seeded generator.
+    """
+    validation.positive_int("rows", rows)
+    validation.positive_int("columns", columns)
+    generator = seeded_generator(seed)
+    W = uniform((rows, columns), -1.0, 1.0, generator, dtype=dtype)
+    y = uniform((rows,), -1.0, 1.0, generator, dtype=dtype)
+    return W, y
