@@ -8,7 +8,7 @@ from gdcut.ledger import verdict as rules
 from gdcut.ledger.verdict import OUTCOMES, VERDICTS, Verdict, claim_verdict
 
 # Imported through the module: names starting with "test"/"Test" would be collected as tests.
-Outcome = rules.TestOutcome
+Outcome = rules.Outcome
 
 FILE = "claims/test_x.py"
 
@@ -94,7 +94,7 @@ def test_parametrised_cases_count_for_their_test_function():
     encoded = frozenset({f"{FILE}::TestK::test_a"})
     ran = [outcome("TestK::test_a[1-x]"), outcome("TestK::test_a[<b>[2]]")]
     assert claim_verdict(ran, encoded).complete
-    assert rules.test_function(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
+    assert rules.function_key(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
 
 
 # --------------------------------------------------------------------------- properties

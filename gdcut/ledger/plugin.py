@@ -20,6 +20,7 @@ import pytest
 from gdcut.ledger import inventory, registry, render
 from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
 from gdcut.ledger.profiles import register_profiles
+from gdcut.ledger.verdict import function_key
 
 register_profiles()
 
@@ -192,15 +193,29 @@ class LedgerPlugin:
         self.results: dict[str, dict] = {}
         self.written: list[Path] = []
         self.write_error = ""
+        self._source_links: dict[str, list[list]] | None = None
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
             "nodeid": nodeid, "outcome": "passed", "duration_s": 0.0, "reason": "", "claims": [], "records": [],
         })
 
+    def _claims_from_source(self, nodeid: str) -> list[list]:
+        """Claim links of a test as the source declares them.
+
+        Reports that pytest-xdist makes up for a crashed worker carry no
+        user_properties; the source still says which claims the test served.
+        """
+        if self._source_links is None:
+            self._source_links = {}
+            for claim_id, tests in inventory.scan_claims(_claims_dir(self.config), self.config.rootpath).items():
+                for test in tests:
+                    self._source_links.setdefault(test.key, []).append([claim_id, test.refutes])
+        return self._source_links.get(function_key(nodeid), [])
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties) if report.user_properties else {}
-        claims = properties.get(CLAIMS_KEY)
+        claims = properties.get(CLAIMS_KEY) or self._claims_from_source(report.nodeid)
         if not claims:
             return
         result = self._result(report.nodeid)

@@ -6,6 +6,7 @@ import platform
 import shlex
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 
@@ -41,6 +42,7 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
     return {
         "git commit": (commit or "unknown (not a git checkout)") + (" (dirty working tree)" if dirty else ""),
         "command": shlex.join(["pytest", *args]),
+        "date (UTC)": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_s": round(duration_s, 2),
         "exit status": int(exitstatus),
         "xdist workers": str(workers or 0),

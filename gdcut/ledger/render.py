@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
-from gdcut.ledger.verdict import VERDICTS, TestOutcome, claim_verdict
+from gdcut.ledger.verdict import VERDICTS, Outcome, claim_verdict
 
 SCHEMA = 1
 HISTORY_KEEP = 30
@@ -30,7 +30,7 @@ def _by_kind(records: list[dict], kind: str) -> list[dict]:
 def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) -> dict:
     """One claim's card: verdict, conditions, evidence and tests."""
     outcomes = [
-        TestOutcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""))
+        Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""))
         for r in results
     ]
     verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable)

@@ -21,7 +21,7 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 
 
 @dataclass(frozen=True)
-class TestOutcome:
+class Outcome:
     nodeid: str
     outcome: str
     refutes: bool
@@ -37,12 +37,12 @@ class Verdict:
     complete: bool = False
 
 
-def test_function(nodeid: str) -> str:
+def function_key(nodeid: str) -> str:
     """The test function a node ID belongs to: parametrisation stripped."""
     return nodeid.split("[", 1)[0]
 
 
-def claim_verdict(outcomes: list[TestOutcome], encoded: frozenset[str] = frozenset(), not_testable: str = "") -> Verdict:
+def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset(), not_testable: str = "") -> Verdict:
     """The verdict of one claim.
 
     ``outcomes`` are the linked tests that reported in this run; ``encoded``
@@ -55,7 +55,7 @@ def claim_verdict(outcomes: list[TestOutcome], encoded: frozenset[str] = frozens
     supporting = [o for o in outcomes if o.outcome == "passed" and not o.refutes]
     refuting = [o for o in outcomes if o.outcome == "passed" and o.refutes]
     skipped = [o for o in outcomes if o.outcome == "skipped"]
-    complete = bool(outcomes) and not skipped and encoded <= {test_function(o.nodeid) for o in outcomes}
+    complete = bool(outcomes) and not skipped and encoded <= {function_key(o.nodeid) for o in outcomes}
     if supporting and refuting:
         return Verdict("conditional", (), complete)
     if supporting:
