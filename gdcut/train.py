@@ -1,0 +1,381 @@
+"""One training loop for every deep-network experiment of the paper.
+
+v2 §3 Fig. 2 (ReLU vs GELU, with and without batch norm) and v1 App. B /
+v2 App. C (VGG16 with L1-penalised cross entropy) both run through ``train``:
+
+* seeded (initialisation, batch order and dropout all follow ``config.seed``),
+  deterministic where torch allows (cuDNN deterministic, no benchmark, as the
+  paper's code sets);
+* batches are index slices of tensors already on the device (``gdcut.data``);
+* the L1 term adds ``lambda1 * sign(p)`` to each gradient in place after
+  ``backward``, which is the gradient the paper's ``sum(abs(p))`` autograd
+  formulation gives (torch's ``abs`` backward is ``sign``, 0 at 0) without the
+  autograd graph over every parameter;
+* weights, gradients and optimiser state stay float32 whatever the forward
+  precision, since the paper's threshold is 1e-5 on the weights;
+* results are cached on disk under a hash of the full configuration, and a
+  checkpoint after every epoch lets an interrupted paper-scale run resume.
+"""
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import json
+import math
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gdcut import models, validation
+from gdcut.data import DeviceData
+
+OPTIMISERS = ("sgd", "rmsprop", "adam")
+FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
+PAPER_THRESHOLD = 1e-5  # v1 §3, v2 Table 2: a weight counts as prunable when |w| < 1e-5
+WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a run; its hash (with data, device and torch version) is the cache key."""
+
+    model: str
+    optimiser: str
+    lr: float
+    epochs: int
+    batch_size: int
+    seed: int
+    activation: str = "relu"
+    batch_norm: bool = False
+    width_divisor: int = 1
+    pretrained: bool = True
+    lambda1: float = 0.0
+    shuffle: bool = True
+    forward_dtype: str = "float32"
+
+    def __post_init__(self):
+        validation.one_of("model", self.model, [*models.CFG, "VGG16"])
+        validation.one_of("optimiser", self.optimiser, OPTIMISERS)
+        validation.positive("lr", self.lr)
+        validation.positive_int("epochs", self.epochs)
+        validation.positive_int("batch_size", self.batch_size)
+        validation.non_negative_int("seed", self.seed)
+        validation.one_of("activation", self.activation, models.ACTIVATIONS)
+        validation.boolean("batch_norm", self.batch_norm)
+        validation.positive_int("width_divisor", self.width_divisor)
+        validation.boolean("pretrained", self.pretrained)
+        validation.non_negative("lambda1", self.lambda1)
+        validation.boolean("shuffle", self.shuffle)
+        validation.one_of("forward_dtype", self.forward_dtype, FORWARD_DTYPES)
+
+    def describe(self) -> str:
+        arch = self.model if self.model != "VGG16" else f"VGG16/{self.width_divisor}" if self.width_divisor > 1 else "VGG16"
+        extra = f" {self.activation}{' +BN' if self.batch_norm else ''}" if self.model != "VGG16" else ""
+        return (f"{arch}{extra} {self.optimiser} lr={self.lr:g} λ1={self.lambda1:g} "
+                f"{self.epochs} ep × batch {self.batch_size} seed {self.seed}")
+
+
+def make_optimiser(name: str, params, lr: float) -> torch.optim.Optimizer:
+    """torch.optim with its defaults, as the paper's App. B/C code builds them (only lr set)."""
+    validation.one_of("optimiser", name, OPTIMISERS)
+    validation.positive("lr", lr)
+    cls = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[name]
+    return cls(params, lr=lr)
+
+
+def l1_norm(params) -> float:
+    """sum |p| over all parameters, accumulated in float64 (138M float32 terms lose digits otherwise)."""
+    params = [p.detach() for p in params]
+    return float(sum(norm.double() for norm in torch._foreach_norm(params, 1))) if params else 0.0
+
+
+def add_l1_subgradient_(params, lambda1: float, bucket_elements: int = 1 << 24) -> None:
+    """p.grad += lambda1 * sign(p) in place: the gradient of lambda1 * sum|p| as autograd gives it.
+
+    ``sign`` is 0 at 0, like torch's ``abs`` backward. Parameters are handled in
+    buckets of at most ``bucket_elements`` entries so the temporary signs never
+    amount to a copy of the whole model. Parameters without a gradient get one,
+    as they would from the penalty alone.
+    """
+    validation.non_negative("lambda1", lambda1)
+    if lambda1 == 0:
+        return
+    bucket: list[torch.Tensor] = []
+    size = 0
+    for p in params:
+        if p.grad is None:
+            p.grad = torch.zeros_like(p)
+        bucket.append(p)
+        size += p.numel()
+        if size >= bucket_elements:
+            _add_signs(bucket, lambda1)
+            bucket, size = [], 0
+    if bucket:
+        _add_signs(bucket, lambda1)
+
+
+def _add_signs(bucket: list[torch.Tensor], lambda1: float) -> None:
+    signs = torch._foreach_sign([p.detach() for p in bucket])
+    torch._foreach_add_([p.grad for p in bucket], signs, alpha=lambda1)
+
+
+def share_below_threshold(model: nn.Module, threshold: float = PAPER_THRESHOLD) -> float:
+    """Share of parameters with |w| < threshold, counted as App. C's ``get_num_prunable_params``.
+
+    Like the paper, the numerator counts tensors whose name contains 'weight' or
+    'bias' and the denominator all parameters (the same set for VGG).
+    """
+    validation.positive("threshold", threshold)
+    total, small = 0, 0
+    for name, param in model.named_parameters():
+        total += param.numel()
+        if "weight" in name or "bias" in name:
+            small += int((param.detach().abs() < threshold).sum())
+    return small / total
+
+
+def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> torch.Tensor:
+    """``count`` parameter entries drawn uniformly (with replacement) from all parameters, float32 CPU."""
+    sizes = torch.tensor([p.numel() for p in model.parameters()])
+    total = int(sizes.sum())
+    flat_index = torch.randint(total, (count,), generator=generator)
+    offsets = torch.cumsum(sizes, 0)
+    which = torch.searchsorted(offsets, flat_index, right=True)
+    values = torch.empty(count)
+    start = 0
+    for k, p in enumerate(model.parameters()):
+        chosen = which == k
+        if chosen.any():
+            values[chosen] = p.detach().reshape(-1)[(flat_index[chosen] - start).to(p.device)].float().cpu()
+        start += p.numel()
+    return values
+
+
+def penalty_only_share(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float, steps: int,
+                       threshold: float = PAPER_THRESHOLD) -> float:
+    """Share below ``threshold`` after ``steps`` of ``optimiser`` on lambda1*||w||_1 alone (v2 eq. 7).
+
+    The analytic LASSO results (v2 Prop. 4.1, B.1-B.5; Table 1) describe exactly
+    this problem: a weight whose data gradient vanishes. Running the real
+    torch.optim rule on it from the run's own initial weights and for the run's
+    number of steps predicts the share the full network should show wherever the
+    penalty dominates the data gradient.
+    """
+    validation.finite_array("initial_weights", initial_weights, ndim=1)
+    validation.non_negative_int("steps", steps)
+    validation.positive("threshold", threshold)
+    weights = initial_weights.detach().clone().float().requires_grad_(True)
+    opt = make_optimiser(optimiser, [weights], lr)
+    for _ in range(steps):
+        opt.zero_grad(set_to_none=False)
+        (lambda1 * weights.abs().sum()).backward()
+        opt.step()
+    return float((weights.detach().abs() < threshold).float().mean())
+
+
+def sgd_penalty_position(initial_weights: torch.Tensor, lr: float, lambda1: float, steps: int) -> torch.Tensor:
+    """Closed form of SGD on lambda1*|w| after ``steps`` (v2 Prop. B.1-B.2, eq. 11-14).
+
+    Each step moves w by lr*lambda1 towards 0 until it crosses; from then on it
+    alternates between r and r - lr*lambda1 (r = |w0| mod lr*lambda1, signed),
+    so |w| < lr*lambda1 for good. Exact in real arithmetic; float32 runs differ
+    by rounding.
+    """
+    validation.positive("lr", lr)
+    validation.positive("lambda1", lambda1)
+    validation.non_negative_int("steps", steps)
+    w0 = initial_weights.double()
+    step = lr * lambda1
+    sign = torch.sign(w0)
+    crossings_needed = torch.floor(w0.abs() / step)  # steps before the sign first changes
+    remainder = w0.abs() - crossings_needed * step  # r in [0, step)
+    before = w0 - sign * steps * step
+    phase = (steps - crossings_needed) % 2  # after the crossing: r on even phase, r - step on odd
+    after = sign * torch.where(phase == 0, remainder, remainder - step)
+    return torch.where(steps <= crossings_needed, before, after)
+
+
+def provenance(device: torch.device) -> dict:
+    """The numerical settings a verdict depends on, for the ledger."""
+    info = {
+        "torch": torch.__version__,
+        "device": str(device),
+        "float32_matmul_precision": torch.get_float32_matmul_precision(),
+        "cudnn.deterministic": torch.backends.cudnn.deterministic,
+        "cudnn.benchmark": torch.backends.cudnn.benchmark,
+        "weights_dtype": "float32",
+    }
+    if device.type == "cuda":
+        info["cuda.matmul.allow_tf32"] = torch.backends.cuda.matmul.allow_tf32
+        info["cudnn.allow_tf32"] = torch.backends.cudnn.allow_tf32
+        info["gpu"] = torch.cuda.get_device_name(device)
+    else:
+        info["cpu_threads"] = torch.get_num_threads()
+    return info
+
+
+def cache_key(config: TrainConfig, data: DeviceData) -> str:
+    """sha256 of the full configuration, the data set identity, the device type and the torch version."""
+    payload = {"config": dataclasses.asdict(config), "data": data.identity, "device": data.device.type,
+               "torch": torch.__version__, "loop": 1}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@contextmanager
+def _locked(path: Path):
+    # Two pytest-xdist workers asking for the same run: one trains, the other
+    # waits and then reads the cache.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextmanager
+def _deterministic():
+    previous = (torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark)
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = previous
+
+
+def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = None, progress: bool = False,
+          checkpoint_every: int = 1) -> dict:
+    """Run ``config`` on ``data`` (on ``data.device``), or return the cached result.
+
+    The result dict holds per-step and per-epoch training cross entropy,
+    per-epoch L1 norm, the share of |w| < 1e-5 at the end, a sample of the initial
+    weights, the initialisation, seconds per epoch and the provenance.
+    """
+    validation.positive_int("checkpoint_every", checkpoint_every)
+    if cache_dir is None:
+        return _run(config, data, None, progress, checkpoint_every)
+    cache_dir = Path(cache_dir)
+    key = cache_key(config, data)
+    result_path = cache_dir / f"{key}.result.pt"
+    with _locked(cache_dir / f"{key}.lock"):
+        if result_path.is_file():
+            result = torch.load(result_path, weights_only=False)
+            result["from_cache"] = True
+            return result
+        result = _run(config, data, cache_dir / f"{key}.checkpoint.pt", progress, checkpoint_every)
+        result["key"] = key
+        tmp = result_path.with_suffix(".tmp")
+        torch.save(result, tmp)
+        tmp.replace(result_path)
+        (cache_dir / f"{key}.checkpoint.pt").unlink(missing_ok=True)
+        result["from_cache"] = False
+        return result
+
+
+def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progress: bool,
+         checkpoint_every: int) -> dict:
+    device = data.device
+    torch.manual_seed(config.seed)
+    model, initialisation = models.build(config.model, config.activation, config.batch_norm,
+                                         config.width_divisor, config.pretrained)
+    model.to(device=device, dtype=torch.float32)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = make_optimiser(config.optimiser, params, config.lr)
+    shuffle_generator = torch.Generator(device="cpu").manual_seed(config.seed)
+    initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
+    n = len(data.train_labels)
+    steps_per_epoch = math.ceil(n / config.batch_size)
+    state = {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_seconds": []}
+    if checkpoint is not None and checkpoint.is_file():
+        saved = torch.load(checkpoint, weights_only=False, map_location=device)
+        model.load_state_dict(saved["model"])
+        optimiser.load_state_dict(saved["optimiser"])
+        shuffle_generator.set_state(saved["shuffle_rng"])
+        torch.set_rng_state(saved["cpu_rng"])
+        if device.type == "cuda" and saved.get("cuda_rng") is not None:
+            torch.cuda.set_rng_state(saved["cuda_rng"], device)
+        state = saved["state"]
+    autocast_dtype = FORWARD_DTYPES[config.forward_dtype]
+    loss_fn = nn.CrossEntropyLoss()
+    model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
+    with _deterministic():
+        for epoch in range(state["epoch"], config.epochs):
+            start = time.perf_counter()
+            order = torch.randperm(n, generator=shuffle_generator) if config.shuffle else torch.arange(n)
+            order = order.to(device)
+            epoch_losses = torch.zeros(steps_per_epoch, device=device)
+            for step in range(steps_per_epoch):
+                x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
+                with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
+                    loss = loss_fn(model(x), y)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                add_l1_subgradient_(params, config.lambda1)
+                optimiser.step()
+                epoch_losses[step] = loss.detach().float()
+            losses = epoch_losses.cpu()
+            if not torch.isfinite(losses).all():
+                raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
+            state["step_loss"].extend(losses.tolist())
+            state["epoch_loss"].append(float(losses.mean()))
+            state["epoch_l1"].append(l1_norm(params))
+            state["epoch_seconds"].append(time.perf_counter() - start)
+            state["epoch"] = epoch + 1
+            if progress:
+                print(f"[gdcut] {config.describe()}: epoch {epoch + 1}/{config.epochs} loss "
+                      f"{state['epoch_loss'][-1]:.4f} L1 {state['epoch_l1'][-1]:.4g} "
+                      f"({state['epoch_seconds'][-1]:.1f}s)", file=sys.stderr, flush=True)
+            if checkpoint is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
+                tmp = checkpoint.with_suffix(".tmp")
+                torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                            "shuffle_rng": shuffle_generator.get_state(), "cpu_rng": torch.get_rng_state(),
+                            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                            "state": state}, tmp)
+                tmp.replace(checkpoint)
+    return {
+        "config": dataclasses.asdict(config),
+        "data": data.identity,
+        "initialisation": initialisation,
+        "steps": config.epochs * steps_per_epoch,
+        "step_loss": state["step_loss"],
+        "epoch_loss": state["epoch_loss"],
+        "epoch_l1": state["epoch_l1"],
+        "epoch_seconds": state["epoch_seconds"],
+        "share_below_threshold": share_below_threshold(model),
+        "parameters": sum(p.numel() for p in params),
+        "test_accuracy": accuracy(model, data),
+        "initial_weight_sample": initial,
+        "provenance": provenance(device),
+    }
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, data: DeviceData, batch_size: int = 1024) -> float:
+    """Test-set accuracy in eval mode (information for the ledger, not a claim)."""
+    was_training = model.training
+    model.eval()
+    n = len(data.test_labels)
+    correct = 0
+    for start in range(0, n, batch_size):
+        index = torch.arange(start, min(start + batch_size, n), device=data.device)
+        x, y = data.batch(index, train=False)
+        correct += int((model(x).argmax(1) == y).sum())
+    model.train(was_training)
+    return correct / n
+
+
+def area_under_loss(result: dict) -> float:
+    """Mean per-step training loss over the run: the area under the training-loss curve per step.
+
+    The statistic C5/C6 compare (chosen before any run): lower means faster training.
+    """
+    losses = result["step_loss"]
+    if not losses:
+        raise ValueError("result has no recorded steps")
+    return sum(losses) / len(losses)

@@ -1,0 +1,156 @@
+"""gdcut.train: the L1 subgradient, the closed forms, and the loop's seeding, cache and resume."""
+import dataclasses
+
+import pytest
+import torch
+from torch import nn
+
+from gdcut import train
+from gdcut.data import DeviceData
+
+
+def tiny_data(n=48, seed=0) -> DeviceData:
+    g = torch.Generator().manual_seed(seed)
+    images = torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g)
+    labels = torch.randint(0, 10, (n,), generator=g)
+    return DeviceData("random", "random uint8 images", images, labels, images[:16], labels[:16],
+                      identity=f"random:{n}:{seed}")
+
+
+def tiny_config(**changes) -> train.TrainConfig:
+    base = dict(model="VGG11", optimiser="sgd", lr=0.01, epochs=2, batch_size=16, seed=0, lambda1=0.01)
+    return train.TrainConfig(**{**base, **changes})
+
+
+def paper_penalty_grads(model, x, y, lambda1):
+    """App. B/C: loss = CE + lambda1 * sum over params of abs(param).sum(), one autograd backward."""
+    model.zero_grad(set_to_none=True)
+    loss_ce = nn.functional.cross_entropy(model(x), y)
+    l1_penalty = 0
+    for param in model.parameters():
+        l1_penalty += torch.abs(param).sum()
+    (loss_ce + lambda1 * l1_penalty).backward()
+    return [p.grad.clone() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("bucket_elements", [1, 1000, 1 << 24])
+def test_in_place_l1_gradient_equals_the_papers_autograd(bucket_elements):
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.GELU(), nn.Flatten(), nn.Linear(4 * 30 * 30, 10))
+    with torch.no_grad():  # exact zeros: d|w|/dw must be 0 there, as torch's abs backward gives
+        model[0].weight[0] = 0.0
+        model[3].bias[:5] = 0.0
+    x, y = torch.randn(5, 3, 32, 32), torch.randint(0, 10, (5,))
+    expected = paper_penalty_grads(model, x, y, 0.37)
+    model.zero_grad(set_to_none=True)
+    nn.functional.cross_entropy(model(x), y).backward()
+    train.add_l1_subgradient_(list(model.parameters()), 0.37, bucket_elements=bucket_elements)
+    for ours, theirs in zip((p.grad for p in model.parameters()), expected):
+        assert torch.equal(ours, theirs)
+
+
+def test_l1_gradient_is_given_to_parameters_without_one():
+    p = nn.Parameter(torch.tensor([-2.0, 0.0, 3.0]))
+    train.add_l1_subgradient_([p], 0.5)
+    assert p.grad.tolist() == [-0.5, 0.0, 0.5]
+
+
+@pytest.mark.parametrize("steps", [0, 1, 7, 50, 51, 400])
+def test_sgd_closed_form_matches_torch_sgd_on_the_penalty(steps):
+    # tier 1: the closed form of v2 Prop. B.1-B.2 against torch.optim.SGD on autograd of lambda1*|w|, float64
+    w0 = (torch.rand(2000, generator=torch.Generator().manual_seed(1), dtype=torch.float64) - 0.5) * 0.02
+    w = w0.clone().requires_grad_(True)
+    opt = torch.optim.SGD([w], lr=0.003)
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.02 * w.abs().sum()).backward()
+        opt.step()
+    assert torch.allclose(train.sgd_penalty_position(w0, 0.003, 0.02, steps), w.detach(), atol=1e-12)
+
+
+def test_penalty_only_share_follows_the_oscillation_band():
+    w0 = (torch.rand(5000, generator=torch.Generator().manual_seed(2)) - 0.5) * 0.01
+    # SGD, lr*lambda1 = 6e-6 < 1e-5 and enough steps for every weight to cross: all below the threshold
+    assert train.penalty_only_share(w0, "sgd", 0.003, 0.002, steps=1000) == 1.0
+    # SGD, lr*lambda1 = 6e-3: the 2-cycle spans (-6e-3, 6e-3), about 1e-5/6e-3 of it is below 1e-5
+    assert train.penalty_only_share(w0, "sgd", 0.003, 2.0, steps=50) < 0.02
+    # RMSProp's step is lr whatever lambda1 (v2 Prop. B.5): the same share for both penalties
+    small = train.penalty_only_share(w0, "rmsprop", 0.003, 0.002, steps=300)
+    large = train.penalty_only_share(w0, "rmsprop", 0.003, 2.0, steps=300)
+    assert small == pytest.approx(large, abs=0.002) and small < 0.02
+
+
+def test_share_below_threshold_counts_as_the_paper():
+    model = nn.Linear(4, 2)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[0.0, 1e-6, -9e-6, 1e-5], [1.0, -1.0, 2e-5, -3e-6]]))
+        model.bias.copy_(torch.tensor([0.5, 0.0]))
+    assert train.share_below_threshold(model) == pytest.approx(5 / 10)
+
+
+def test_training_is_seeded_and_cached(tmp_path):
+    data = tiny_data()
+    config = tiny_config()
+    first = train.train(config, data, cache_dir=tmp_path)
+    assert first["from_cache"] is False and len(first["step_loss"]) == 2 * 3
+    again = train.train(config, data, cache_dir=tmp_path / "other")
+    assert again["step_loss"] == first["step_loss"] and again["epoch_l1"] == first["epoch_l1"]
+    cached = train.train(config, data, cache_dir=tmp_path)
+    assert cached["from_cache"] is True and cached["step_loss"] == first["step_loss"]
+    other_seed = train.train(dataclasses.replace(config, seed=1), data, cache_dir=tmp_path)
+    assert other_seed["step_loss"] != first["step_loss"]
+
+
+def test_cache_key_covers_config_and_data():
+    data = tiny_data()
+    key = train.cache_key(tiny_config(), data)
+    assert key != train.cache_key(tiny_config(lambda1=0.02), data)
+    assert key != train.cache_key(tiny_config(), tiny_data(seed=1))
+    assert key == train.cache_key(tiny_config(), tiny_data())
+
+
+def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
+    data = tiny_data()
+    config = tiny_config(epochs=3, optimiser="adam", lr=1e-3)
+    reference = train.train(config, data, cache_dir=tmp_path / "straight")
+    calls = {"n": 0}
+    real_l1_norm = train.l1_norm
+
+    def interrupt_in_second_epoch(params):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_l1_norm(params)
+
+    monkeypatch.setattr(train, "l1_norm", interrupt_in_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        train.train(config, data, cache_dir=tmp_path / "resumed")
+    assert list((tmp_path / "resumed").glob("*.checkpoint.pt"))
+    monkeypatch.setattr(train, "l1_norm", real_l1_norm)
+    resumed = train.train(config, data, cache_dir=tmp_path / "resumed")
+    assert resumed["step_loss"] == reference["step_loss"]
+    assert resumed["share_below_threshold"] == reference["share_below_threshold"]
+    assert not list((tmp_path / "resumed").glob("*.checkpoint.pt"))
+
+
+def test_weights_stay_float32_under_reduced_precision_forward():
+    data = tiny_data(n=16)
+    result = train.train(tiny_config(epochs=1, forward_dtype="bfloat16"), data)
+    assert result["provenance"]["weights_dtype"] == "float32"
+    assert all(isinstance(v, float) for v in result["step_loss"])
+
+
+def test_gelu_and_bn_configs_run_and_report_provenance():
+    result = train.train(tiny_config(epochs=1, activation="gelu", batch_norm=True, lambda1=0.0), tiny_data(n=16))
+    assert result["provenance"]["device"] == "cpu" and "float32_matmul_precision" in result["provenance"]
+    assert train.area_under_loss(result) == pytest.approx(sum(result["step_loss"]) / len(result["step_loss"]))
+
+
+@pytest.mark.parametrize("changes, name", [
+    (dict(optimiser="adagrad"), "optimiser"), (dict(lr=0.0), "lr"), (dict(lr=float("nan")), "lr"),
+    (dict(epochs=0), "epochs"), (dict(lambda1=-1.0), "lambda1"), (dict(model="ResNet18"), "model"),
+    (dict(forward_dtype="int8"), "forward_dtype"), (dict(seed=-1), "seed"),
+])
+def test_config_rejects_bad_arguments(changes, name):
+    with pytest.raises(ValueError, match=name):
+        tiny_config(**changes)
