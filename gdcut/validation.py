@@ -104,3 +104,9 @@ def same_length(name_a: str, len_a: int, name_b: str, len_b: int) -> None:
     """Two dimensions that must agree (rows of Z and entries of y, say)."""
     if len_a != len_b:
         raise ValueError(f"{name_b} has length {len_b} but {name_a} has {len_a}; they must match")
+
+
+def boolean(name: str, value) -> None:
+    """``value`` must be True or False (not 1, 0 or a string that looks like one)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
