@@ -1,0 +1,63 @@
+"""gdcut.ledger.diff: what changed between two ledgers."""
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from gdcut.ledger.diff import diff_ledgers, main
+
+
+def _ledger(verdict="holds", measured=1.0, duration=0.5):
+    return {
+        "schema": 1, "generated_at": "2026-01-01T00:00:00+00:00", "provenance": {"duration_s": duration},
+        "claims": [{
+            "id": "L3", "verdict": verdict, "conditions": ["supporting: exact"], "notes": [], "parameters": [],
+            "tables": [], "time_s": duration,
+            "evidence": [{"name": "upper point", "measured": measured, "paper": 0.0053, "unit": "", "condition": "",
+                          "test": "claims/test_x.py::test_a"}],
+            "tests": [{"nodeid": "claims/test_x.py::test_a", "outcome": "passed", "refutes": False,
+                       "duration_s": duration}],
+        }],
+    }
+
+
+def test_identical_ledgers_up_to_timings_have_no_differences():
+    assert diff_ledgers(_ledger(duration=0.5), _ledger(duration=9.0)) == []
+
+
+def test_verdict_and_measurement_changes_are_reported():
+    lines = diff_ledgers(_ledger(), _ledger(verdict="refuted", measured=2.0))
+    assert "L3: verdict holds -> refuted" in lines
+    assert "L3: upper point: 1.0 -> 2.0" in lines
+
+
+def test_added_and_removed_claims_and_rows():
+    new = _ledger()
+    new["claims"].append(dict(copy.deepcopy(new["claims"][0]), id="L4"))
+    new["claims"][0]["evidence"] = []
+    lines = diff_ledgers(_ledger(), new)
+    assert "L4: only in new ledger" in lines
+    assert "L3: upper point: measurement gone (was 1.0)" in lines
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(ValueError, match="old is not a claims ledger"):
+        diff_ledgers({"schema": 1}, _ledger())
+
+
+def test_command_line_exit_codes(tmp_path, capsys):
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(_ledger()))
+    new.write_text(json.dumps(_ledger(measured=3.0)))
+    assert main([str(old), str(old)]) == 0
+    assert main([str(old), str(new)]) == 1
+    assert "1.0 -> 3.0" in capsys.readouterr().out
+    assert main([str(old)]) == 2
+    assert main(["--last", str(tmp_path)]) == 2
+    history = tmp_path / "history"
+    history.mkdir()
+    (history / "ledger-1.json").write_text(json.dumps(_ledger()))
+    (history / "ledger-2.json").write_text(json.dumps(_ledger(verdict="refuted")))
+    assert main(["--last", str(tmp_path)]) == 1
