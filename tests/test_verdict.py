@@ -4,11 +4,7 @@ from __future__ import annotations
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from gdcut.ledger import verdict as rules
-from gdcut.ledger.verdict import OUTCOMES, VERDICTS, Verdict, claim_verdict
-
-# Imported through the module: names starting with "test"/"Test" would be collected as tests.
-Outcome = rules.Outcome
+from gdcut.ledger.verdict import OUTCOMES, VERDICTS, Outcome, Verdict, claim_verdict, function_key
 
 FILE = "claims/test_x.py"
 
@@ -94,7 +90,7 @@ def test_parametrised_cases_count_for_their_test_function():
     encoded = frozenset({f"{FILE}::TestK::test_a"})
     ran = [outcome("TestK::test_a[1-x]"), outcome("TestK::test_a[<b>[2]]")]
     assert claim_verdict(ran, encoded).complete
-    assert rules.function_key(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
+    assert function_key(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
 
 
 # --------------------------------------------------------------------------- properties

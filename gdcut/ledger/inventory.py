@@ -91,6 +91,10 @@ def scan_claims(claims_dir: Path, rootdir: Path) -> dict[str, list[LinkedTest]]:
     if not claims_dir.is_dir():
         return links
     for path in sorted(claims_dir.rglob("test_*.py")):
-        for claim_id, tests in scan_file(path, rootdir).items():
+        try:
+            found = scan_file(path, rootdir)
+        except SyntaxError:  # pytest reports it as a collection error; the ledger must still be written
+            continue
+        for claim_id, tests in found.items():
             links.setdefault(claim_id, []).extend(tests)
     return links

@@ -11,6 +11,7 @@ outcome (failures, ``-k``, ``-m``, Ctrl-C).
 from __future__ import annotations
 
 import os
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -197,7 +198,7 @@ class LedgerPlugin:
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
-            "nodeid": nodeid, "outcome": "passed", "duration_s": 0.0, "reason": "", "claims": [], "records": [],
+            "nodeid": nodeid, "outcome": "", "duration_s": 0.0, "reason": "", "claims": [], "records": [],
         })
 
     def _claims_from_source(self, nodeid: str) -> list[list]:
@@ -225,9 +226,12 @@ class LedgerPlugin:
         if report.failed:
             result["outcome"] = "failed" if report.when == "call" else "error"
             result["reason"] = _failure_line(report)
-        elif report.skipped and result["outcome"] == "passed":
+        elif report.skipped and result["outcome"] in ("", "passed"):
             result["outcome"] = "skipped"
             result["reason"] = _skip_reason(report)
+        elif report.when == "call" and not result["outcome"]:
+            # Only a call report makes a pass: a test interrupted after its setup has none.
+            result["outcome"] = "passed"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         """A claims module that fails to import makes its claims ``unexpected``."""
@@ -236,8 +240,8 @@ class LedgerPlugin:
             return
         try:
             links = inventory.scan_file(path, self.config.rootpath)
-        except SyntaxError:
-            links = {}
+        except SyntaxError:  # ast cannot read it; the claim markers can still be found in the text
+            links = dict.fromkeys(re.findall(r"""mark\.claim\(\s*["']([^"']+)""", path.read_text(encoding="utf-8")))
         result = self._result(report.nodeid)
         result.update(outcome="error", reason=_failure_line(report),
                       claims=[[claim_id, False] for claim_id in links if claim_id in _registry(self.config)])
@@ -268,7 +272,7 @@ class LedgerPlugin:
                 time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
             )
             ledger = render.build_ledger(
-                _registry(self.config), list(self.results.values()),
+                _registry(self.config), [r for r in self.results.values() if r["outcome"]],
                 inventory.scan_claims(_claims_dir(self.config), self.config.rootpath), prov,
             )
             self.written = render.write_ledger(ledger, reports_dir)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
-from gdcut.ledger.verdict import VERDICTS, Outcome, claim_verdict
+from gdcut.ledger.verdict import VERDICTS, Outcome, claim_verdict, function_key
 
 SCHEMA = 1
 HISTORY_KEEP = 30
@@ -29,6 +29,10 @@ def _by_kind(records: list[dict], kind: str) -> list[dict]:
 
 def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) -> dict:
     """One claim's card: verdict, conditions, evidence and tests."""
+    # Reports arrive in completion order, which pytest-xdist changes from run to
+    # run; listing tests in source order keeps ledgers of equal runs equal.
+    position = {test.key: index for index, test in enumerate(linked)}
+    results = sorted(results, key=lambda r: (position.get(function_key(r["nodeid"]), len(position)), r["nodeid"]))
     outcomes = [
         Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""))
         for r in results

@@ -1,0 +1,583 @@
+"""The gdcut pytest plugin end to end: each test builds a throw-away project with pytester.
+
+A project has ``claims/`` test modules, a small registry passed with
+``--gdcut-registry`` and a conftest that loads ``gdcut.ledger.plugin``; the
+ledger goes to ``<project>/out`` so nothing touches the real ``reports/``.
+Runs are in-process (fast) except where a fresh interpreter is the point
+(pytest-xdist workers).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+# Imported here so that pytester's in-process runs find them already loaded:
+# pytester drops modules first imported during an inner run, torch cannot be
+# imported twice in one process, and the ledger's provenance asks for all of them.
+import jinja2  # noqa: F401
+import matplotlib.pyplot  # noqa: F401
+import scipy  # noqa: F401
+import sklearn  # noqa: F401
+import torch  # noqa: F401
+import torchvision  # noqa: F401
+
+REGISTRY = {
+    # id: not_testable reason ("" for testable claims)
+    "S1": "",
+    "S2": "",
+    "S3": "",
+    "C1": "",
+    "C2": "",
+    "C3": "",
+    "C4": "",
+    "X1": "the sources are web pages that cannot be reached offline",
+}
+
+VERDICT_MODULE = """
+import pytest
+
+@pytest.mark.claim("S1")
+def test_holds(evidence):
+    evidence.condition("float64")
+    evidence.parameter("alpha", 0.01, note="paper's value")
+    evidence.measure("upper point", measured=0.0053, paper=0.0053, unit="1", condition="alpha=0.01")
+    evidence.note("holds as stated")
+
+@pytest.mark.claim("S1")
+def test_holds_too():
+    pass
+
+@pytest.mark.claim("S2", refutes=True)
+def test_refutes(evidence):
+    evidence.condition("seed 3")
+
+@pytest.mark.claim("S3")
+def test_conditional_support(evidence):
+    evidence.condition("float64")
+
+@pytest.mark.claim("S3", refutes=True)
+@pytest.mark.fast
+def test_conditional_counterexample(evidence):
+    evidence.condition("float32")
+
+@pytest.mark.claim("C1")
+def test_fails():
+    assert 1 == 2, "the claim broke"
+
+@pytest.fixture
+def broken_fixture():
+    raise RuntimeError("fixture broke")
+
+@pytest.mark.claim("C2")
+def test_fixture_error(broken_fixture):
+    pass
+
+@pytest.mark.claim("C3")
+def test_skipped():
+    pytest.skip("needs CUDA")
+"""
+
+EXPECTED_VERDICTS = {
+    "S1": "holds", "S2": "refuted", "S3": "conditional", "C1": "unexpected", "C2": "unexpected",
+    "C3": "not-run", "C4": "not-encoded", "X1": "not-testable",
+}
+
+HOSTILE = "<script>alert(1)</script> \"double\" 'single' & ünïcødé λ₁ ∞ </script><img src=x onerror=alert(2)>"
+HOSTILE_ID = "<script>alert(3)</script>\"'</script>"
+
+
+def registry_toml(claims: dict[str, str], title: str = "a claim") -> str:
+    entries = []
+    for claim_id, not_testable in claims.items():
+        entries.append(textwrap.dedent(f"""
+            [[claim]]
+            id = {json.dumps(claim_id)}
+            section = {json.dumps(claim_id[0])}
+            title = {json.dumps(f"{claim_id}: {title}")}
+            summary = "what the paper says"
+            kind = {json.dumps("context" if not_testable else "proposition")}
+            where = {{ v1 = "§1", v2 = "§2" }}
+            not_testable = {json.dumps(not_testable)}
+        """))
+    return "".join(entries)
+
+
+class Project:
+    """A pytester project with the plugin loaded and the ledger written to ``out/``."""
+
+    def __init__(self, pytester: pytest.Pytester, claims: dict[str, str] = REGISTRY, title: str = "a claim"):
+        self.pytester = pytester
+        self.root = pytester.path
+        self.out = self.root / "out"
+        pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n    fast: analytic\n")
+        pytester.makeconftest('pytest_plugins = ["gdcut.ledger.plugin"]\n')
+        (self.root / "registry.toml").write_text(registry_toml(claims, title), encoding="utf-8")
+        (self.root / "claims").mkdir()
+
+    def claims_module(self, name: str, source: str) -> Path:
+        path = self.root / "claims" / f"{name}.py"
+        path.write_text(textwrap.dedent(source), encoding="utf-8")
+        return path
+
+    def options(self, *args: str, reports: Path | str | None = "out") -> list[str]:
+        extra = ["--gdcut-registry", str(self.root / "registry.toml"), "-p", "no:cacheprovider"]
+        if reports is not None:
+            extra += ["--gdcut-reports", str(self.root / reports)]
+        return [*args, *extra]
+
+    def run(self, *args: str, reports: Path | str | None = "out", **kwargs) -> pytest.RunResult:
+        return self.pytester.runpytest(*self.options(*args, reports=reports), **kwargs)
+
+    def run_subprocess(self, *args: str) -> pytest.RunResult:
+        return self.pytester.runpytest_subprocess(*self.options(*args), timeout=120)
+
+    def ledger_text(self) -> str:
+        return (self.out / "ledger.json").read_text(encoding="utf-8")
+
+    def ledger(self) -> dict:
+        return json.loads(self.ledger_text(), parse_constant=_reject_constant)
+
+    def html(self) -> str:
+        return (self.out / "ledger.html").read_text(encoding="utf-8")
+
+    def claims(self) -> dict[str, dict]:
+        return {claim["id"]: claim for claim in self.ledger()["claims"]}
+
+    def verdicts(self) -> dict[str, str]:
+        return {claim_id: claim["verdict"] for claim_id, claim in self.claims().items()}
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"ledger.json contains the non-standard JSON constant {name}")
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester) -> Project:
+    return Project(pytester)
+
+
+# --------------------------------------------------------------------------- verdict rules
+def test_every_verdict_rule_end_to_end(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    result = project.run("claims")
+    result.assert_outcomes(passed=5, failed=1, errors=1, skipped=1)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    claims = project.claims()
+    assert {claim_id: claim["verdict"] for claim_id, claim in claims.items()} == EXPECTED_VERDICTS
+    assert list(claims) == list(REGISTRY)
+
+    assert claims["S1"]["complete"] and claims["S3"]["complete"]
+    assert claims["S1"]["evidence"] == [{
+        "name": "upper point", "measured": 0.0053, "paper": 0.0053, "unit": "1", "condition": "alpha=0.01",
+        "test": "claims/test_verdicts.py::test_holds",
+    }]
+    assert claims["S1"]["notes"] == ["holds as stated"]
+    assert claims["S1"]["parameters"][0]["name"] == "alpha"
+    assert claims["S3"]["conditions"] == ["supporting: float64", "refuting: float32"]
+    assert claims["C1"]["verdict_reasons"] == ["claims/test_verdicts.py::test_fails failed"]
+    assert "the claim broke" in claims["C1"]["tests"][0]["reason"]
+    assert claims["C2"]["tests"][0]["outcome"] == "error"
+    assert "fixture broke" in claims["C2"]["tests"][0]["reason"]
+    assert claims["C3"]["verdict_reasons"] == ["needs CUDA"]
+    assert claims["X1"]["verdict_reasons"] == [REGISTRY["X1"]]
+
+
+def test_passing_run_with_no_failures_exits_zero(project):
+    project.claims_module("test_ok", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_ok():
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.OK
+    assert project.verdicts()["S1"] == "holds"
+    result.stdout.fnmatch_lines(["gdcut claims ledger: *ledger.html (1 holds, * not-encoded, 1 not-testable)"])
+
+
+def test_fixture_error_alone_fails_the_run(project):
+    project.claims_module("test_fixture", """
+        import pytest
+
+        @pytest.fixture
+        def data():
+            raise OSError("no data")
+
+        @pytest.mark.claim("C2")
+        def test_needs_data(data):
+            pass
+    """)
+    result = project.run("claims")
+    result.assert_outcomes(errors=1)
+    assert result.ret != 0
+    assert project.verdicts()["C2"] == "unexpected"
+
+
+# --------------------------------------------------------------------------- partial runs
+@pytest.mark.parametrize("selection", [("-k", "test_holds and not too"), ("-m", "not fast")], ids=["-k", "-m"])
+def test_partial_run_lists_every_claim_and_deselected_ones_are_not_run(project, selection):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    project.run("claims", *selection)
+    claims = project.claims()
+    assert list(claims) == list(REGISTRY)
+    if selection[0] == "-k":
+        ran = {"S1"}
+        assert claims["S1"]["verdict"] == "holds" and not claims["S1"]["complete"]
+        assert [t["nodeid"] for t in claims["S1"]["tests"]] == ["claims/test_verdicts.py::test_holds"]
+    else:
+        ran = {"S1", "S2", "S3", "C1", "C2", "C3"}
+        # The refuting half of S3 is deselected: the run shows only the supporting half.
+        assert claims["S3"]["verdict"] == "holds" and not claims["S3"]["complete"]
+    for claim_id in {"S2", "S3", "C1", "C2", "C3"} - ran:
+        assert claims[claim_id]["verdict"] == "not-run"
+        assert "not selected" in claims[claim_id]["verdict_reasons"][0]
+    assert claims["C4"]["verdict"] == "not-encoded"
+    assert claims["X1"]["verdict"] == "not-testable"
+
+
+def test_claim_option_selects_only_that_claims_tests(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    result = project.run("claims", "--claim", "S3")
+    result.assert_outcomes(passed=2, deselected=6)
+    verdicts = project.verdicts()
+    assert verdicts["S3"] == "conditional"
+    assert {verdicts[c] for c in ("S1", "S2", "C1", "C2", "C3")} == {"not-run"}
+
+
+def test_unknown_claim_option_is_a_usage_error(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    result = project.run("claims", "--claim", "Z9")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown claim ID(s) ['Z9']" in result.stderr.str()
+    assert not project.out.exists()
+
+
+@pytest.mark.slow
+def test_xdist_gives_the_serial_verdicts_and_evidence(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    project.claims_module("test_figures", """
+        import matplotlib.pyplot as plt
+        import numpy as np
+        import pytest
+
+        @pytest.mark.claim("S1")
+        @pytest.mark.parametrize("seed", range(4))
+        def test_figure(seed, evidence):
+            fig, ax = plt.subplots(figsize=(2, 2))
+            ax.plot(np.random.default_rng(seed).normal(size=50))
+            evidence.figure(fig, caption=f"seed {seed}")
+            evidence.measure(f"mean, seed {seed}", float(np.random.default_rng(seed).normal(size=50).mean()))
+    """)
+    serial = project.run("claims")
+    serial_claims = project.claims()
+    parallel = project.run_subprocess("claims", "-n", "2")
+    assert parallel.ret == serial.ret == pytest.ExitCode.TESTS_FAILED
+    parallel_claims = project.claims()
+    assert project.ledger()["provenance"]["xdist workers"] == "2"
+
+    def comparable(claim: dict) -> dict:
+        timing_free = {k: v for k, v in claim.items() if k != "time_s"}
+        timing_free["tests"] = [{k: v for k, v in t.items() if k != "duration_s"} for t in claim["tests"]]
+        return timing_free
+
+    assert {k: comparable(c) for k, c in parallel_claims.items()} == {k: comparable(c) for k, c in serial_claims.items()}
+    assert len(parallel_claims["S1"]["figures"]) == 4
+
+
+def test_interrupted_run_writes_the_ledger_with_the_rest_not_run(project):
+    project.claims_module("test_interrupt", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_first():
+            pass
+
+        @pytest.mark.claim("S2")
+        def test_interrupts():
+            raise KeyboardInterrupt
+
+        @pytest.mark.claim("S3")
+        def test_never_reached():
+            pass
+    """)
+    result = project.run("claims", no_reraise_ctrlc=True)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    verdicts = project.verdicts()
+    assert verdicts["S1"] == "holds"
+    assert verdicts["S2"] == verdicts["S3"] == "not-run"
+    assert project.ledger()["provenance"]["exit status"] == int(pytest.ExitCode.INTERRUPTED)
+
+
+# --------------------------------------------------------------------------- collection
+def test_collection_error_in_a_claims_module_makes_its_claims_unexpected(project):
+    project.claims_module("test_good", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_fine():
+            pass
+    """)
+    project.claims_module("test_broken", """
+        import pytest
+        import gdcut_module_that_does_not_exist
+
+        @pytest.mark.claim("C1")
+        def test_a():
+            pass
+
+        @pytest.mark.claim("C2", refutes=True)
+        def test_b():
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.INTERRUPTED  # pytest stops on collection errors
+    claims = project.claims()
+    assert claims["C1"]["verdict"] == claims["C2"]["verdict"] == "unexpected"
+    assert "gdcut_module_that_does_not_exist" in claims["C1"]["tests"][0]["reason"]
+    assert claims["S1"]["verdict"] == "not-run"
+
+
+def test_syntax_error_in_a_claims_module_still_writes_the_ledger(project):
+    project.claims_module("test_syntax", """
+        import pytest
+
+        @pytest.mark.claim("C1")
+        def test_a(:
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert project.verdicts()["C1"] == "unexpected"
+
+
+def test_unknown_claim_id_is_a_collection_error(project):
+    project.claims_module("test_unknown", """
+        import pytest
+
+        @pytest.mark.claim("Z9")
+        def test_unknown_id():
+            pass
+
+        @pytest.mark.claim("S1")
+        def test_known_id():
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*test_unknown_id: unknown claim ID 'Z9' (not in the registry)*"])
+    claims = project.claims()
+    assert claims["S1"]["verdict"] == "unexpected"  # its module did not collect
+    assert claims["S1"]["tests"][0]["outcome"] == "error"
+
+
+def test_claims_test_without_claim_marker_is_a_collection_error(project, pytester):
+    project.claims_module("test_unmarked", """
+        def test_forgot_the_marker():
+            pass
+    """)
+    pytester.mkdir("tests").joinpath("test_plain.py").write_text("def test_plain():\n    pass\n")
+    result = project.run("claims", "tests")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*test_forgot_the_marker: every test in claims/ needs @pytest.mark.claim*"])
+    result.stdout.no_fnmatch_line("*test_plain*needs*")
+
+
+def test_malformed_claim_marker_is_a_collection_error(project):
+    project.claims_module("test_malformed", """
+        import pytest
+
+        @pytest.mark.claim("S1", "S2")
+        def test_two_ids_in_one_marker():
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*test_two_ids_in_one_marker: claim marker must be claim(\"ID\")*"])
+
+
+# --------------------------------------------------------------------------- output
+HOSTILE_MODULE = f"""
+import matplotlib.pyplot as plt
+import pytest
+
+HOSTILE = {HOSTILE!r}
+
+@pytest.mark.claim("S1")
+@pytest.mark.parametrize("case", [HOSTILE], ids=[{HOSTILE_ID!r}])
+def test_hostile(evidence, case):
+    evidence.note(HOSTILE)
+    evidence.condition(HOSTILE)
+    evidence.parameter(HOSTILE, HOSTILE, note=HOSTILE)
+    evidence.measure(HOSTILE, measured=HOSTILE, paper=HOSTILE, unit=HOSTILE, condition=HOSTILE)
+    evidence.table(HOSTILE, header=[HOSTILE], rows=[[HOSTILE]])
+    fig, ax = plt.subplots(figsize=(1, 1))
+    ax.set_title(HOSTILE)
+    evidence.figure(fig, caption=HOSTILE)
+
+@pytest.mark.claim("C1")
+def test_hostile_failure():
+    assert False, HOSTILE
+
+@pytest.mark.claim("C3")
+def test_hostile_skip():
+    pytest.skip(HOSTILE)
+"""
+
+
+def test_hostile_strings_are_escaped_in_html_and_exact_in_json(pytester):
+    project = Project(pytester, title=HOSTILE)
+    project.claims_module("test_hostile", HOSTILE_MODULE)
+    project.run("claims")
+    claims = project.claims()
+    s1 = claims["S1"]
+    assert s1["title"] == f"S1: {HOSTILE}"
+    assert s1["notes"] == [HOSTILE]
+    assert s1["conditions"] == [f"supporting: {HOSTILE}"]
+    assert s1["parameters"][0]["name"] == s1["parameters"][0]["value"] == s1["parameters"][0]["note"] == HOSTILE
+    assert {s1["evidence"][0][k] for k in ("name", "measured", "paper", "unit", "condition")} == {HOSTILE}
+    assert s1["tables"][0]["caption"] == s1["tables"][0]["header"][0] == s1["tables"][0]["rows"][0][0] == HOSTILE
+    assert s1["figures"][0]["caption"] == HOSTILE
+    assert s1["tests"][0]["nodeid"] == f"claims/test_hostile.py::test_hostile[{HOSTILE_ID}]"
+    assert HOSTILE in claims["C1"]["tests"][0]["reason"]
+    assert claims["C3"]["verdict_reasons"] == [HOSTILE]
+
+    html = project.html()
+    assert "<script>alert" not in html
+    assert "onerror=alert" not in html.replace("onerror=alert(2)&gt;", "")  # only as escaped text
+    assert "<img src=x" not in html
+    assert html.count("<script") == 1  # the page's own filter script
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "ünïcødé λ₁ ∞" in html
+
+
+def test_json_top_level_and_claim_shape(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    project.run("claims")
+    ledger = project.ledger()
+    # "summary" (counts per verdict and section) sits beside the specified keys.
+    assert list(ledger) == ["schema", "generated_at", "provenance", "summary", "claims"]
+    assert ledger["schema"] == 1
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])
+    assert isinstance(ledger["provenance"], dict) and "git commit" in ledger["provenance"]
+    assert len(ledger["claims"]) == len(REGISTRY)
+    for claim in ledger["claims"]:
+        assert {"id", "title", "where", "kind", "verdict", "conditions", "evidence", "notes", "tests"} <= set(claim)
+        assert set(claim["where"]) == {"v1", "v2"}
+        assert isinstance(claim["conditions"], list) and isinstance(claim["notes"], list)
+        for row in claim["evidence"]:
+            assert {"name", "measured", "paper", "unit", "condition"} <= set(row)
+        for test in claim["tests"]:
+            assert {"nodeid", "outcome", "refutes", "duration_s"} <= set(test)
+            assert test["outcome"] in ("passed", "failed", "error", "skipped")
+            assert isinstance(test["refutes"], bool) and isinstance(test["duration_s"], float)
+    assert ledger["summary"]["by_verdict"]["unexpected"] == 2
+
+
+def test_html_is_self_contained_with_figures_as_data_uris(project):
+    project.claims_module("test_figure", """
+        import matplotlib.pyplot as plt
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_figure(evidence):
+            fig, ax = plt.subplots()
+            ax.plot([0, 1, 4, 9])
+            evidence.figure(fig, caption="a curve")
+            evidence.note("see https://example.org/paper for the source")
+    """)
+    project.run("claims")
+    html = project.html()
+    assert "<link" not in html
+    assert not re.search(r"<script[^>]*\ssrc", html)
+    assert not re.search(r"""\s(src|href)\s*=\s*["']?\s*(https?:)?//""", html)
+    sources = re.findall(r'<img[^>]*\ssrc="([^"]*)"', html)
+    assert len(sources) == 1 and sources[0].startswith("data:image/svg+xml;base64,")
+    svg = base64.b64decode(sources[0].split(",", 1)[1]).decode("utf-8")
+    assert "<svg" in svg and svg == project.claims()["S1"]["figures"][0]["svg"]
+
+
+def test_nan_and_inf_values_keep_the_json_standard(project):
+    project.claims_module("test_nan", """
+        import numpy as np
+        import pytest
+        import torch
+
+        @pytest.mark.claim("S1")
+        def test_non_finite(evidence):
+            evidence.measure("nan", float("nan"), paper=float("inf"))
+            evidence.measure("numpy nan", np.float64("nan"), paper=np.float32("-inf"))
+            evidence.measure("torch inf", torch.tensor(float("inf")), paper=None)
+            evidence.parameter("grid", np.array([1.0, np.nan, -np.inf]))
+            evidence.table("t", header=["x"], rows=[[float("nan")]])
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.OK
+    claim = project.claims()["S1"]  # parses with NaN/Infinity constants rejected
+    assert [(e["measured"], e["paper"]) for e in claim["evidence"]] == [
+        ("nan", "inf"), ("nan", "-inf"), ("inf", None)]
+    assert claim["parameters"][0]["value"] == [1.0, "nan", "-inf"]
+    assert claim["tables"][0]["rows"] == [["nan"]]
+    assert not math.isnan(claim["tests"][0]["duration_s"])
+
+
+def test_unwritable_reports_dir_fails_clearly_without_partial_files(project):
+    project.claims_module("test_ok", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_ok():
+            pass
+    """)
+    # chmod does not stop root; a regular file where a directory must go stops everyone.
+    blocker = project.root / "afile"
+    blocker.write_text("not a directory")
+    result = project.run("claims", reports="afile/reports")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["gdcut: could not write the claims ledger to *afile/reports*"])
+    assert blocker.read_text() == "not a directory"
+    assert not list(project.root.rglob("ledger*")) and not list(project.root.rglob("*.tmp"))
+
+
+def test_runs_without_claims_do_not_write_a_ledger(project, pytester):
+    project.claims_module("test_ok", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_ok():
+            pass
+    """)
+    pytester.mkdir("tests").joinpath("test_plain.py").write_text("def test_plain():\n    pass\n")
+    default_reports = project.root / "reports"
+    assert project.run("tests", reports=None).ret == pytest.ExitCode.OK
+    assert project.run("tests/test_plain.py::test_plain", reports=None).ret == pytest.ExitCode.OK
+    assert not default_reports.exists()
+    assert project.run("claims/test_ok.py", reports=None).ret == pytest.ExitCode.OK
+    assert (default_reports / "ledger.json").is_file() and (default_reports / "ledger.html").is_file()
+
+
+def test_history_keeps_the_newest_thirty(project):
+    project.claims_module("test_ok", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_ok():
+            pass
+    """)
+    history = project.out / "history"
+    history.mkdir(parents=True)
+    old = [history / f"ledger-20200101T0000{second:02d}Z-1.json" for second in range(35)]
+    for path in old:
+        path.write_text("{}")
+    project.run("claims")
+    kept = sorted(history.iterdir())
+    assert len(kept) == 30
+    assert kept[:-1] == old[6:]  # the oldest six made room
+    assert json.loads(kept[-1].read_text()) == project.ledger()
