@@ -47,3 +47,42 @@ def general_lasso_instance(seed: int, rows: int = 20, columns: int = 500,
     W = uniform((rows, columns), -1.0, 1.0, generator, dtype=dtype)
     y = uniform((rows,), -1.0, 1.0, generator, dtype=dtype)
     return W, y
+
+
+def non_capture_instance(seed: int, rows: int = 20, columns: int = 500,
+                         dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(Z1, q1, beta0) of the non-capture experiment (v1 §2 Prop 2.1, v2 §3 Prop 3.1, Fig. 1).
+
+    Z1 ~ U[-1, 1]^(rows x columns), q1 ~ U[-1, 0]^rows, beta0 ~ U[-1, 1]^columns, drawn in
+    that order from one seeded generator; the paper's instance is 20 x 500.
+    """
+    validation.positive_int("rows", rows)
+    validation.positive_int("columns", columns)
+    generator = seeded_generator(seed)
+    Z1 = uniform((rows, columns), -1.0, 1.0, generator, dtype=dtype)
+    q1 = uniform((rows,), -1.0, 0.0, generator, dtype=dtype)
+    beta0 = uniform((columns,), -1.0, 1.0, generator, dtype=dtype)
+    return Z1, q1, beta0
+
+
+#: Entry distributions for the Huber data, which the paper leaves unstated ("arbitrary").
+HUBER_DATA = ("uniform", "normal")
+
+
+def huber_instance(seed: int, rows: int = 50, columns: int = 200, data: str = "uniform",
+                   dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
+    """(Z, y) of the Huber regression (v1 eq. 13 / Fig. 3, v2 eq. 10 / Fig. 4): 50 x 200, over-parameterised.
+
+    ``data`` picks i.i.d. U[-1, 1] or N(0, 1) entries for both Z and y (Z drawn first).
+    """
+    validation.positive_int("rows", rows)
+    validation.positive_int("columns", columns)
+    validation.one_of("data", data, HUBER_DATA)
+    generator = seeded_generator(seed)
+    if data == "uniform":
+        Z = uniform((rows, columns), -1.0, 1.0, generator, dtype=dtype)
+        y = uniform((rows,), -1.0, 1.0, generator, dtype=dtype)
+    else:
+        Z = torch.randn((rows, columns), generator=generator, dtype=dtype)
+        y = torch.randn((rows,), generator=generator, dtype=dtype)
+    return Z, y

@@ -1,0 +1,83 @@
+"""gdcut.convex: the runner against torch.optim.SGD and closed forms, the bounds, argument checks."""
+import numpy as np
+import pytest
+import torch
+
+from gdcut import convex
+
+
+def test_first_steps_on_abs_match_closed_form():
+    # |x| from 0.3 with alpha = 0.25: 0.3 -> 0.05 -> -0.2 -> 0.05 (torch.abs has derivative 0 only at 0).
+    run = convex.gradient_method(lambda x: x.abs().sum(-1), torch.tensor([[0.3]], dtype=torch.float64), 0.25, 3,
+                                 keep_every=1)
+    assert torch.allclose(run.iterates[:, 0, 0], torch.tensor([0.3, 0.05, -0.2, 0.05], dtype=torch.float64))
+    assert torch.allclose(run.gradient_norms[:, 0], torch.ones(3, dtype=torch.float64))
+
+
+def test_runner_agrees_with_torch_sgd():
+    generator = torch.Generator().manual_seed(0)
+    A = torch.randn(4, 3, generator=generator, dtype=torch.float64)
+    x0 = torch.randn(5, 3, generator=generator, dtype=torch.float64)
+    loss = lambda x: (x @ A.T).amax(-1) + 0.1 * (x**2).sum(-1)
+    run = convex.gradient_method(loss, x0, 0.05, 40)
+    x = x0.clone().requires_grad_(True)
+    opt = torch.optim.SGD([x], lr=0.05)  # torch default: no momentum, no weight decay, like the runner
+    for _ in range(40):
+        opt.zero_grad()
+        loss(x).sum().backward()
+        opt.step()
+    assert torch.allclose(run.iterates[-1], x.detach(), atol=1e-12)
+
+
+def test_best_iterate_bound_matches_formula():
+    bound = convex.best_iterate_bound(2.0, [1.0, 3.0], [0.5, 0.25])
+    assert bound == pytest.approx([(4 + 0.25) / 1.0, (4 + 0.25 + 0.5625) / 1.5])
+
+
+def test_gd_smooth_bound_and_top_eigenvalue():
+    assert convex.gd_smooth_bound(4.0, 1.0, 2) == pytest.approx([2.0, 1.0])
+    assert convex.quadratic_top_eigenvalue(np.diag([1.0, 3.0])) == pytest.approx(3.0)
+
+
+def test_huber_constants_bracket_sampled_gradient_differences():
+    rng = np.random.default_rng(1)
+    Z = rng.uniform(-1, 1, size=(6, 10))
+    lower, upper = convex.huber_lipschitz_bounds(Z, sign_searches=4)
+    assert 0 < lower <= upper
+    smooth = convex.huber_smoothness(Z)
+    from gdcut.losses import huber_loss
+    Zt, y = torch.tensor(Z), torch.tensor(rng.uniform(-1, 1, 6))
+    def grad(beta):
+        beta = torch.tensor(beta, requires_grad=True)
+        huber_loss(beta, Zt, y).backward()
+        return beta.grad.numpy()
+    for _ in range(20):
+        a, b = rng.normal(size=10) * 3, rng.normal(size=10) * 3
+        assert np.linalg.norm(grad(a)) <= upper + 1e-12
+        assert np.linalg.norm(grad(a) - grad(b)) <= smooth * np.linalg.norm(a - b) + 1e-12
+
+
+def test_measures():
+    assert convex.iterations_to_accuracy([3, 2, 0.5, 0.1], 0.5) == 2
+    assert convex.iterations_to_accuracy([3, 2], 0.5) is None
+    assert convex.power_law_exponent([1, 10, 100], [1, 100, 1e4]) == pytest.approx(2.0)
+    assert convex.oscillation_rate([0, 1, 0, 1, 0]) == 1.0
+    assert convex.oscillation_rate([4, 3, 2, 1]) == 0.0
+    assert convex.sharp_max_affine_limsup_bound(1.0, 2.0, 1.0) == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("call", [
+    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), -0.1, 3),
+    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(2), 0.1, 3),
+    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), [0.1, 0.1], 3),
+    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), float("nan"), 3),
+    lambda: convex.gd_smooth_bound(0.0, 1.0, 3),
+    lambda: convex.best_iterate_bound(-1.0, [1.0], [0.1]),
+    lambda: convex.quadratic_top_eigenvalue(np.array([[1.0, 2.0], [0.0, 1.0]])),
+    lambda: convex.iterations_to_accuracy([1.0], -1.0),
+    lambda: convex.oscillation_rate([1.0, 2.0]),
+    lambda: convex.power_law_exponent([1.0], [1.0]),
+])
+def test_rejects_invalid_arguments(call):
+    with pytest.raises(ValueError):
+        call()
