@@ -546,7 +546,7 @@ def test_unwritable_reports_dir_fails_clearly_without_partial_files(project):
     assert not list(project.root.rglob("ledger*")) and not list(project.root.rglob("*.tmp"))
 
 
-def test_runs_without_claims_do_not_write_a_ledger(project, pytester):
+def test_runs_without_claims_and_collect_only_runs_do_not_write_a_ledger(project, pytester):
     project.claims_module("test_ok", """
         import pytest
 
@@ -559,6 +559,9 @@ def test_runs_without_claims_do_not_write_a_ledger(project, pytester):
     assert project.run("tests", reports=None).ret == pytest.ExitCode.OK
     assert project.run("tests/test_plain.py::test_plain", reports=None).ret == pytest.ExitCode.OK
     assert not default_reports.exists()
+    assert project.run("claims", "--collect-only", reports=None).ret == pytest.ExitCode.OK
+    assert project.run("claims", "--collect-only").ret == pytest.ExitCode.OK
+    assert not default_reports.exists() and not project.out.exists()
     assert project.run("claims/test_ok.py", reports=None).ret == pytest.ExitCode.OK
     assert (default_reports / "ledger.json").is_file() and (default_reports / "ledger.html").is_file()
 
@@ -581,3 +584,10 @@ def test_history_keeps_the_newest_thirty(project):
     assert len(kept) == 30
     assert kept[:-1] == old[6:]  # the oldest six made room
     assert json.loads(kept[-1].read_text()) == project.ledger()
+
+
+def test_evidence_fixture_needs_a_claim_marker(project, pytester):
+    pytester.mkdir("tests").joinpath("test_plain.py").write_text("def test_records(evidence):\n    pass\n")
+    result = project.run("tests", reports=None)
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*the evidence fixture needs a test with @pytest.mark.claim*"])

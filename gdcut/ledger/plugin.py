@@ -247,6 +247,8 @@ class LedgerPlugin:
                       claims=[[claim_id, False] for claim_id in links if claim_id in _registry(self.config)])
 
     def _should_write(self) -> bool:
+        if self.config.option.collectonly:  # listing tests must not replace the last ledger with "not-run"
+            return False
         if self.config.getoption("--gdcut-reports"):
             return True
         claims_dir = _claims_dir(self.config).resolve()
