@@ -67,6 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = [c for c in config.getoption("--claim") if c not in _registry(config)]
     if unknown:
         raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml")
+    mutant = os.environ.get("GDCUT_MUTANT")
+    if mutant:  # gdcut.mutation: a deliberately wrong implementation, installed before tests import gdcut
+        from gdcut import mutation
+
+        mutation.apply(mutant)
     if hasattr(config, "workerinput"):
         # pytest-xdist workers share the machine's cores; torch's default of one
         # thread per core in every worker would oversubscribe them.

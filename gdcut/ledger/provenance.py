@@ -57,6 +57,7 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "hypothesis profile": settings.get_current_profile_name(),
         "device": device,
         "deep-net scale": scale,
+        "mutant": os.environ.get("GDCUT_MUTANT") or "none (the real implementation)",
         "float32 matmul precision": torch.get_float32_matmul_precision(),
         "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
         "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
