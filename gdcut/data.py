@@ -165,3 +165,13 @@ def load(device: torch.device | str = "cpu", cifar_dir: Path | str | None = None
     identity = f"{name}:train={len(train[1])}:test={len(test[1])}:sha256={digest.hexdigest()[:16]}"
     tensors = [torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in (*train, *test)]
     return DeviceData(name, source, *tensors, identity=identity)
+
+
+def for_run(settings, train_size: int | None, test_size: int | None) -> DeviceData:
+    """The data set the plugin's ``run_settings`` select, on its device (raises ``DataUnavailable``).
+
+    A download, when allowed, goes into the named CIFAR-10 directory or else
+    ``<cache_dir>/cifar10``.
+    """
+    return load(settings.device, cifar_dir=settings.cifar_dir, allow_download=settings.allow_download,
+                download_root=Path(settings.cache_dir) / "cifar10", train_size=train_size, test_size=test_size)

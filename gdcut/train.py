@@ -156,48 +156,36 @@ def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> 
     return values
 
 
-def penalty_only_share(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float, steps: int,
-                       threshold: float = PAPER_THRESHOLD) -> float:
-    """Share below ``threshold`` after ``steps`` of ``optimiser`` on lambda1*||w||_1 alone (v2 eq. 7).
+def penalty_only_weights(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float,
+                         steps: int) -> torch.Tensor:
+    """The weights after ``steps`` of ``optimiser`` on lambda1*||w||_1 alone (v2 eq. 7), float32.
 
     The analytic LASSO results (v2 Prop. 4.1, B.1-B.5; Table 1) describe exactly
-    this problem: a weight whose data gradient vanishes. Running the real
-    torch.optim rule on it from the run's own initial weights and for the run's
-    number of steps predicts the share the full network should show wherever the
-    penalty dominates the data gradient.
+    this problem: weights whose data gradient vanishes. Running the real
+    torch.optim rule on it from a run's own initial weights and for the run's
+    number of steps predicts what the network's weights should show wherever
+    the penalty dominates the data gradient: the share below 1e-5, and the L1
+    norm (mean |w| times the parameter count). For SGD the closed form is
+    ``gdcut.theory.ndgm_iterate``; RMSProp and Adam keep per-weight state, so
+    the rule itself is run.
     """
     validation.finite_array("initial_weights", initial_weights, ndim=1)
     validation.non_negative_int("steps", steps)
-    validation.positive("threshold", threshold)
     weights = initial_weights.detach().clone().float().requires_grad_(True)
     opt = make_optimiser(optimiser, [weights], lr)
     for _ in range(steps):
         opt.zero_grad(set_to_none=False)
         (lambda1 * weights.abs().sum()).backward()
         opt.step()
-    return float((weights.detach().abs() < threshold).float().mean())
+    return weights.detach()
 
 
-def sgd_penalty_position(initial_weights: torch.Tensor, lr: float, lambda1: float, steps: int) -> torch.Tensor:
-    """Closed form of SGD on lambda1*|w| after ``steps`` (v2 Prop. B.1-B.2, eq. 11-14).
-
-    Each step moves w by lr*lambda1 towards 0 until it crosses; from then on it
-    alternates between r and r - lr*lambda1 (r = |w0| mod lr*lambda1, signed),
-    so |w| < lr*lambda1 for good. Exact in real arithmetic; float32 runs differ
-    by rounding.
-    """
-    validation.positive("lr", lr)
-    validation.positive("lambda1", lambda1)
-    validation.non_negative_int("steps", steps)
-    w0 = initial_weights.double()
-    step = lr * lambda1
-    sign = torch.sign(w0)
-    crossings_needed = torch.floor(w0.abs() / step)  # steps before the sign first changes
-    remainder = w0.abs() - crossings_needed * step  # r in [0, step)
-    before = w0 - sign * steps * step
-    phase = (steps - crossings_needed) % 2  # after the crossing: r on even phase, r - step on odd
-    after = sign * torch.where(phase == 0, remainder, remainder - step)
-    return torch.where(steps <= crossings_needed, before, after)
+def penalty_only_share(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float, steps: int,
+                       threshold: float = PAPER_THRESHOLD) -> float:
+    """Share of ``penalty_only_weights`` with |w| < ``threshold``."""
+    validation.positive("threshold", threshold)
+    final = penalty_only_weights(initial_weights, optimiser, lr, lambda1, steps)
+    return float((final.abs() < threshold).float().mean())
 
 
 def provenance(device: torch.device) -> dict:
