@@ -77,6 +77,43 @@ def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.T
     return Trajectory(torch.stack(losses), torch.stack(norms), torch.stack(kept), rates)
 
 
+def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha, steps: int,
+                  measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
+                  ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """``torch.optim.SGD`` (no momentum, no weight decay) on autograd of ``loss_fn``, one step size per trial.
+
+    ``alpha`` is one number or a (trials,) sequence.  Per-trial rates are realised by
+    stepping with lr = 1 on sum_j alpha_j f(x_j): the gradient of row j is then
+    alpha_j grad f(x_j), the update x_j - alpha_j g_j (equal to separate runs up to
+    rounding), and thousands of rows cost one optimiser.  Returns the losses
+    (steps + 1, trials) and each measure of ``measures`` (name -> fn(x) of shape
+    (trials,)) at every iterate, both in float64.
+    """
+    validation.positive_int("steps", steps)
+    if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or not x0.is_floating_point():
+        raise ValueError("x0 must be a floating-point torch tensor of shape (trials, P)")
+    validation.finite_array("x0", x0)
+    rates = torch.as_tensor(np.broadcast_to(np.asarray(alpha, dtype=np.float64), (x0.shape[0],)).copy())
+    for rate in rates.tolist():
+        validation.positive("alpha", rate)
+    rates = rates.to(x0.dtype)
+    measures = measures or {}
+    x = x0.detach().clone().requires_grad_(True)
+    optimizer = torch.optim.SGD([x], lr=1.0)
+    losses, recorded = [], {name: [] for name in measures}
+    for k in range(steps + 1):
+        optimizer.zero_grad()
+        loss = loss_fn(x)
+        losses.append(loss.detach().double())
+        for name, measure in measures.items():
+            recorded[name].append(measure(x.detach()).double())
+        if k == steps:
+            break
+        (rates * loss).sum().backward()
+        optimizer.step()
+    return torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()}
+
+
 # --------------------------------------------------------------------------- classical guarantees
 def best_iterate_bound(initial_distance, gradient_norms, step_sizes) -> np.ndarray:
     """Subgradient method: min_{i<=k} f(x_i) - f* <= (R^2 + sum alpha_i^2 ||g_i||^2) / (2 sum alpha_i).

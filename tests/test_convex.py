@@ -81,3 +81,18 @@ def test_measures():
 def test_rejects_invalid_arguments(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_torch_sgd_run_with_per_trial_rates_matches_separate_runs():
+    generator = torch.Generator().manual_seed(2)
+    A = torch.randn(4, 3, generator=generator, dtype=torch.float64)
+    x0 = torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    loss = lambda x: (x @ A.T).amax(-1) + 0.1 * (x**2).sum(-1)
+    rates = [0.01, 0.1, 0.5]
+    losses, measured = convex.torch_sgd_run(loss, x0, rates, 25, {"norm": lambda x: x.norm(dim=-1)})
+    for j, rate in enumerate(rates):
+        alone = convex.gradient_method(loss, x0[j:j + 1], rate, 25)
+        assert torch.allclose(losses[:, j], alone.losses[:, 0], atol=1e-12)
+        assert torch.allclose(measured["norm"][-1, j], alone.iterates[-1, 0].norm(), atol=1e-12)
+    with pytest.raises(ValueError):
+        convex.torch_sgd_run(loss, x0, [0.1, -0.1, 0.1], 3)
