@@ -89,7 +89,7 @@ def run_torch_optimizer(
     sched = scheduler(opt) if scheduler is not None else None
 
     def current() -> torch.Tensor:
-        return torch.cat([p.detach() for p in params], dim=0)
+        return params[0].detach() if len(params) == 1 else torch.cat([p.detach() for p in params], dim=0)
 
     keep_from = max(0, steps + 1 - record_last)
     kept, kept_losses = [], []
@@ -106,5 +106,5 @@ def run_torch_optimizer(
         opt.step()
         if sched is not None:
             sched.step()
-        ever_zero |= current() == 0
+        ever_zero |= current() == 0  # cheap next to the step, and the only way to see a transient zero
     return TorchRun(torch.stack(kept), torch.stack(kept_losses), ever_zero, opt)
