@@ -20,7 +20,6 @@ Decision rule, fixed before any run was looked at:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import pytest
@@ -152,45 +151,68 @@ def depth_or_skip(preset, depth):
         pytest.skip(f"{depth} runs only at the paper scale (this run: depths {list(preset.depths)})")
 
 
-@pytest.mark.claim("C5")
-@pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
-def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settings, dataset, preset, depth):
+def no_bn_comparison(evidence, run_settings, dataset, preset, depth) -> dict:
     depth_or_skip(preset, depth)
     runs = pair_runs(run_settings, dataset, depth, batch_norm=False)
     result = comparison(runs)
     record(evidence, run_settings, dataset, depth, False, runs, result)
     scale_notes(evidence, run_settings, preset)
     assert_both_trained(result, depth)
+    return result
+
+
+@pytest.mark.claim("C5")
+@pytest.mark.parametrize("depth", ["VGG11", "VGG13"])
+def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settings, dataset, preset, depth):
+    result = no_bn_comparison(evidence, run_settings, dataset, preset, depth)
     assert result["mean_gap"] > 0 and result["p_gelu_faster"] < ALPHA_TEST, result
 
 
-@pytest.mark.claim("C6")
+@pytest.mark.claim("C5", refutes=True)
+def test_c5_deepest_net_gelu_not_consistently_faster(evidence, run_settings, dataset, preset):
+    result = no_bn_comparison(evidence, run_settings, dataset, preset, "VGG19")
+    evidence.note("Both activations sit on the chance-level plateau for hundreds of steps before the loss drops "
+                  "(Fig. 2 regenerated); when the drop comes varies more between seeds than between activations, "
+                  "so one seed trains faster with ReLU. The paper's figure shows one run per activation.")
+    assert result["p_gelu_faster"] >= ALPHA_TEST and result["gaps"].min() < 0, result
+
+
+@pytest.mark.claim("C6", refutes=True)
 @pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
-def test_c6_with_batch_norm_relu_and_gelu_are_indistinguishable(evidence, run_settings, dataset, preset, depth):
+def test_c6_with_batch_norm_gelu_still_trains_faster(evidence, run_settings, dataset, preset, depth):
     depth_or_skip(preset, depth)
     runs = pair_runs(run_settings, dataset, depth, batch_norm=True)
     result = comparison(runs)
     record(evidence, run_settings, dataset, depth, True, runs, result)
-    evidence.measure(f"{depth} +BN: two-sided p (ReLU and GELU differ)", result["p_differ"], condition="rule: >= 0.05")
-    evidence.measure(f"{depth} +BN: |mean gap| / mean AUC", abs(result["mean_gap"]) / result["mean_auc"],
-                     condition=f"rule: <= {INDISTINGUISHABLE_RELATIVE}")
+    scale_notes(evidence, run_settings, preset)
+    relative = abs(result["mean_gap"]) / result["mean_auc"]
+    evidence.measure(f"{depth} +BN: two-sided p (ReLU and GELU differ)", result["p_differ"],
+                     condition="rule for 'indistinguishable': >= 0.05")
+    evidence.measure(f"{depth} +BN: |mean gap| / mean AUC", relative,
+                     condition=f"rule for 'indistinguishable': <= {INDISTINGUISHABLE_RELATIVE}")
+    evidence.note("Counterexample: with batch norm the GELU runs still have the lower training loss in every seed, "
+                  "by a margin that the paired test separates from seed noise.")
     assert_both_trained(result, f"{depth} +BN")
-    assert result["p_differ"] >= ALPHA_TEST and abs(result["mean_gap"]) <= INDISTINGUISHABLE_RELATIVE * result["mean_auc"], result
+    assert result["mean_gap"] > 0 and result["p_differ"] < ALPHA_TEST and relative > INDISTINGUISHABLE_RELATIVE, result
 
 
-@pytest.mark.claim("C5")
-def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
+@pytest.mark.claim("C5", refutes=True)
+def test_c5_gap_widening_with_depth_not_resolved_across_seeds(evidence, run_settings, dataset, preset):
     by_depth = {depth: comparison(pair_runs(run_settings, dataset, depth, batch_norm=False)) for depth in preset.depths}
     shallow, deep = preset.depths[0], preset.depths[-1]
     for depth, result in by_depth.items():
         evidence.measure(f"{depth} no BN: mean AUC gap ReLU − GELU", result["mean_gap"],
-                         condition=f"seed sd {result['sd_gap']:.3f}")
+                         condition=f"seed sd {result['sd_gap']:.3f}; gaps {np.round(result['gaps'], 3).tolist()}")
     welch = stats.ttest_ind(by_depth[deep]["gaps"], by_depth[shallow]["gaps"], equal_var=False, alternative="greater")
-    evidence.measure(f"one-sided Welch p (gap {deep} > gap {shallow})", float(welch.pvalue), condition="rule: < 0.05")
+    evidence.measure(f"one-sided Welch p (gap {deep} > gap {shallow})", float(welch.pvalue),
+                     condition="rule for 'widens': < 0.05")
     all_runs = {(depth, bn): pair_runs(run_settings, dataset, depth, bn) for depth in preset.depths for bn in (False, True)}
     evidence.figure(figure_2(all_runs), caption=f"Fig. 2 regenerated ({run_settings.scale} scale; mean of "
                                                 f"{len(preset.seeds)} seeds, band = seed range)")
     evidence.condition(f"scale {run_settings.scale}, device {run_settings.device}, data {dataset.source}")
+    scale_notes(evidence, run_settings, preset)
+    evidence.note("The mean gap is larger at the deeper net, but its seed-to-seed spread there is larger still: "
+                  "with this many seeds the widening the paper reads off single curves is not resolved.")
     for result in by_depth.values():
         assert_both_trained(result, "depth comparison")
-    assert by_depth[deep]["mean_gap"] > by_depth[shallow]["mean_gap"] and welch.pvalue < ALPHA_TEST
+    assert welch.pvalue >= ALPHA_TEST
