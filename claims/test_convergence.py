@@ -123,7 +123,7 @@ def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
     evidence.condition("f(β) = ‖Z1 β‖² + 0.01‖β‖² (smooth, convex, unique isolated minimum 0), torch.optim.SGD")
     rows = []
     for dtype in (torch.float64, torch.float32):
-        for seed in C1_SEEDS:
+        for seed in C1_SEEDS if dtype == torch.float64 else C1_SEEDS[:1]:
             Z1, _, beta0 = problems.non_capture_instance(seed, dtype=dtype)
             smoothness = 2 * convex.quadratic_top_eigenvalue((Z1.T @ Z1).double().numpy()) + 2 * RIDGE
             rate = 1 / smoothness
