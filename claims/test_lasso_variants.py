@@ -127,6 +127,32 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
                   "in the first steps at λ1 = 1e-4, where ε̄/λ1² = 1.")
 
 
+@pytest.mark.claim("L12")
+def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
+    """Tier 2: our torch-form rule agrees with torch.optim.RMSprop, our eq. 18-19 rule with eq. 21's closed form.
+
+    λ1 = 1e-4 is included because there ε̄/λ1² = 1: an ε moved inside or outside the root shows at once.
+    """
+    evidence.condition("float64; 300 steps; λ1 ∈ {1e-4, 1e-2, 1, 100}; gdcut.recursions vs torch.optim.RMSprop defaults")
+    beta0 = problems.toy_lasso_initialisations(50, 4, seed=121)
+    lr, steps, lambdas = 0.1, 300, (1e-4, 1e-2, 1.0, 100.0)
+    rows, lam = stacked(beta0, lambdas)
+    real = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
+    lam_np = lam.numpy()
+    ours, _ = recursions.run(recursions.rmsprop_torch(lr), lambda b: recursions.l1_subgradient(b, lam_np),
+                             rows.numpy(), steps)
+    agreement = float(np.abs(ours - real.trajectory.numpy()).max())
+    evidence.measure("max |gdcut rmsprop_torch − torch.optim.RMSprop| over 300 steps", agreement, paper=None)
+    assert agreement < 1e-12
+    paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
+                                   rows.numpy(), 3)
+    for t in (1, 2, 3):
+        predicted = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
+        measured = np.abs(paper_rule[t] - paper_rule[t - 1])
+        nonzero = paper_rule[t - 1] != 0
+        assert np.allclose(measured[nonzero], np.broadcast_to(predicted, measured.shape)[nonzero], rtol=1e-12)
+
+
 # --------------------------------------------------------------------------- L13 RMSProp zeros
 RMS_STEPS = 2_500
 
