@@ -43,6 +43,7 @@ def preset(run_settings):
 
 @pytest.fixture(scope="module")
 def dataset(run_settings, preset):
+    train.share_cpu_between_workers(run_settings.device)
     try:
         return gdata.for_run(run_settings, preset.train_size, preset.test_size)
     except gdata.DataUnavailable as missing:
@@ -83,6 +84,7 @@ def record(evidence, run_settings, dataset, depth, batch_norm, runs, stats_, cla
     first = runs["relu"][0]
     evidence.condition(f"scale {run_settings.scale}, device {run_settings.device}, data {dataset.source}, "
                        f"{first['initialisation']}", claim=claim)
+    evidence.condition(train.precision_summary(first), claim=claim)
     config = first["config"]
     evidence.parameter("optimiser", f"{config['optimiser']} lr={config['lr']}", note="not stated in the paper; chosen",
                        claim=claim)

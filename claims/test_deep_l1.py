@@ -48,6 +48,7 @@ def preset(run_settings):
 
 @pytest.fixture(scope="module")
 def dataset(run_settings, preset):
+    train.share_cpu_between_workers(run_settings.device)
     try:
         return gdata.for_run(run_settings, preset.train_size, preset.test_size)
     except gdata.DataUnavailable as missing:
@@ -56,7 +57,9 @@ def dataset(run_settings, preset):
 
 def run(run_settings, dataset, version, optimiser, lambda1) -> dict:
     config = scales.l1_config(run_settings.scale, version, optimiser, lambda1)
-    return train.train(config, dataset, run_settings.cache_dir, progress=run_settings.scale == "paper")
+    paper = run_settings.scale == "paper"
+    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
+    return train.train(config, dataset, run_settings.cache_dir, progress=paper, checkpoint_every=10 if paper else 1)
 
 
 def band_width(optimiser: str, lr: float, lambda1: float) -> float | None:
@@ -98,6 +101,7 @@ def describe_run(evidence, run_settings, dataset, result, claim=None):
     evidence.condition(f"scale {run_settings.scale}, device {run_settings.device}, data {dataset.source}, "
                        f"{result['initialisation']}, {result['parameters']:,} parameters, {result['steps']} steps",
                        claim=claim)
+    evidence.condition(train.precision_summary(result), claim=claim)
 
 
 def scale_notes(evidence, run_settings, preset, claim=None):

@@ -14,7 +14,9 @@ v2 App. C (VGG16 with L1-penalised cross entropy) both run through ``train``:
 * weights, gradients and optimiser state stay float32 whatever the forward
   precision, since the paper's threshold is 1e-5 on the weights;
 * results are cached on disk under a hash of the full configuration, and a
-  checkpoint after every epoch lets an interrupted paper-scale run resume.
+  checkpoint after every epoch lets an interrupted paper-scale run resume;
+  with ``progress`` each epoch is reported on the terminal and in
+  ``<cache>/<key>.checkpoint.log``.
 """
 from __future__ import annotations
 
@@ -207,6 +209,28 @@ def provenance(device: torch.device) -> dict:
     return info
 
 
+def precision_summary(result: dict) -> str:
+    """One line for the ledger: the precision a run's weights, forward pass and matmuls used."""
+    prov = result["provenance"]
+    text = (f"weights and updates {prov['weights_dtype']}, forward {result['config']['forward_dtype']}, "
+            f"float32 matmul precision '{prov['float32_matmul_precision']}', cuDNN deterministic, torch {prov['torch']}")
+    if "cuda.matmul.allow_tf32" in prov:
+        text += f", TF32 matmul {prov['cuda.matmul.allow_tf32']}, TF32 cuDNN {prov['cudnn.allow_tf32']}, {prov['gpu']}"
+    return text
+
+
+def share_cpu_between_workers(device: torch.device) -> None:
+    """Under pytest-xdist on a CPU, give each worker its share of the cores instead of all of them.
+
+    Two workers each running as many threads as there are cores slow both down.
+    """
+    import os
+
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if torch.device(device).type == "cpu" and workers > 1:
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
 def cache_key(config: TrainConfig, data: DeviceData) -> str:
     """sha256 of the full configuration, the data set identity, the device type and the torch version."""
     payload = {"config": dataclasses.asdict(config), "data": data.identity, "device": data.device.type,
@@ -316,9 +340,14 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
             state["epoch_seconds"].append(time.perf_counter() - start)
             state["epoch"] = epoch + 1
             if progress:
-                print(f"[gdcut] {config.describe()}: epoch {epoch + 1}/{config.epochs} loss "
-                      f"{state['epoch_loss'][-1]:.4f} L1 {state['epoch_l1'][-1]:.4g} "
-                      f"({state['epoch_seconds'][-1]:.1f}s)", file=sys.stderr, flush=True)
+                line = (f"[gdcut] {config.describe()}: epoch {epoch + 1}/{config.epochs} loss "
+                        f"{state['epoch_loss'][-1]:.4f} L1 {state['epoch_l1'][-1]:.4g} "
+                        f"({state['epoch_seconds'][-1]:.1f}s)")
+                # the real stderr, past pytest's capture, and a log beside the checkpoint for xdist workers
+                print(line, file=sys.__stderr__, flush=True)
+                if checkpoint is not None:
+                    with open(checkpoint.with_suffix(".log"), "a") as log:
+                        print(line, file=log)
             if checkpoint is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
                 tmp = checkpoint.with_suffix(".tmp")
                 torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),

@@ -68,7 +68,7 @@ def test_narrowed_vgg16_keeps_torchvisions_layer_order():
     assert model(torch.zeros(2, 3, 32, 32)).shape == (2, 1000)
     # torchvision's init: linear weights N(0, 0.01), biases 0
     weight = model.classifier[0].weight.detach()
-    assert abs(float(weight.std()) - 0.01) < 0.001 and float(model.classifier[0].bias.abs().max()) == 0.0
+    assert abs(float(weight.std()) - 0.01) < 0.001 and float(model.classifier[0].bias.detach().abs().max()) == 0.0
 
 
 @pytest.mark.parametrize("kwargs, name", [

@@ -152,3 +152,46 @@ def test_gelu_and_bn_configs_run_and_report_provenance():
 def test_config_rejects_bad_arguments(changes, name):
     with pytest.raises(ValueError, match=name):
         tiny_config(**changes)
+
+
+@pytest.mark.parametrize("optimiser", train.OPTIMISERS)
+def test_penalty_only_weights_equal_autograd_of_the_penalty(optimiser):
+    # the shortcut grad = lambda1 * sign(w) against autograd of lambda1 * sum|w| through torch.optim, with exact zeros
+    w0 = (torch.rand(300, generator=torch.Generator().manual_seed(4)) - 0.5) * 0.01
+    w0[:7] = 0.0
+    w = w0.clone().requires_grad_(True)
+    opt = train.make_optimiser(optimiser, [w], 0.003)
+    for _ in range(40):
+        opt.zero_grad()
+        (0.3 * w.abs().sum()).backward()
+        opt.step()
+    assert torch.equal(train.penalty_only_weights(w0, optimiser, 0.003, 0.3, 40), w.detach())
+
+
+def test_scale_presets_build_the_papers_settings():
+    from gdcut import scales
+
+    paper = scales.l1_config("paper", "v2", "rmsprop", 2.0)
+    assert (paper.model, paper.width_divisor, paper.lr, paper.epochs, paper.batch_size, paper.shuffle, paper.seed) == \
+        ("VGG16", 1, 0.003, 200, 512, False, 42)
+    v1 = scales.l1_config("paper", "v1", "sgd", 0.001)
+    assert (v1.lr, v1.epochs, v1.shuffle) == (0.01, 150, True)
+    smoke = scales.l1_config("smoke", "v2", "sgd", 0.002)
+    assert (smoke.lr, smoke.lambda1) == (paper.lr, 0.002)  # the miniature keeps alpha and lambda1
+    assert scales.convergence_config("smoke", "VGG19", "gelu", True, 2).epochs == scales.convergence("smoke").epochs_with_bn
+    for scale in ("paper", "smoke"):
+        assert scales.convergence(scale).why and scales.l1(scale).why
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda s: s.l1_config("smoke", "v3", "sgd", 0.002), "version"),
+    (lambda s: s.l1_config("smoke", "v1", "adam", 0.1), "optimiser"),
+    (lambda s: s.l1_config("smoke", "v2", "sgd", 0.0002), "lambda1"),
+    (lambda s: s.convergence_config("smoke", "VGG13", "relu", False, 0), "depth"),
+    (lambda s: s.convergence("huge"), "scale"),
+])
+def test_scale_presets_reject_unknown_settings(call, name):
+    from gdcut import scales
+
+    with pytest.raises(ValueError, match=name):
+        call(scales)
