@@ -9,7 +9,7 @@ are rows of ``x0``; the loss must return one value per row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 import torch
@@ -34,15 +34,7 @@ class Trajectory:
 
 
 def _step_schedule(alpha, steps: int) -> torch.Tensor:
-    if isinstance(alpha, (Sequence, np.ndarray, torch.Tensor)) and not np.isscalar(alpha):
-        rates = torch.as_tensor(np.asarray(alpha, dtype=np.float64))
-        if rates.shape != (steps,):
-            raise ValueError(f"alpha must be one number or one per step ({steps}), got shape {tuple(rates.shape)}")
-        for rate in rates.tolist():
-            validation.positive("alpha", rate)
-        return rates
-    validation.positive("alpha", alpha)
-    return torch.full((steps,), float(alpha), dtype=torch.float64)
+    return torch.as_tensor(validation.positive_each("alpha", alpha, steps))
 
 
 def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha,
@@ -93,10 +85,7 @@ def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Ten
     if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or not x0.is_floating_point():
         raise ValueError("x0 must be a floating-point torch tensor of shape (trials, P)")
     validation.finite_array("x0", x0)
-    rates = torch.as_tensor(np.broadcast_to(np.asarray(alpha, dtype=np.float64), (x0.shape[0],)).copy())
-    for rate in rates.tolist():
-        validation.positive("alpha", rate)
-    rates = rates.to(x0.dtype)
+    rates = torch.as_tensor(validation.positive_each("alpha", alpha, x0.shape[0])).to(x0.dtype)
     measures = measures or {}
     x = x0.detach().clone().requires_grad_(True)
     optimizer = torch.optim.SGD([x], lr=1.0)
@@ -125,11 +114,13 @@ def best_iterate_bound(initial_distance, gradient_norms, step_sizes) -> np.ndarr
     entry k-1 bounds min f(x_i) - f* over x_0..x_{k-1}, the iterates the first k
     steps were taken from.
     """
+    validation.non_negative_entries("initial_distance", initial_distance)
+    validation.non_negative_entries("gradient_norms", gradient_norms)
+    validation.positive_entries("step_sizes", step_sizes)
     norms = np.asarray(gradient_norms, dtype=np.float64)
     rates = np.asarray(step_sizes, dtype=np.float64).reshape((-1,) + (1,) * (norms.ndim - 1))
+    validation.same_length("gradient_norms", len(norms), "step_sizes", len(rates))
     radius = np.asarray(initial_distance, dtype=np.float64)
-    if np.any(radius < 0) or np.any(norms < 0) or np.any(rates <= 0):
-        raise ValueError("initial_distance, gradient_norms must be >= 0 and step_sizes > 0")
     return (radius**2 + np.cumsum(rates**2 * norms**2, axis=0)) / (2 * np.cumsum(rates, axis=0))
 
 
@@ -140,6 +131,7 @@ def gd_smooth_bound(smoothness, initial_distance, steps: int) -> np.ndarray:
     """
     validation.positive("smoothness", smoothness)
     validation.positive_int("steps", steps)
+    validation.non_negative_entries("initial_distance", initial_distance)
     radius = np.asarray(initial_distance, dtype=np.float64)
     k = np.arange(1, steps + 1, dtype=np.float64).reshape((-1,) + (1,) * radius.ndim)
     return smoothness * radius**2 / (2 * k)
@@ -199,6 +191,7 @@ def huber_lipschitz_bounds(Z, delta: float = 1.0, sign_searches: int = 64, seed:
     """
     validation.positive("delta", delta)
     validation.positive_int("sign_searches", sign_searches)
+    validation.non_negative_int("seed", seed)
     matrix = np.asarray(Z, dtype=np.float64)
     validation.finite_array("Z", matrix, ndim=2)
     n = matrix.shape[0]
@@ -224,17 +217,21 @@ def iterations_to_accuracy(gaps, accuracy) -> int | None:
     """First k with f(x_k) - f* <= accuracy (gaps of one run, shape (steps + 1,)); None if never."""
     validation.positive("accuracy", accuracy)
     values = np.asarray(gaps, dtype=np.float64)
+    validation.finite_array("gaps", values, ndim=1)
     hits = np.flatnonzero(values <= accuracy)
     return int(hits[0]) if hits.size else None
 
 
 def power_law_exponent(x, y) -> float:
     """Slope of log y against log x by least squares: y ~ x^slope."""
-    xs = np.log(np.asarray(x, dtype=np.float64))
-    ys = np.log(np.asarray(y, dtype=np.float64))
-    if xs.shape != ys.shape or xs.size < 2 or not (np.isfinite(xs).all() and np.isfinite(ys).all()):
-        raise ValueError("x and y must be positive arrays of equal length >= 2")
-    return float(np.polyfit(xs, ys, 1)[0])
+    xs = np.asarray(x, dtype=np.float64)
+    ys = np.asarray(y, dtype=np.float64)
+    for name, values in (("x", xs), ("y", ys)):
+        validation.finite_array(name, values, ndim=1)
+        if values.size < 2 or not np.all(values > 0):
+            raise ValueError(f"{name} must hold at least 2 numbers, all > 0")
+    validation.same_length("x", xs.size, "y", ys.size)
+    return float(np.polyfit(np.log(xs), np.log(ys), 1)[0])
 
 
 def oscillation_rate(losses) -> float:
@@ -246,7 +243,8 @@ def oscillation_rate(losses) -> float:
     frequencies" (v1 Fig. 3, v2 Fig. 4).
     """
     values = np.asarray(losses, dtype=np.float64)
-    if values.ndim != 1 or values.size < 3:
+    validation.finite_array("losses", values, ndim=1)
+    if values.size < 3:
         raise ValueError("losses must be a 1-D curve with at least 3 points")
     differences = np.diff(values)
     return float(np.mean(differences[1:] * differences[:-1] < 0))

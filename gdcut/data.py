@@ -78,8 +78,13 @@ def normalise(images: torch.Tensor) -> torch.Tensor:
 
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (the MNIST/Fashion-MNIST format), gzip-compressed, as a uint8 array."""
-    with gzip.open(path, "rb") as handle:
-        raw = handle.read()
+    if not Path(path).is_file():
+        raise ValueError(f"path {path} is not a file")
+    try:
+        with gzip.open(path, "rb") as handle:
+            raw = handle.read()
+    except (OSError, EOFError) as error:
+        raise ValueError(f"path {path} is not a readable gzip file ({error})") from error
     if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
         raise ValueError(f"path {path} is not an unsigned-byte IDX file")
     ndim = raw[3]
@@ -93,6 +98,7 @@ def read_idx(path: Path) -> np.ndarray:
 def fashion_mnist_arrays(directory: Path = FASHION_MNIST_DIR, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST images (N x 1 x 32 x 32, zero-padded) and labels from the Debian package files."""
     validation.one_of("split", split, FASHION_MNIST_FILES)
+    directory = validation.directory("directory", directory)
     image_file, label_file = FASHION_MNIST_FILES[split]
     images = read_idx(Path(directory) / image_file)
     labels = read_idx(Path(directory) / label_file)
@@ -108,17 +114,20 @@ def cifar10_arrays(root: Path, split: str = "train", download: bool = False) -> 
     from torchvision.datasets import CIFAR10
 
     validation.one_of("split", split, ["train", "test"])
+    validation.boolean("download", download)
+    if not download:
+        root = validation.directory("root", root)
     dataset = CIFAR10(root=str(root), train=split == "train", download=download)
     return np.ascontiguousarray(dataset.data.transpose(0, 3, 1, 2)), np.asarray(dataset.targets, dtype=np.int64)
 
 
-def _subset(images: np.ndarray, labels: np.ndarray, size: int | None) -> tuple[np.ndarray, np.ndarray]:
+def _subset(images: np.ndarray, labels: np.ndarray, size: int | None, name: str) -> tuple[np.ndarray, np.ndarray]:
     # The first ``size`` examples: a fixed subset, the same for every seed, so
     # seeds vary initialisation and batch order only.
     if size is None:
         return images, labels
     if size > len(images):
-        raise ValueError(f"size {size} exceeds the {len(images)} examples available")
+        raise ValueError(f"{name} {size} exceeds the {len(images)} examples available")
     return images[:size], labels[:size]
 
 
@@ -140,25 +149,26 @@ def load(device: torch.device | str = "cpu", cifar_dir: Path | str | None = None
         try:
             train = cifar10_arrays(root, "train", download=allow_download)
             test = cifar10_arrays(root, "test", download=False)
-        except RuntimeError as error:  # torchvision: missing or corrupted files
+        except (RuntimeError, ValueError) as error:  # no such directory, or torchvision: missing/corrupted files
             raise DataUnavailable(
-                f"CIFAR-10 not usable under {root} ({error}); pass --gdcut-cifar10 DIR pointing at the folder that "
-                "holds cifar-10-batches-py, or --gdcut-allow-download") from error
+                f"cifar_dir: CIFAR-10 not usable under {root} ({error}); pass --gdcut-cifar10 DIR pointing at the "
+                "folder that holds cifar-10-batches-py, or --gdcut-allow-download") from error
         name, source = "cifar10", f"CIFAR-10 (torchvision.datasets.CIFAR10, root {root})"
     else:
         directory = Path(fashion_mnist_dir)
         missing = [f for pair in FASHION_MNIST_FILES.values() for f in pair if not (directory / f).is_file()]
         if missing:
             raise DataUnavailable(
-                f"no data set: no CIFAR-10 given and Fashion-MNIST files {missing} are missing from {directory}; "
+                f"no data set: no CIFAR-10 given and Fashion-MNIST files {missing} are missing from "
+                f"fashion_mnist_dir {directory}; "
                 "apt-get install dataset-fashion-mnist, or pass --gdcut-cifar10 DIR (or set GDCUT_CIFAR10), "
                 "or allow a download with --gdcut-allow-download")
         train = fashion_mnist_arrays(directory, "train")
         test = fashion_mnist_arrays(directory, "test")
         name = "fashion-mnist"
         source = f"Fashion-MNIST ({directory}), 28x28 zero-padded to 32x32, grey repeated over 3 channels"
-    train = _subset(*train, train_size)
-    test = _subset(*test, test_size)
+    train = _subset(*train, train_size, "train_size")
+    test = _subset(*test, test_size, "test_size")
     digest = hashlib.sha256()
     for array in (*train, *test):
         digest.update(np.ascontiguousarray(array).tobytes())

@@ -38,17 +38,21 @@ def _check_max_affine(A, b) -> tuple[np.ndarray, np.ndarray]:
     return A, b
 
 
-def _check_point(name: str, c, dimension: int) -> np.ndarray:
+def _check_point(name: str, c, dimension: int, matrix: str = "A") -> np.ndarray:
     c = np.asarray(c, dtype=np.float64)
     validation.finite_array(name, c, ndim=1)
-    validation.same_length("A columns", dimension, name, c.shape[0])
+    validation.same_length(f"{matrix} columns", dimension, name, c.shape[0])
     return c
 
 
 def max_affine(A, b, x) -> np.ndarray:
     """f(x) = max_i (a_i^T x + b_i) for x of shape (..., n)."""
     A, b = _check_max_affine(A, b)
-    return (np.asarray(x, dtype=np.float64) @ A.T + b).max(axis=-1)
+    x = np.asarray(x, dtype=np.float64)
+    validation.finite_array("x", x)
+    if x.ndim == 0 or x.shape[-1] != A.shape[1]:
+        raise ValueError(f"x must have shape (..., {A.shape[1]}) to match A, got {x.shape}")
+    return (x @ A.T + b).max(axis=-1)
 
 
 def _lp(cost, **constraints):
@@ -107,6 +111,7 @@ def is_supporting_slope(A, b, c, g, tolerance: float = _TOLERANCE) -> bool:
     A, b = _check_max_affine(A, b)
     c = _check_point("c", c, A.shape[1])
     g = _check_point("g", g, A.shape[1])
+    validation.non_negative("tolerance", tolerance)
     lowest = crossing_value(A, b, c, -g)
     return bool(lowest >= max_affine(A, b, c) - tolerance)
 
@@ -115,6 +120,7 @@ def active_pieces(A, b, c, tolerance: float = _TOLERANCE) -> np.ndarray:
     """Indices i with a_i^T c + b_i = f(c): the subdifferential at c is the hull of their a_i."""
     A, b = _check_max_affine(A, b)
     c = _check_point("c", c, A.shape[1])
+    validation.non_negative("tolerance", tolerance)
     values = A @ c + b
     return np.flatnonzero(values >= values.max() - tolerance)
 
@@ -159,7 +165,7 @@ def relu_regression_directional_derivative_at_zero(Z, y, lambda1, d) -> float:
     validation.finite_array("y", y, ndim=1)
     validation.same_length("Z rows", Z.shape[0], "y", y.shape[0])
     validation.non_negative("lambda1", lambda1)
-    d = _check_point("d", d, Z.shape[1])
+    d = _check_point("d", d, Z.shape[1], matrix="Z")
     return float(-2 * y @ np.maximum(0.0, Z @ d) + lambda1 * np.abs(d).sum())
 
 
@@ -176,7 +182,8 @@ def in_relu_regression_subdifferential_at_zero(Z, y, lambda1, g, tolerance: floa
     validation.non_negative("lambda1", lambda1)
     if np.any(y > 0):
         raise ValueError("y must be non-positive (the convex case of eq. 3)")
-    g = _check_point("g", g, Z.shape[1])
+    validation.non_negative("tolerance", tolerance)
+    g = _check_point("g", g, Z.shape[1], matrix="Z")
     n, p = Z.shape
     # Variables (theta, s); minimise the L1 misfit with slack u >= |g - M theta - lambda1 s|.
     generators = (-2 * y)[None, :] * Z.T  # (P, N): column i is -2 y_i z_i
@@ -192,5 +199,9 @@ def one_sided_derivatives(f: Callable[[np.ndarray], float], x, d, h: float = 1e-
     validation.positive("h", h)
     x = np.asarray(x, dtype=np.float64)
     d = np.asarray(d, dtype=np.float64)
+    validation.finite_array("x", x)
+    validation.finite_array("d", d)
+    if d.shape != x.shape:
+        raise ValueError(f"d must have the shape of x {x.shape}, got {d.shape}")
     base = f(x)
     return (f(x + h * d) - base) / h, (f(x - h * d) - base) / h

@@ -29,10 +29,14 @@ def _check_instance(W, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _per_run(name: str, value, runs: int) -> np.ndarray:
-    array = np.broadcast_to(np.asarray(value, dtype=np.float64), (runs,))
-    for item in array:
-        validation.positive(name, float(item))
-    return array[:, None]
+    return validation.positive_each(name, value, runs)[:, None]
+
+
+def _check_start(W: np.ndarray, beta0) -> np.ndarray:
+    beta = np.array(beta0, dtype=np.float64, ndmin=2)
+    validation.finite_array("beta0", beta, ndim=2)
+    validation.same_length("W columns", W.shape[1], "beta0 columns", beta.shape[1])
+    return beta
 
 
 def smooth_gradient(W, y, beta) -> np.ndarray:
@@ -43,7 +47,10 @@ def smooth_gradient(W, y, beta) -> np.ndarray:
 def lasso_objective(W, y, beta, lambda1) -> np.ndarray:
     """L4 for each row of ``beta`` (1/N scaling, as the paper writes it)."""
     W, y = _check_instance(W, y)
-    beta = np.atleast_2d(beta)
+    beta = np.atleast_2d(np.asarray(beta, dtype=np.float64))
+    validation.finite_array("beta", beta)
+    validation.same_length("W columns", W.shape[1], "beta columns", beta.shape[-1])
+    validation.non_negative_entries("lambda1", lambda1)
     return ((beta @ W.T - y) ** 2).mean(axis=-1) + np.asarray(lambda1) * np.abs(beta).sum(axis=-1)
 
 
@@ -64,6 +71,8 @@ def sklearn_optimum(W, y, lambda1, tol: float = 1e-12, max_iter: int = 1_000_000
 
     W, y = _check_instance(W, y)
     validation.positive("lambda1", lambda1)
+    validation.positive("tol", tol)
+    validation.positive_int("max_iter", max_iter)
     model = Lasso(alpha=lambda1 / 2, fit_intercept=False, tol=tol, max_iter=max_iter)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
@@ -78,8 +87,7 @@ def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     lambda1 sign(beta) (autograd's choice, 0 at 0).
     """
     W, y = _check_instance(W, y)
-    beta = np.array(beta0, dtype=np.float64, ndmin=2)
-    validation.finite_array("beta0", beta, ndim=2)
+    beta = _check_start(W, beta0)
     validation.non_negative_int("steps", steps)
     lam = _per_run("lambda1", lambda1, beta.shape[0])
     step = _per_run("alpha", alpha, beta.shape[0])
@@ -95,8 +103,7 @@ def ista(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     Converges to the optimum for alpha < 1 / Lipschitz(grad) = N / (2 ||W||_2^2).
     """
     W, y = _check_instance(W, y)
-    beta = np.array(beta0, dtype=np.float64, ndmin=2)
-    validation.finite_array("beta0", beta, ndim=2)
+    beta = _check_start(W, beta0)
     validation.non_negative_int("steps", steps)
     lam = _per_run("lambda1", lambda1, beta.shape[0])
     step = _per_run("alpha", alpha, beta.shape[0])

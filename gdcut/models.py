@@ -59,6 +59,9 @@ class SmallVGG(nn.Module):
 
 def conv_layers(cfg: list, activation: str, batch_norm: bool, in_channels: int = 3) -> nn.Sequential:
     """kuangliu's ``_make_layers``: 3x3 convolutions, optional BN, activation, 2x2 average pools."""
+    validation.one_of("activation", activation, ACTIVATIONS)
+    validation.boolean("batch_norm", batch_norm)
+    validation.positive_int("in_channels", in_channels)
     layers: list[nn.Module] = []
     for entry in cfg:
         if entry == "M":
@@ -138,6 +141,10 @@ def build(name: str, activation: str = "relu", batch_norm: bool = False, width_d
     ``"VGG16"`` (then ``width_divisor`` and ``pretrained`` apply).
     """
     validation.one_of("name", name, [*CFG, "VGG16"])
+    validation.one_of("activation", activation, ACTIVATIONS)
+    validation.boolean("batch_norm", batch_norm)
+    validation.positive_int("width_divisor", width_divisor)
+    validation.boolean("pretrained", pretrained)
     if name == "VGG16":
         return vgg16(width_divisor=width_divisor, pretrained=pretrained)
     return SmallVGG(name, activation, batch_norm), "random init (PyTorch layer defaults, as kuangliu)"

@@ -26,6 +26,8 @@ from typing import Callable
 
 import numpy as np
 
+from gdcut import validation
+
 ENV_VAR = "GDCUT_MUTANT"
 
 
@@ -178,6 +180,9 @@ def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root
 
 def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) -> dict:
     """Baseline, then each mutant; returns the report (also what ``main`` writes to JSON)."""
+    for name in names:
+        validation.one_of("names", name, MUTANTS)
+    root = validation.directory("root", root)
     mutants = [MUTANTS[name] for name in names]
     claims = tuple(sorted({claim for m in mutants for claim in m.claims}))
     with tempfile.TemporaryDirectory(prefix="gdcut-mutation-") as scratch:

@@ -13,6 +13,8 @@ from gdcut import validation
 def uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator,
             dtype: torch.dtype = torch.float64) -> torch.Tensor:
     """Entries i.i.d. uniform on [low, high), drawn from ``generator``."""
+    for size in shape:
+        validation.non_negative_int("shape", size)
     validation.finite_scalar("low", low)
     validation.finite_scalar("high", high)
     if not high > low:

@@ -147,6 +147,7 @@ def run(rule: UpdateRule, grad_fn: Callable[[Any], Any], beta0, steps: int, reco
     if record_last is not None:
         validation.positive_int("record_last", record_last)
     beta = np.asarray(beta0)
+    validation.finite_array("beta0", beta)
     keep_from = 0 if record_last is None else max(0, steps + 1 - record_last)
     state = rule.init(beta)
     kept = [beta] if keep_from == 0 else []
@@ -169,6 +170,7 @@ def ista_toy(beta0, alpha, lambda1, steps: int):
     validation.non_negative("lambda1", lambda1)
     validation.non_negative_int("steps", steps)
     beta = np.asarray(beta0)
+    validation.finite_array("beta0", beta)
     trajectory = [beta]
     for _ in range(steps):
         beta = soft_threshold(beta, alpha * lambda1)

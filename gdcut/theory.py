@@ -28,7 +28,9 @@ def band_entry_step(beta0, alpha, lambda1):
     towards 0 by h per step.  Integer array.
     """
     h = step_length(alpha, lambda1)
-    return np.floor(np.abs(np.asarray(beta0)) / h).astype(np.int64)
+    beta0 = np.asarray(beta0)
+    validation.finite_array("beta0", beta0)
+    return np.floor(np.abs(beta0) / h).astype(np.int64)
 
 
 def hits_zero(beta0, alpha, lambda1):
@@ -36,7 +38,9 @@ def hits_zero(beta0, alpha, lambda1):
 
     Exact for Fractions; for floats it only evaluates the same test in float.
     """
-    ratio = np.asarray(beta0) / step_length(alpha, lambda1)
+    beta0 = np.asarray(beta0)
+    validation.finite_array("beta0", beta0)
+    ratio = beta0 / step_length(alpha, lambda1)
     return np.asarray(ratio == np.floor(ratio), dtype=bool)
 
 
@@ -53,8 +57,8 @@ def oscillation_pair(beta0, alpha, lambda1):
     """
     h = step_length(alpha, lambda1)
     beta0 = np.asarray(beta0)
+    zero = hits_zero(beta0, alpha, lambda1)  # checks beta0 before it is used
     gamma = np.mod(beta0, h)
-    zero = hits_zero(beta0, alpha, lambda1)
     return gamma, np.where(zero, gamma * 0, gamma - h)
 
 
@@ -114,6 +118,7 @@ def l1_lipschitz_constant(lambda1, num_entries: int) -> float:
     v2 §4 uses L = lambda1, which is the constant for P = 1 (or for the
     l_inf -> l_1 pairing), not the one Boyd's subgradient analysis needs.
     """
+    validation.non_negative("lambda1", lambda1)
     validation.positive_int("num_entries", num_entries)
     return lambda1 * math.sqrt(num_entries)
 
@@ -133,12 +138,18 @@ def ndgm_l1_bound(alpha, lambda1, num_entries: int):
 
 def rmsprop_second_moment(gamma, lambda1, t: int):
     """v2 eq. 20: v_t = (1 - gamma^t) lambda1^2 while the entry has stayed non-zero."""
+    validation.in_interval("gamma", gamma, 0, 1)
+    validation.positive_entries("lambda1", lambda1)
     validation.non_negative_int("t", t)
     return (1 - gamma**t) * lambda1**2
 
 
 def rmsprop_step_paper(alpha, gamma, eps_bar, lambda1, t: int):
     """Length of step t of eq. 21: alpha / sqrt(1 - gamma^t + eps_bar / lambda1^2)."""
+    validation.positive("alpha", alpha)
+    validation.in_interval("gamma", gamma, 0, 1)
+    validation.non_negative("eps_bar", eps_bar)
+    validation.positive_entries("lambda1", lambda1)
     validation.positive_int("t", t)
     return alpha / np.sqrt(1 - gamma**t + eps_bar / lambda1**2)
 
@@ -150,13 +161,19 @@ def rmsprop_step_torch(lr, alpha, eps, lambda1, t: int):
     the step tends to lr / (1 + eps / lambda1): that is lr only while
     lambda1 >> eps, which is where v2 Prop B.5 needs its condition eps << 1.
     """
+    validation.positive("lr", lr)
+    validation.in_interval("alpha", alpha, 0, 1)
+    validation.non_negative("eps", eps)
+    validation.positive_entries("lambda1", lambda1)
     validation.positive_int("t", t)
     return lr / (np.sqrt(1 - alpha**t) + eps / lambda1)
 
 
 def rmsprop_first_step_literal(alpha, eps_bar, lambda1):
     """First step of eq. 19 read literally (v_0 = 0 used for beta_0): alpha lambda1 / sqrt(eps_bar)."""
+    validation.positive("alpha", alpha)
     validation.positive("eps_bar", eps_bar)
+    validation.positive("lambda1", lambda1)
     return alpha * lambda1 / math.sqrt(eps_bar)
 
 
@@ -165,6 +182,8 @@ def fig5_loss_bounds(alpha, lambda1, num_entries: int) -> dict[str, float]:
 
     RMSProp's bound uses its eventual step alpha (Prop B.5), NDGM's uses h.
     """
+    validation.positive("alpha", alpha)
+    validation.positive("lambda1", lambda1)
     validation.positive_int("num_entries", num_entries)
     return {
         "ndgm": num_entries * alpha * lambda1**2,
@@ -187,4 +206,6 @@ def step_decay_total(lr0, step_size: int, gamma) -> float:
 def ista_zero_step(beta0, alpha, lambda1):
     """Soft thresholding on L3 reaches exact 0 at step ceil(|beta0| / h) and stays there."""
     h = step_length(alpha, lambda1)
-    return np.ceil(np.abs(np.asarray(beta0)) / h).astype(np.int64)
+    beta0 = np.asarray(beta0)
+    validation.finite_array("beta0", beta0)
+    return np.ceil(np.abs(beta0) / h).astype(np.int64)

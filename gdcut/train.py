@@ -105,6 +105,7 @@ def add_l1_subgradient_(params, lambda1: float, bucket_elements: int = 1 << 24) 
     as they would from the penalty alone.
     """
     validation.non_negative("lambda1", lambda1)
+    validation.positive_int("bucket_elements", bucket_elements)
     if lambda1 == 0:
         return
     bucket: list[torch.Tensor] = []
@@ -143,6 +144,7 @@ def share_below_threshold(model: nn.Module, threshold: float = PAPER_THRESHOLD) 
 
 def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> torch.Tensor:
     """``count`` parameter entries drawn uniformly (with replacement) from all parameters, float32 CPU."""
+    validation.positive_int("count", count)
     sizes = torch.tensor([p.numel() for p in model.parameters()])
     total = int(sizes.sum())
     flat_index = torch.randint(total, (count,), generator=generator)
@@ -172,6 +174,7 @@ def penalty_only_weights(initial_weights: torch.Tensor, optimiser: str, lr: floa
     the rule itself is run.
     """
     validation.finite_array("initial_weights", initial_weights, ndim=1)
+    validation.non_negative("lambda1", lambda1)
     validation.non_negative_int("steps", steps)
     weights = initial_weights.detach().clone().float().requires_grad_(True)
     opt = make_optimiser(optimiser, [weights], lr)
@@ -269,6 +272,11 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
     per-epoch L1 norm, the share of |w| < 1e-5 at the end, a sample of the initial
     weights, the initialisation, seconds per epoch and the provenance.
     """
+    if not isinstance(config, TrainConfig):
+        raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
+    if not isinstance(data, DeviceData):
+        raise ValueError(f"data must be a DeviceData (gdcut.data.load), got {type(data).__name__}")
+    validation.boolean("progress", progress)
     validation.positive_int("checkpoint_every", checkpoint_every)
     if cache_dir is None:
         return _run(config, data, None, progress, checkpoint_every)
@@ -375,6 +383,7 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
 @torch.no_grad()
 def accuracy(model: nn.Module, data: DeviceData, batch_size: int = 1024) -> float:
     """Test-set accuracy in eval mode (information for the ledger, not a claim)."""
+    validation.positive_int("batch_size", batch_size)
     was_training = model.training
     model.eval()
     n = len(data.test_labels)
@@ -392,7 +401,7 @@ def area_under_loss(result: dict) -> float:
 
     The statistic C5/C6 compare (chosen before any run): lower means faster training.
     """
-    losses = result["step_loss"]
+    losses = result.get("step_loss") if isinstance(result, dict) else None
     if not losses:
         raise ValueError("result has no recorded steps")
     return sum(losses) / len(losses)

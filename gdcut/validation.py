@@ -6,8 +6,10 @@ so a user sees at once which argument was wrong and why.
 from __future__ import annotations
 
 import math
+import os
 from fractions import Fraction
 from numbers import Real
+from pathlib import Path
 from typing import Iterable
 
 import numpy as np
@@ -110,3 +112,61 @@ def boolean(name: str, value) -> None:
     """``value`` must be True or False (not 1, 0 or a string that looks like one)."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def _real_entries(name: str, value) -> np.ndarray:
+    """The entries of a scalar, array or tensor as a flat array, checked to be finite real numbers."""
+    if _is_real_scalar(value):
+        finite_scalar(name, value)
+        return np.array([value], dtype=object if isinstance(value, Fraction) else None)
+    if hasattr(value, "detach"):  # torch tensor
+        value = value.detach().cpu().numpy()
+    entries = np.asarray(value).reshape(-1)
+    if entries.dtype == object:  # Fractions, exact: checked one by one
+        for entry in entries:
+            finite_scalar(name, entry)
+    elif entries.dtype.kind not in "iuf":
+        raise ValueError(f"{name} must be a real number or an array of them, got dtype {entries.dtype}")
+    elif not np.isfinite(entries).all():
+        raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+    return entries
+
+
+def positive_entries(name: str, value) -> None:
+    """Every entry of ``value`` (a number, Fraction, array or tensor) is a finite real number > 0."""
+    if not np.all(_real_entries(name, value) > 0):
+        raise ValueError(f"{name} must be > 0 in every entry")
+
+
+def non_negative_entries(name: str, value) -> None:
+    """Every entry of ``value`` (a number, Fraction, array or tensor) is a finite real number >= 0."""
+    if not np.all(_real_entries(name, value) >= 0):
+        raise ValueError(f"{name} must be >= 0 in every entry")
+
+
+def positive_each(name: str, value, count: int) -> np.ndarray:
+    """``value`` is one number > 0 or ``count`` of them (a step size per run or per step); returns (count,) float64."""
+    if _is_real_scalar(value):
+        positive(name, value)
+        return np.full(count, float(value))
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value, dtype=object)
+    if array.shape != (count,):
+        raise ValueError(f"{name} must be one number or {count} of them, got shape {array.shape}")
+    for entry in array:
+        positive(name, entry)
+    return array.astype(np.float64)
+
+
+def directory(name: str, value) -> Path:
+    """``value`` names an existing directory this process can list and read; returns it as a Path."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{name} must be a path, got {type(value).__name__}")
+    path = Path(value).expanduser()
+    if not path.is_dir():
+        what = "is a file, not a directory" if path.exists() else "does not exist"
+        raise ValueError(f"{name} {str(path)!r} {what}")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ValueError(f"{name} {str(path)!r} is not readable")
+    return path

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from gdcut import validation
 from gdcut.ledger import inventory, registry, render
 from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
 from gdcut.ledger.profiles import register_profiles
@@ -52,7 +53,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def _registry(config: pytest.Config) -> dict[str, registry.Claim]:
     if registry_key not in config.stash:
         path = config.getoption("--gdcut-registry")
-        config.stash[registry_key] = registry.load_registry(path) if path else registry.registry()
+        try:
+            config.stash[registry_key] = registry.load_registry(path) if path else registry.registry()
+        except ValueError as error:
+            raise pytest.UsageError(f"--gdcut-registry: {error}") from None
     return config.stash[registry_key]
 
 
@@ -159,8 +163,8 @@ class RunSettings:
 
 def resolve_scale(requested: str, cuda_available: bool) -> str:
     """``auto`` means the paper's scale on CUDA and the smoke scale elsewhere."""
-    if requested not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {requested!r}")
+    validation.one_of("requested", requested, SCALES)
+    validation.boolean("cuda_available", cuda_available)
     if requested == "auto":
         return "paper" if cuda_available else "smoke"
     return requested

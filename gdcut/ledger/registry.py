@@ -77,8 +77,13 @@ def _parse(entry: dict) -> Claim:
 
 def load_registry(path: Path | str = REGISTRY_PATH) -> dict[str, Claim]:
     """All claims, keyed by ID, in the file's order (which follows the paper)."""
-    with open(path, "rb") as handle:
-        data = tomllib.load(handle)
+    try:
+        with open(path, "rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ValueError(f"path {path} does not exist") from None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ValueError(f"path {path} is not a readable claims registry ({error})") from None
     claims: dict[str, Claim] = {}
     for entry in data.get("claim", []):
         claim = _parse(entry)

@@ -20,6 +20,7 @@ from gdcut.ledger.registry import SECTIONS, Claim
 from gdcut.ledger.verdict import VERDICTS, Outcome, claim_verdict, function_key
 
 SCHEMA = 1
+RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
 HISTORY_KEEP = 30
 
 
@@ -95,7 +96,15 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     outcome, duration_s, reason, claims (list of [id, refutes]) and records
     (evidence dicts).
     """
-    generated_at = generated_at or datetime.now(timezone.utc)
+    generated_at = datetime.now(timezone.utc) if generated_at is None else generated_at
+    if not isinstance(generated_at, datetime):
+        raise ValueError(f"generated_at must be a datetime, got {type(generated_at).__name__}")
+    if not isinstance(results, list):
+        raise ValueError(f"results must be a list of test results, got {type(results).__name__}")
+    for index, result in enumerate(results):
+        missing = RESULT_KEYS - set(result) if isinstance(result, dict) else RESULT_KEYS
+        if missing:
+            raise ValueError(f"results[{index}] lacks {sorted(missing)}")
     per_claim: dict[str, list[dict]] = {claim_id: [] for claim_id in registry}
     orphans = []
     for result in results:

@@ -1,0 +1,829 @@
+"""Input validation of gdcut's public API: bad arguments fail with an error that names them.
+
+``TABLE`` lists every public function of ``gdcut/*.py`` and the public entry
+points of ``gdcut/ledger``: a valid baseline call (small inputs) and, per
+argument, the bad values it must reject.  A bad call must raise ``ValueError``
+(or the exception a row documents) whose message names the argument.
+``EXEMPT`` holds the public names that take no checks, each with the reason;
+rows list argument-level exemptions in ``exempt`` (for instance the losses,
+which sit inside optimisation loops, check shapes and scalars on every call
+but not the finiteness of every iterate).
+
+Wrong implementations caught here: a function that silently accepts a NaN
+step or a negative count, one that lets numpy/torch fail later with a message
+that does not say which argument was wrong (a broadcast error, a KeyError),
+and a public function added without a row (``test_table_covers_...``).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+import math
+import re
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Callable
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import event, given, note, settings
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from torch import nn
+
+from gdcut import (convex, data, geometry, lasso, losses, models, mutation, problems, recursions, scales, theory,
+                   torch_runs, train, validation)
+from gdcut.ledger import diff, plugin, registry, render
+
+pytestmark = pytest.mark.fast
+
+MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
+           scales, mutation)
+A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
+MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
+BAD_PATHS = st.sampled_from([MISSING_PATH, A_FILE, str(MISSING_PATH)])
+FASHION_TEST_LABELS = data.FASHION_MNIST_DIR / data.FASHION_MNIST_FILES["test"][1]
+fashion_present = FASHION_TEST_LABELS.is_file()
+
+
+# --------------------------------------------------------------------------- bad values
+NON_FINITE = st.sampled_from([math.nan, math.inf, -math.inf, np.float64("nan"), np.float32("-inf")])
+NOT_NUMBERS = st.one_of(st.sampled_from(["0.1", None, True, False]), st.text(max_size=3))
+NEGATIVE = st.one_of(st.floats(max_value=-sys.float_info.min, allow_infinity=False), st.integers(max_value=-1),
+                     st.fractions(max_value=Fraction(-1, 10**6)))
+ZERO = st.sampled_from([0, 0.0, -0.0, Fraction(0), np.float64(0)])
+Kind = SearchStrategy | Callable[[dict], SearchStrategy]
+Kinds = tuple[Kind, ...]
+
+
+# Each function below returns the *kinds* of bad value an argument must reject, one strategy per
+# kind: the per-argument test draws a value of every kind in each example, so a few examples
+# cover every kind (one_of would leave some kinds undrawn with the ci profile's few examples).
+def step_sizes() -> Kinds:
+    """What a step size, a scale or any argument that must be > 0 rejects."""
+    return ZERO, NEGATIVE, NON_FINITE, NOT_NUMBERS
+
+
+def penalties() -> Kinds:
+    """What a penalty weight or a tolerance (>= 0) rejects."""
+    return NEGATIVE, NON_FINITE, NOT_NUMBERS
+
+
+def reals() -> Kinds:
+    """What an argument that may be any finite real number rejects."""
+    return NON_FINITE, NOT_NUMBERS
+
+
+def counts(minimum: int = 1, none_ok: bool = False) -> Kinds:
+    """What an integer count >= ``minimum`` rejects: too small, fractional or float, a bool, text."""
+    bad = (st.integers(max_value=minimum - 1), st.floats(), st.booleans(), st.text(max_size=2),
+           st.fractions().filter(lambda q: q.denominator > 1))
+    return bad if none_ok else (*bad, st.none())
+
+
+def outside(low, high, closed_high: bool = False) -> Kinds:
+    """Numbers outside [low, high) (or [low, high]), and non-numbers."""
+    inside = (lambda x: low <= x <= high) if closed_high else (lambda x: low <= x < high)
+    return st.floats(allow_nan=False).filter(lambda x: not inside(x)), NON_FINITE, NOT_NUMBERS
+
+
+def names(allowed) -> Kinds:
+    """Names that are not among ``allowed``, and non-strings."""
+    allowed = list(allowed)
+    return st.text(max_size=8).filter(lambda s: s not in allowed), st.one_of(st.integers(), st.none())
+
+
+def flags() -> Kinds:
+    """What a True/False switch rejects: 0/1, text, None."""
+    return st.one_of(st.integers(0, 1), st.just(1.0)), st.one_of(st.text(max_size=3), st.none())
+
+
+def _copy(value):
+    return value.clone() if isinstance(value, torch.Tensor) else np.array(value, dtype=np.float64)
+
+
+def with_entry(argument: str, *entry_kinds: SearchStrategy) -> Kinds:
+    """The baseline array/tensor of ``argument`` with one entry replaced (NaN/inf, or each of ``entry_kinds``)."""
+    return tuple(_with_entry(argument, entries) for entries in entry_kinds or (NON_FINITE,))
+
+
+def _with_entry(argument: str, entries: SearchStrategy):
+    def values(arguments: dict) -> SearchStrategy:
+        base = arguments[argument]
+        size = int(np.prod(base.shape))
+
+        def replace(drawn):
+            index, entry = drawn
+            copy = _copy(base)
+            copy.reshape(-1)[index] = float(entry)
+            return copy
+        return st.tuples(st.integers(0, size - 1), entries).map(replace)
+    return values
+
+
+def wrong_ndim(argument: str, ways=("add", "drop")):
+    """The baseline array/tensor of ``argument`` with one axis more (or one fewer)."""
+    def values(arguments: dict) -> SearchStrategy:
+        base = arguments[argument]
+        options = [base[None]] if "add" in ways else []
+        if "drop" in ways and base.ndim >= 1:
+            options.append(base[0])
+        return st.sampled_from(options)
+    return values
+
+
+def resized(argument: str, axis: int = 0, minimum: int = 1):
+    """The baseline array/tensor of ``argument`` with another length along ``axis`` (entries repeated)."""
+    def values(arguments: dict) -> SearchStrategy:
+        base = arguments[argument]
+        length = base.shape[axis]
+
+        def resize(new_length):
+            index = np.arange(new_length) % length
+            if isinstance(base, torch.Tensor):
+                return base.index_select(axis, torch.as_tensor(index))
+            return np.take(np.asarray(base), index, axis=axis)
+        return st.integers(minimum, length + 3).filter(lambda n: n != length).map(resize)
+    return values
+
+
+def per_run_lists(count: int) -> Kinds:
+    """Sequences of step sizes that are not ``count`` positive numbers: wrong length, or one bad entry."""
+    good = st.floats(0.01, 1.0)
+    wrong_length = st.integers(0, count + 3).filter(lambda n: n != count).flatmap(
+        lambda n: st.lists(good, min_size=n, max_size=n))
+    one_bad = st.tuples(st.lists(good, min_size=count - 1, max_size=count - 1),
+                        st.one_of(ZERO, NEGATIVE, NON_FINITE, st.text(max_size=2))).map(lambda t: [*t[0], t[1]])
+    return wrong_length, one_bad
+
+
+# --------------------------------------------------------------------------- the table
+@dataclass(frozen=True)
+class Bad:
+    """Bad values of one argument: one kind, or a tuple of kinds (each a strategy, or a function of the
+    baseline arguments that builds one)."""
+    argument: str
+    values: Kind | Kinds
+    raises: tuple[type[BaseException], ...] = (ValueError,)
+    mentions: str | None = None  # what the message must name, when not the argument itself (say, an option)
+
+    @property
+    def kinds(self) -> Kinds:
+        return self.values if isinstance(self.values, tuple) else (self.values,)
+
+    def strategy(self, kind: int, arguments: dict) -> SearchStrategy:
+        values = self.kinds[kind]
+        return values if isinstance(values, SearchStrategy) else values(arguments)
+
+    @property
+    def named(self) -> str:
+        return self.mentions or self.argument
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    function: Callable
+    arguments: Callable[[], dict]  # fresh valid keyword arguments
+    bad: tuple[Bad, ...]
+    no_valid_call: str = ""  # why the baseline call is not made (it would train, download, spawn pytest...)
+    exempt: tuple[str, ...] = ()  # argument checks deliberately left out, with the reason
+    needs_fashion_mnist: bool = False
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def tensor(*shape, seed: int = 0, low: float = -1.0) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(seed)
+    return low + (1.0 - low) * torch.rand(shape, generator=generator, dtype=torch.float64)
+
+
+def array(*shape, seed: int = 0, low: float = -1.0) -> np.ndarray:
+    return tensor(*shape, seed=seed, low=low).numpy()
+
+
+def arrays(argument: str, axes=(0,), ndim_ways=("add", "drop")) -> tuple[Bad, ...]:
+    """The usual bad arrays: a NaN/inf entry, a wrong number of axes, a wrong length along ``axes``."""
+    return (Bad(argument, with_entry(argument)), Bad(argument, wrong_ndim(argument, ndim_ways)),
+            *(Bad(argument, resized(argument, axis)) for axis in axes))
+
+
+HOT_LOOP = ("finiteness of beta, Z, y: these losses run inside optimisation loops; their data come from the "
+            "validated problem builders, so only shapes and scalar hyperparameters are checked per call")
+
+# losses ---------------------------------------------------------------------
+def loss_data():
+    return {"beta": tensor(2, 3), "Z": tensor(4, 3, seed=1), "y": tensor(4, seed=2)}
+
+
+def beta_shape_errors() -> tuple[Bad, ...]:
+    return (Bad("beta", st.just(torch.tensor(0.5, dtype=torch.float64))), Bad("beta", resized("beta", -1)))
+
+
+def data_shape_errors(matrix: str) -> tuple[Bad, ...]:
+    return (*beta_shape_errors(), Bad(matrix, wrong_ndim(matrix)), Bad(matrix, resized(matrix, 0)),
+            Bad(matrix, resized(matrix, 1)), Bad("y", wrong_ndim("y")), Bad("y", resized("y")))
+
+
+LOSS_ROWS = [
+    Row("losses.l1_penalty", losses.l1_penalty, lambda: {"beta": tensor(2, 3), "lambda1": 0.1},
+        (Bad("lambda1", penalties()), Bad("beta", st.just(torch.tensor(0.5)))), exempt=(HOT_LOOP,)),
+    Row("losses.relu_regression_loss", losses.relu_regression_loss,
+        lambda: {**loss_data(), "lambda1": 0.1, "lambda2": 0.01},
+        (Bad("lambda1", penalties()), Bad("lambda2", penalties()), *data_shape_errors("Z")), exempt=(HOT_LOOP,)),
+    Row("losses.lasso_loss", losses.lasso_loss,
+        lambda: {"beta": tensor(2, 3), "W": tensor(4, 3, seed=1), "y": tensor(4, seed=2), "lambda1": 0.1},
+        (Bad("lambda1", penalties()), *data_shape_errors("W")), exempt=(HOT_LOOP,)),
+    Row("losses.huber_loss", losses.huber_loss, lambda: {**loss_data(), "delta": 1.0},
+        (Bad("delta", step_sizes()), *data_shape_errors("Z")), exempt=(HOT_LOOP,)),
+]
+
+# validation (the helpers themselves) ---------------------------------------
+VALIDATION_ROWS = [
+    Row("validation.finite_scalar", validation.finite_scalar, lambda: {"name": "x", "value": 1.0},
+        (Bad("value", reals(), mentions="x"),)),
+    Row("validation.positive", validation.positive, lambda: {"name": "x", "value": 1.0},
+        (Bad("value", step_sizes(), mentions="x"),)),
+    Row("validation.non_negative", validation.non_negative, lambda: {"name": "x", "value": 0.0},
+        (Bad("value", penalties(), mentions="x"),)),
+    Row("validation.in_interval", validation.in_interval,
+        lambda: {"name": "x", "value": 0.5, "low": 0, "high": 1}, (Bad("value", outside(0, 1), mentions="x"),)),
+    Row("validation.positive_int", validation.positive_int, lambda: {"name": "x", "value": 1},
+        (Bad("value", counts(1), mentions="x"),)),
+    Row("validation.non_negative_int", validation.non_negative_int, lambda: {"name": "x", "value": 0},
+        (Bad("value", counts(0), mentions="x"),)),
+    Row("validation.one_of", validation.one_of, lambda: {"name": "x", "value": "a", "allowed": ["a", "b"]},
+        (Bad("value", names(["a", "b"]), mentions="x"),)),
+    Row("validation.finite_array", validation.finite_array, lambda: {"name": "x", "value": array(3), "ndim": 1},
+        (Bad("value", with_entry("value"), mentions="x"), Bad("value", wrong_ndim("value"), mentions="x"),
+         Bad("value", st.one_of(st.floats(), st.text(max_size=2), st.none()), mentions="x"))),
+    Row("validation.same_length", validation.same_length, lambda: {"name_a": "Z", "len_a": 3, "name_b": "y",
+                                                                   "len_b": 3},
+        (Bad("len_b", st.integers().filter(lambda n: n != 3), mentions="y"),)),
+    Row("validation.boolean", validation.boolean, lambda: {"name": "x", "value": True},
+        (Bad("value", flags(), mentions="x"),)),
+    Row("validation.positive_entries", validation.positive_entries, lambda: {"name": "x", "value": array(3, low=0.1)},
+        (Bad("value", with_entry("value", NON_FINITE, st.floats(max_value=0)), mentions="x"),
+         Bad("value", NOT_NUMBERS, mentions="x"))),
+    Row("validation.non_negative_entries", validation.non_negative_entries,
+        lambda: {"name": "x", "value": array(3, low=0.0)},
+        (Bad("value", with_entry("value", NON_FINITE, st.floats(max_value=-1e-9)), mentions="x"),
+         Bad("value", NOT_NUMBERS, mentions="x"))),
+    Row("validation.positive_each", validation.positive_each, lambda: {"name": "x", "value": [0.1, 0.2], "count": 2},
+        (Bad("value", (*step_sizes(), *per_run_lists(2)), mentions="x"),)),
+    Row("validation.directory", validation.directory, lambda: {"name": "x", "value": A_FILE.parent},
+        (Bad("value", (BAD_PATHS, st.one_of(st.none(), st.integers())), mentions="x"),)),
+]
+
+# problems ------------------------------------------------------------------
+SIZES = (Bad("rows", counts(1)), Bad("columns", counts(1)), Bad("seed", counts(0)))
+PROBLEM_ROWS = [
+    Row("problems.uniform", problems.uniform,
+        lambda: {"shape": (2, 3), "low": -1.0, "high": 1.0, "generator": torch.Generator().manual_seed(0)},
+        (Bad("low", (*reals(), st.floats(min_value=1.0, allow_infinity=False))),
+         Bad("high", (*reals(), st.floats(max_value=-1.0, allow_infinity=False))),
+         Bad("shape", st.sampled_from([(2, -1), (1.5,), ("a", 2), (True,)])))),
+    Row("problems.seeded_generator", problems.seeded_generator, lambda: {"seed": 0}, (Bad("seed", counts(0)),)),
+    Row("problems.toy_lasso_initialisations", problems.toy_lasso_initialisations,
+        lambda: {"trials": 2, "num_entries": 3, "seed": 0},
+        (Bad("trials", counts(1)), Bad("num_entries", counts(1)), Bad("seed", counts(0)))),
+    Row("problems.general_lasso_instance", problems.general_lasso_instance,
+        lambda: {"seed": 0, "rows": 3, "columns": 4}, SIZES),
+    Row("problems.non_capture_instance", problems.non_capture_instance,
+        lambda: {"seed": 0, "rows": 3, "columns": 4}, SIZES),
+    Row("problems.huber_instance", problems.huber_instance,
+        lambda: {"seed": 0, "rows": 3, "columns": 4, "data": "normal"},
+        (*SIZES, Bad("data", names(problems.HUBER_DATA)))),
+]
+
+# recursions ----------------------------------------------------------------
+UNIT = outside(0, 1)
+RECURSION_ROWS = [
+    Row("recursions.ndgm", recursions.ndgm, lambda: {"alpha": 0.1}, (Bad("alpha", step_sizes()),)),
+    Row("recursions.heavy_ball", recursions.heavy_ball, lambda: {"alpha": 0.1, "eta": 0.9},
+        (Bad("alpha", step_sizes()), Bad("eta", UNIT))),
+    Row("recursions.torch_momentum", recursions.torch_momentum, lambda: {"lr": 0.1, "momentum": 0.9},
+        (Bad("lr", step_sizes()), Bad("momentum", UNIT))),
+    Row("recursions.rmsprop_paper", recursions.rmsprop_paper, lambda: {"alpha": 0.1, "gamma": 0.99, "eps_bar": 1e-8},
+        (Bad("alpha", step_sizes()), Bad("gamma", UNIT), Bad("eps_bar", penalties()))),
+    Row("recursions.rmsprop_torch", recursions.rmsprop_torch, lambda: {"lr": 0.1, "alpha": 0.99, "eps": 1e-8},
+        (Bad("lr", step_sizes()), Bad("alpha", UNIT), Bad("eps", penalties()))),
+    Row("recursions.second_moment_only", recursions.second_moment_only, lambda: {"gamma": Fraction(1, 2)},
+        (Bad("gamma", UNIT),)),
+    Row("recursions.run", recursions.run,
+        lambda: {"rule": recursions.ndgm(0.1), "grad_fn": lambda b: recursions.l1_subgradient(b, 1.0),
+                 "beta0": np.array([0.3, -0.2]), "steps": 3, "record_last": None},
+        (Bad("steps", counts(0)), Bad("record_last", counts(1, none_ok=True)), Bad("beta0", with_entry("beta0"))),
+        exempt=("rule, grad_fn: callables, not checked (a wrong one fails on the first step)",)),
+    Row("recursions.ista_toy", recursions.ista_toy,
+        lambda: {"beta0": np.array([0.3, -0.2]), "alpha": 0.1, "lambda1": 1.0, "steps": 3},
+        (Bad("alpha", step_sizes()), Bad("lambda1", penalties()), Bad("steps", counts(0)),
+         Bad("beta0", with_entry("beta0")))),
+]
+
+# theory --------------------------------------------------------------------
+def toy_start():
+    return {"beta0": np.array([0.35, -0.25, 0.05]), "alpha": 0.1, "lambda1": 1.0}
+
+
+TOY = (Bad("alpha", step_sizes()), Bad("lambda1", step_sizes()), Bad("beta0", with_entry("beta0")))
+LAMBDA_ARRAYS = (*step_sizes(), st.just(np.array([1.0, -1.0])), st.just(torch.tensor([[0.5], [math.nan]])))
+THEORY_ROWS = [
+    Row("theory.step_length", theory.step_length, lambda: {"alpha": 0.1, "lambda1": 1.0}, TOY[:2]),
+    *(Row(f"theory.{f.__name__}", f, toy_start, TOY) for f in (
+        theory.band_entry_step, theory.hits_zero, theory.oscillation_start, theory.oscillation_pair,
+        theory.gamma_parity, theory.eventual_l1_norms, theory.ista_zero_step)),
+    Row("theory.ndgm_iterate", theory.ndgm_iterate, lambda: {**toy_start(), "t": 3}, (*TOY, Bad("t", counts(0)))),
+    Row("theory.common_phase_probability", theory.common_phase_probability, lambda: {"num_entries": 3},
+        (Bad("num_entries", counts(1)),)),
+    Row("theory.l1_lipschitz_constant", theory.l1_lipschitz_constant, lambda: {"lambda1": 1.0, "num_entries": 3},
+        (Bad("lambda1", penalties()), Bad("num_entries", counts(1)))),
+    Row("theory.boyd_constant_step_gap", theory.boyd_constant_step_gap, lambda: {"alpha": 0.1, "lipschitz": 2.0},
+        (Bad("alpha", step_sizes()), Bad("lipschitz", step_sizes()))),
+    Row("theory.ndgm_l1_bound", theory.ndgm_l1_bound, lambda: {"alpha": 0.1, "lambda1": 1.0, "num_entries": 3},
+        (*TOY[:2], Bad("num_entries", counts(1)))),
+    Row("theory.rmsprop_second_moment", theory.rmsprop_second_moment,
+        lambda: {"gamma": 0.99, "lambda1": torch.tensor([[0.5], [2.0]]), "t": 3},
+        (Bad("gamma", UNIT), Bad("lambda1", LAMBDA_ARRAYS), Bad("t", counts(0)))),
+    Row("theory.rmsprop_step_paper", theory.rmsprop_step_paper,
+        lambda: {"alpha": 0.1, "gamma": 0.99, "eps_bar": 1e-8, "lambda1": np.array([0.5, 2.0]), "t": 3},
+        (Bad("alpha", step_sizes()), Bad("gamma", UNIT), Bad("eps_bar", penalties()),
+         Bad("lambda1", LAMBDA_ARRAYS), Bad("t", counts(1)))),
+    Row("theory.rmsprop_step_torch", theory.rmsprop_step_torch,
+        lambda: {"lr": 0.1, "alpha": 0.99, "eps": 1e-8, "lambda1": torch.tensor([[0.5], [2.0]]), "t": 3},
+        (Bad("lr", step_sizes()), Bad("alpha", UNIT), Bad("eps", penalties()),
+         Bad("lambda1", LAMBDA_ARRAYS), Bad("t", counts(1)))),
+    Row("theory.rmsprop_first_step_literal", theory.rmsprop_first_step_literal,
+        lambda: {"alpha": 0.1, "eps_bar": 1e-8, "lambda1": 1.0},
+        (Bad("alpha", step_sizes()), Bad("eps_bar", step_sizes()), Bad("lambda1", step_sizes()))),
+    Row("theory.fig5_loss_bounds", theory.fig5_loss_bounds, lambda: {"alpha": 0.1, "lambda1": 1.0, "num_entries": 3},
+        (*TOY[:2], Bad("num_entries", counts(1)))),
+    Row("theory.step_decay_total", theory.step_decay_total, lambda: {"lr0": 0.1, "step_size": 10, "gamma": 0.5},
+        (Bad("lr0", step_sizes()), Bad("step_size", counts(1)), Bad("gamma", UNIT))),
+]
+
+# torch_runs ----------------------------------------------------------------
+TORCH_RUN_ROWS = [
+    Row("torch_runs.run_torch_optimizer", torch_runs.run_torch_optimizer,
+        lambda: {"loss_fn": lambda b: (b**2).sum(-1), "beta0": tensor(2, 3), "optimizer": "adam", "lr": 0.1,
+                 "steps": 2, "record_last": 2},
+        (Bad("optimizer", names(torch_runs.OPTIMIZERS)), Bad("lr", (*step_sizes(), *per_run_lists(2))),
+         Bad("steps", counts(0)), Bad("record_last", counts(1)), Bad("beta0", with_entry("beta0")),
+         Bad("beta0", wrong_ndim("beta0")), Bad("beta0", st.just(torch.zeros(2, 3, dtype=torch.int64)))),
+        exempt=("loss_fn, scheduler: callables, not checked",)),
+]
+
+# lasso ---------------------------------------------------------------------
+def lasso_instance():
+    return {"W": array(4, 3, seed=1), "y": array(4, seed=2)}
+
+
+INSTANCE = (*arrays("W"), Bad("W", resized("W", 0), mentions="W"), *arrays("y"))
+RUNS = (*INSTANCE, Bad("lambda1", (*step_sizes(), *per_run_lists(2))),
+        Bad("alpha", (*step_sizes(), *per_run_lists(2))), Bad("steps", counts(0)),
+        Bad("beta0", with_entry("beta0")), Bad("beta0", wrong_ndim("beta0", ("add",))),
+        Bad("beta0", resized("beta0", 1)))
+LASSO_ROWS = [
+    Row("lasso.lasso_objective", lasso.lasso_objective, lambda: {**lasso_instance(), "beta": array(2, 3), "lambda1": 0.1},
+        (*INSTANCE, Bad("lambda1", penalties()), Bad("beta", with_entry("beta")), Bad("beta", resized("beta", 1)))),
+    Row("lasso.lambda_max", lasso.lambda_max, lasso_instance, INSTANCE),
+    Row("lasso.sklearn_optimum", lasso.sklearn_optimum, lambda: {**lasso_instance(), "lambda1": 0.1},
+        (*INSTANCE, Bad("lambda1", step_sizes()), Bad("tol", step_sizes()), Bad("max_iter", counts(1)))),
+    Row("lasso.ndgm", lasso.ndgm,
+        lambda: {**lasso_instance(), "lambda1": 0.1, "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
+    Row("lasso.ista", lasso.ista,
+        lambda: {**lasso_instance(), "lambda1": [0.1, 0.2], "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
+    Row("lasso.smooth_lipschitz", lasso.smooth_lipschitz, lambda: {"W": array(4, 3)},
+        (Bad("W", with_entry("W")), Bad("W", wrong_ndim("W")))),
+]
+
+# convex --------------------------------------------------------------------
+def run_start():
+    return {"loss_fn": lambda x: (x**2).sum(-1), "x0": tensor(2, 3), "alpha": 0.1, "steps": 3}
+
+
+START = (Bad("x0", with_entry("x0")), Bad("x0", wrong_ndim("x0")),
+         Bad("x0", st.just(torch.zeros(2, 3, dtype=torch.int64))), Bad("steps", counts(1)))
+CONVEX_ROWS = [
+    Row("convex.gradient_method", convex.gradient_method, lambda: {**run_start(), "keep_every": 1},
+        (*START, Bad("alpha", (*step_sizes(), *per_run_lists(3))), Bad("keep_every", counts(1, none_ok=True))),
+        exempt=("loss_fn: a callable, not checked",)),
+    Row("convex.torch_sgd_run", convex.torch_sgd_run, run_start,
+        (*START, Bad("alpha", (*step_sizes(), *per_run_lists(2)))),
+        exempt=("loss_fn, measures: callables, not checked",)),
+    Row("convex.best_iterate_bound", convex.best_iterate_bound,
+        lambda: {"initial_distance": 1.0, "gradient_norms": np.array([1.0, 2.0]), "step_sizes": np.array([0.1, 0.2])},
+        (Bad("initial_distance", penalties()), Bad("gradient_norms", with_entry("gradient_norms")),
+         Bad("gradient_norms", with_entry("gradient_norms", NEGATIVE)),
+         Bad("step_sizes", with_entry("step_sizes", NON_FINITE, ZERO, NEGATIVE)),
+         Bad("step_sizes", resized("step_sizes")))),
+    Row("convex.gd_smooth_bound", convex.gd_smooth_bound,
+        lambda: {"smoothness": 2.0, "initial_distance": np.array([1.0, 0.5]), "steps": 3},
+        (Bad("smoothness", step_sizes()), Bad("steps", counts(1)), Bad("initial_distance", penalties()),
+         Bad("initial_distance", with_entry("initial_distance", NON_FINITE, NEGATIVE)))),
+    Row("convex.constant_step_limsup_bound", convex.constant_step_limsup_bound,
+        lambda: {"alpha": 0.1, "lipschitz": 2.0}, (Bad("alpha", step_sizes()), Bad("lipschitz", step_sizes()))),
+    Row("convex.sharp_max_affine_limsup_bound", convex.sharp_max_affine_limsup_bound,
+        lambda: {"alpha": 0.1, "lipschitz": 2.0, "sharpness": 1.0},
+        (Bad("alpha", step_sizes()), Bad("lipschitz", step_sizes()), Bad("sharpness", step_sizes()))),
+    Row("convex.quadratic_top_eigenvalue", convex.quadratic_top_eigenvalue, lambda: {"hessian": np.diag([1.0, 2.0])},
+        (Bad("hessian", with_entry("hessian")), Bad("hessian", wrong_ndim("hessian")),
+         Bad("hessian", resized("hessian", 1)), Bad("hessian", st.just(np.array([[1.0, 1.0], [0.0, 1.0]]))))),
+    Row("convex.huber_smoothness", convex.huber_smoothness, lambda: {"Z": array(4, 3)},
+        (Bad("Z", with_entry("Z")), Bad("Z", wrong_ndim("Z")))),
+    Row("convex.huber_lipschitz_bounds", convex.huber_lipschitz_bounds,
+        lambda: {"Z": array(4, 3), "delta": 1.0, "sign_searches": 2, "seed": 0},
+        (Bad("Z", with_entry("Z")), Bad("Z", wrong_ndim("Z")), Bad("delta", step_sizes()),
+         Bad("sign_searches", counts(1)), Bad("seed", counts(0)))),
+    Row("convex.iterations_to_accuracy", convex.iterations_to_accuracy,
+        lambda: {"gaps": np.array([3.0, 1.0, 0.1]), "accuracy": 0.5},
+        (Bad("accuracy", step_sizes()), Bad("gaps", with_entry("gaps")), Bad("gaps", wrong_ndim("gaps")))),
+    Row("convex.power_law_exponent", convex.power_law_exponent,
+        lambda: {"x": np.array([1.0, 10.0, 100.0]), "y": np.array([1.0, 100.0, 1e4])},
+        (*(Bad(name, with_entry(name, NON_FINITE, ZERO, NEGATIVE)) for name in ("x", "y")),
+         Bad("y", resized("y")), Bad("x", wrong_ndim("x")), Bad("x", st.just(np.array([2.0]))))),
+    Row("convex.oscillation_rate", convex.oscillation_rate, lambda: {"losses": np.array([0.0, 1.0, 0.0, 1.0])},
+        (Bad("losses", with_entry("losses")), Bad("losses", wrong_ndim("losses")),
+         Bad("losses", st.integers(0, 2).map(lambda n: np.zeros(n))))),
+]
+
+# geometry ------------------------------------------------------------------
+def polyhedron():
+    """f(x) = max(|x_1|, |x_2|) as a max-affine function."""
+    return {"A": np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]]), "b": np.zeros(4)}
+
+
+def max_abs():
+    return {**polyhedron(), "c": np.array([0.0, 0.0])}
+
+
+def vectors(*arguments: str) -> tuple[Bad, ...]:
+    return tuple(bad for argument in arguments for bad in arrays(argument))
+
+
+POLYHEDRON = (*vectors("b"), Bad("A", with_entry("A")), Bad("A", wrong_ndim("A")), Bad("A", resized("A")))
+AT_C = (*POLYHEDRON, *vectors("c"))
+RELU_AT_ZERO = (*arrays("Z", (0, 1)), *arrays("y"), Bad("lambda1", penalties()))
+
+
+def relu_at_zero():
+    return {"Z": array(4, 3), "y": array(4, seed=1, low=-1.0) * 0.5 - 0.5, "lambda1": 0.1}
+
+
+GEOMETRY_ROWS = [
+    Row("geometry.max_affine", geometry.max_affine, lambda: {**polyhedron(), "x": np.array([[0.5, 0.2]])},
+        (*POLYHEDRON, Bad("x", with_entry("x")), Bad("x", resized("x", -1)), Bad("x", st.just(np.float64(1.0))))),
+    Row("geometry.max_affine_minimum", geometry.max_affine_minimum, polyhedron, POLYHEDRON),
+    Row("geometry.min_common_value", geometry.min_common_value, max_abs, AT_C),
+    Row("geometry.crossing_value", geometry.crossing_value, lambda: {**max_abs(), "mu": np.array([0.2, 0.0])},
+        (*AT_C, *vectors("mu"))),
+    Row("geometry.max_crossing", geometry.max_crossing, max_abs, AT_C),
+    Row("geometry.is_supporting_slope", geometry.is_supporting_slope,
+        lambda: {**max_abs(), "g": np.array([0.5, 0.0]), "tolerance": 1e-9},
+        (*AT_C, *vectors("g"), Bad("tolerance", penalties()))),
+    Row("geometry.active_pieces", geometry.active_pieces, lambda: {**max_abs(), "tolerance": 1e-9},
+        (*AT_C, Bad("tolerance", penalties()))),
+    Row("geometry.directional_derivative", geometry.directional_derivative,
+        lambda: {**max_abs(), "d": np.array([1.0, 0.0])}, (*AT_C, *vectors("d"))),
+    Row("geometry.subdifferential_width", geometry.subdifferential_width,
+        lambda: {**max_abs(), "d": np.array([1.0, 0.0])}, (*AT_C, *vectors("d"))),
+    Row("geometry.vertical_hyperplane_supports", geometry.vertical_hyperplane_supports,
+        lambda: {**max_abs(), "normal": np.array([1.0, 0.0])}, (*AT_C, *vectors("normal"))),
+    Row("geometry.relu_regression_directional_derivative_at_zero",
+        geometry.relu_regression_directional_derivative_at_zero,
+        lambda: {**relu_at_zero(), "d": array(3, seed=3)}, (*RELU_AT_ZERO, *vectors("d"))),
+    Row("geometry.in_relu_regression_subdifferential_at_zero", geometry.in_relu_regression_subdifferential_at_zero,
+        lambda: {**relu_at_zero(), "g": np.zeros(3), "tolerance": 1e-9},
+        (*RELU_AT_ZERO, *vectors("g"), Bad("tolerance", penalties()),
+         Bad("y", with_entry("y", st.floats(min_value=0.01, max_value=10.0))))),
+    Row("geometry.one_sided_derivatives", geometry.one_sided_derivatives,
+        lambda: {"f": lambda x: float(np.abs(x).sum()), "x": np.zeros(2), "d": np.array([1.0, 0.0]), "h": 1e-7},
+        (Bad("h", step_sizes()), Bad("x", with_entry("x")), Bad("d", with_entry("d")), Bad("d", resized("d"))),
+        exempt=("f: a callable, not checked",)),
+]
+
+# models --------------------------------------------------------------------
+MODEL_ROWS = [
+    Row("models.SmallVGG", models.SmallVGG,
+        lambda: {"cfg_name": "VGG11", "activation": "gelu", "batch_norm": True, "num_classes": 10},
+        (Bad("cfg_name", names(models.CFG)), Bad("activation", names(models.ACTIVATIONS)),
+         Bad("batch_norm", flags()), Bad("num_classes", counts(1)))),
+    Row("models.conv_layers", models.conv_layers,
+        lambda: {"cfg": [4, "M", 8], "activation": "relu", "batch_norm": False, "in_channels": 3},
+        (Bad("cfg", st.sampled_from([[0], [4, -2, "M"], ["X"], [1.5], [True]])),
+         Bad("activation", names(models.ACTIVATIONS)), Bad("batch_norm", flags()), Bad("in_channels", counts(1)))),
+    Row("models.vgg16", models.vgg16, lambda: {"width_divisor": 64, "pretrained": False},
+        (Bad("width_divisor", (*counts(1), st.integers(65, 10**6))), Bad("pretrained", flags()))),
+    Row("models.build", models.build,
+        lambda: {"name": "VGG11", "activation": "relu", "batch_norm": False, "width_divisor": 1, "pretrained": False},
+        (Bad("name", names([*models.CFG, "VGG16"])), Bad("activation", names(models.ACTIVATIONS)),
+         Bad("batch_norm", flags()), Bad("width_divisor", counts(1)), Bad("pretrained", flags()))),
+]
+
+# data ----------------------------------------------------------------------
+def tiny_device_data() -> data.DeviceData:
+    generator = torch.Generator().manual_seed(0)
+    images = torch.randint(0, 256, (8, 3, 32, 32), dtype=torch.uint8, generator=generator)
+    labels = torch.randint(0, 10, (8,), generator=generator)
+    return data.DeviceData("random", "random uint8 images", images, labels, images[:4], labels[:4], "random:8")
+
+
+CIFAR_OPTION = "--gdcut-cifar10"
+DATA_ROWS = [
+    Row("data.read_idx", data.read_idx, lambda: {"path": FASHION_TEST_LABELS},
+        (Bad("path", st.sampled_from([MISSING_PATH, A_FILE, data.FASHION_MNIST_DIR])),), needs_fashion_mnist=True),
+    Row("data.fashion_mnist_arrays", data.fashion_mnist_arrays,
+        lambda: {"directory": data.FASHION_MNIST_DIR, "split": "test"},
+        (Bad("directory", BAD_PATHS), Bad("split", names(data.FASHION_MNIST_FILES))), needs_fashion_mnist=True),
+    Row("data.cifar10_arrays", data.cifar10_arrays, lambda: {"root": MISSING_PATH, "split": "train", "download": False},
+        (Bad("root", BAD_PATHS), Bad("split", names(["train", "test"])), Bad("download", flags())),
+        no_valid_call="needs CIFAR-10 on disk; tests/test_data.py runs it on a stand-in"),
+    Row("data.load", data.load, lambda: {"device": "cpu", "train_size": 8, "test_size": 8},
+        (Bad("train_size", counts(1, none_ok=True)), Bad("test_size", counts(1, none_ok=True)),
+         Bad("allow_download", flags()),
+         Bad("cifar_dir", BAD_PATHS, raises=(data.DataUnavailable,)),
+         Bad("fashion_mnist_dir", BAD_PATHS, raises=(data.DataUnavailable,)),
+         Bad("device", st.sampled_from(["gpu7", "cpu:x", "tpu"]), raises=(RuntimeError,))),
+        needs_fashion_mnist=True,
+        exempt=("device: torch.device's own RuntimeError, which names the device string",
+                "download_root: only read when a download is allowed (no downloads in tests)")),
+    Row("data.for_run", data.for_run,
+        lambda: {"settings": SimpleNamespace(device="cpu", cifar_dir=None, allow_download=False, cache_dir=A_FILE),
+                 "train_size": 8, "test_size": 8},
+        (Bad("train_size", counts(1, none_ok=True)), Bad("test_size", counts(1, none_ok=True)),
+         Bad("settings", BAD_PATHS.map(lambda path: SimpleNamespace(
+             device="cpu", cifar_dir=path, allow_download=False, cache_dir=A_FILE)),
+             raises=(data.DataUnavailable,), mentions=CIFAR_OPTION)),
+        needs_fashion_mnist=True),
+]
+
+# train ---------------------------------------------------------------------
+def train_config(**changes) -> dict:
+    return {"model": "VGG11", "optimiser": "adam", "lr": 1e-3, "epochs": 1, "batch_size": 4, "seed": 0, **changes}
+
+
+def parameters():
+    return [torch.linspace(-1.0, 1.0, 6, requires_grad=True)]
+
+
+TRAIN_ROWS = [
+    Row("train.TrainConfig", train.TrainConfig, train_config,
+        (Bad("model", names([*models.CFG, "VGG16"])), Bad("optimiser", names(train.OPTIMISERS)),
+         Bad("lr", step_sizes()), Bad("epochs", counts(1)), Bad("batch_size", counts(1)), Bad("seed", counts(0)),
+         Bad("activation", names(models.ACTIVATIONS)), Bad("batch_norm", flags()),
+         Bad("width_divisor", counts(1)), Bad("pretrained", flags()), Bad("lambda1", penalties()),
+         Bad("shuffle", flags()), Bad("forward_dtype", names(train.FORWARD_DTYPES)))),
+    Row("train.make_optimiser", train.make_optimiser, lambda: {"name": "rmsprop", "params": parameters(), "lr": 0.1},
+        (Bad("name", names(train.OPTIMISERS), mentions="optimiser"), Bad("lr", step_sizes()))),
+    Row("train.add_l1_subgradient_", train.add_l1_subgradient_,
+        lambda: {"params": parameters(), "lambda1": 0.1, "bucket_elements": 4},
+        (Bad("lambda1", penalties()), Bad("bucket_elements", counts(1)))),
+    Row("train.share_below_threshold", train.share_below_threshold,
+        lambda: {"model": nn.Linear(2, 2), "threshold": 1e-5}, (Bad("threshold", step_sizes()),)),
+    Row("train.sample_weights", train.sample_weights,
+        lambda: {"model": nn.Linear(2, 2), "count": 5, "generator": torch.Generator().manual_seed(0)},
+        (Bad("count", counts(1)),)),
+    Row("train.penalty_only_weights", train.penalty_only_weights,
+        lambda: {"initial_weights": tensor(5).float(), "optimiser": "sgd", "lr": 0.1, "lambda1": 0.01, "steps": 2},
+        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
+         Bad("lambda1", penalties()), Bad("steps", counts(0)))),
+    Row("train.penalty_only_share", train.penalty_only_share,
+        lambda: {"initial_weights": tensor(5).float(), "optimiser": "adam", "lr": 0.1, "lambda1": 0.01, "steps": 2,
+                 "threshold": 1e-5},
+        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
+         Bad("lambda1", penalties()), Bad("steps", counts(0)), Bad("threshold", step_sizes()))),
+    Row("train.share_cpu_between_workers", train.share_cpu_between_workers, lambda: {"device": "cpu"},
+        (Bad("device", st.sampled_from(["gpu7", "tpu"]), raises=(RuntimeError,)),),
+        exempt=("device: torch.device's own RuntimeError, which names the device string",)),
+    Row("train.train", train.train,
+        lambda: {"config": train.TrainConfig(**train_config(epochs=1, batch_size=8)), "data": tiny_device_data(),
+                 "cache_dir": None, "progress": False, "checkpoint_every": 1},
+        (Bad("config", st.one_of(st.none(), st.just(train_config()))), Bad("data", st.none()),
+         Bad("progress", flags()), Bad("checkpoint_every", counts(1)))),
+    Row("train.accuracy", train.accuracy,
+        lambda: {"model": models.SmallVGG("VGG11", "relu", False), "data": tiny_device_data(), "batch_size": 3},
+        (Bad("batch_size", counts(1)),)),
+    Row("train.area_under_loss", train.area_under_loss, lambda: {"result": {"step_loss": [2.0, 1.0]}},
+        (Bad("result", st.sampled_from([{"step_loss": []}, {}, None])),)),
+]
+
+# scales --------------------------------------------------------------------
+SCALE_ROWS = [
+    Row("scales.convergence", scales.convergence, lambda: {"scale": "smoke"}, (Bad("scale", names(scales.CONVERGENCE)),)),
+    Row("scales.l1", scales.l1, lambda: {"scale": "paper"}, (Bad("scale", names(scales.L1)),)),
+    Row("scales.convergence_config", scales.convergence_config,
+        lambda: {"scale": "smoke", "depth": "VGG19", "activation": "gelu", "batch_norm": True, "seed": 2},
+        (Bad("scale", names(scales.CONVERGENCE)), Bad("depth", names(["VGG11", "VGG19"])),
+         Bad("activation", names(models.ACTIVATIONS)), Bad("batch_norm", flags()), Bad("seed", counts(0)))),
+    Row("scales.l1_config", scales.l1_config,
+        lambda: {"scale": "smoke", "version": "v2", "optimiser": "rmsprop", "lambda1": 2.0, "pretrained": False},
+        (Bad("scale", names(scales.L1)), Bad("version", names(["v1", "v2"])),
+         Bad("optimiser", names(scales.V2_L1["optimisers"])),
+         Bad("lambda1", (*penalties(), st.floats(0, 10).filter(lambda x: x not in (0.002, 2.0)))),
+         Bad("pretrained", flags()))),
+]
+
+# mutation ------------------------------------------------------------------
+MUTATION_ROWS = [
+    Row("mutation.apply", mutation.apply, lambda: {"name": "sign-zero-is-one"},
+        (Bad("name", names(mutation.MUTANTS), mentions=mutation.ENV_VAR),),
+        no_valid_call="a valid call installs a mutant in this process"),
+    Row("mutation.run_mutants", mutation.run_mutants,
+        lambda: {"names": ["sign-zero-is-one"], "root": Path(__file__).parents[1]},
+        (Bad("names", st.lists(st.one_of(*names(mutation.MUTANTS)), min_size=1, max_size=2)), Bad("root", BAD_PATHS)),
+        no_valid_call="a valid call runs the claims in pytest subprocesses for minutes"),
+]
+
+# ledger entry points -------------------------------------------------------
+def not_ledgers() -> Kinds:
+    return st.sampled_from([None, {}, {"verdicts": []}]), st.lists(st.integers(), max_size=2), st.text(max_size=3)
+
+
+LEDGER_ROWS = [
+    Row("ledger.registry.load_registry", registry.load_registry, lambda: {"path": registry.REGISTRY_PATH},
+        (Bad("path", st.sampled_from([MISSING_PATH, A_FILE, A_FILE.parent])),)),
+    Row("ledger.registry.claim", registry.claim, lambda: {"claim_id": "L3"},
+        (Bad("claim_id", names(registry.registry())),)),
+    Row("ledger.diff.diff_ledgers", diff.diff_ledgers, lambda: {"old": {"claims": []}, "new": {"claims": []}},
+        (Bad("old", not_ledgers()), Bad("new", not_ledgers()))),
+    Row("ledger.render.build_ledger", render.build_ledger,
+        lambda: {"registry": registry.registry(), "results": [], "inventory": {}, "provenance": {}},
+        (Bad("results", st.sampled_from([[{"nodeid": "claims/test_x.py::test_y"}], [None], None])),
+         Bad("generated_at", st.one_of(st.text(max_size=3), st.integers())))),
+    Row("ledger.render.write_ledger", render.write_ledger,
+        lambda: {"ledger": render.build_ledger(registry.registry(), [], {}, {}), "reports_dir": A_FILE},
+        (Bad("reports_dir", st.just(A_FILE), raises=(OSError,), mentions=str(A_FILE)),),
+        no_valid_call="tests/test_ledger_plugin.py writes real ledgers",
+        exempt=("reports_dir: an OSError naming the path, which the plugin reports as 'could not write the claims "
+                "ledger to DIR' (tests/test_ledger_plugin.py)",)),
+    Row("ledger.plugin.resolve_scale", plugin.resolve_scale, lambda: {"requested": "auto", "cuda_available": False},
+        (Bad("requested", names(plugin.SCALES)), Bad("cuda_available", flags()))),
+]
+
+TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSION_ROWS, *THEORY_ROWS,
+                          *TORCH_RUN_ROWS, *LASSO_ROWS, *CONVEX_ROWS, *GEOMETRY_ROWS, *MODEL_ROWS, *DATA_ROWS,
+                          *TRAIN_ROWS, *SCALE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
+
+#: Public names that take no argument checks, and why.
+EXEMPT = {
+    "losses.l1_norm": "a reduction inside every loss evaluation (hot loop); any tensor is valid input",
+    "recursions.UpdateRule": "a NamedTuple of two functions; the rule factories check their hyperparameters",
+    "recursions.l1_subgradient": "elementwise, inside every recursion step (hot loop); exact on Fractions",
+    "recursions.soft_threshold": "elementwise, inside every ISTA step (hot loop); exact on Fractions",
+    "torch_runs.TorchRun": "a result record built by run_torch_optimizer",
+    "lasso.smooth_gradient": "inside every ndgm/ista step (hot loop); those check W, y and beta0 once",
+    "convex.Trajectory": "a result record built by gradient_method",
+    "models.hub_vgg16_weights": "takes no arguments",
+    "data.DataUnavailable": "the exception that load raises",
+    "data.DeviceData": "a record built by load; its batch method is the per-step hot path",
+    "data.normalise": "per-batch hot path on uint8 tensors that load produced",
+    "train.l1_norm": "a measurement over whatever parameters a model has",
+    "train.provenance": "reads torch's global settings; any device object is described as given",
+    "train.precision_summary": "formats the result dict that train returned",
+    "train.cache_key": "called by train on a checked TrainConfig and DeviceData",
+    "scales.ConvergenceScale": "preset records; their values are checked when scales turn them into TrainConfig",
+    "scales.L1Scale": "preset records; their values are checked when scales turn them into TrainConfig",
+    "mutation.Mutant": "records of the module's own mutant table",
+    "mutation.main": "command line; test_mutation_command_line_rejects_unknown_mutants below",
+}
+
+ROWS = {row.name: row for row in TABLE}
+
+
+# --------------------------------------------------------------------------- strategy and tests
+class Call:
+    """One call of a row's function with ``bad.argument`` made bad (a plain class: short failure reports)."""
+
+    def __init__(self, row: Row, bad: Bad, arguments: dict):
+        self.row, self.bad, self.arguments = row, bad, arguments
+
+    def __repr__(self) -> str:
+        return f"{self.row.name}({self.bad.argument}={self.arguments[self.bad.argument]!r})"
+
+
+@st.composite
+def bad_calls(draw, rows: tuple[Row, ...] = TABLE, bad: Bad | None = None, kind: int | None = None) -> Call:
+    """(function, argument, bad value): a baseline call of a drawn row with one argument made bad.
+
+    ``bad`` and ``kind`` fix the argument and the kind of bad value instead of drawing them.
+    """
+    row = draw(st.sampled_from(rows))
+    if not fashion_present and row.needs_fashion_mnist:
+        row = ROWS["validation.positive"]
+    chosen = bad if bad is not None else draw(st.sampled_from(row.bad))
+    kind = kind if kind is not None else draw(st.sampled_from(range(len(chosen.kinds))))
+    arguments = row.arguments()
+    arguments[chosen.argument] = draw(chosen.strategy(kind, arguments))
+    return Call(row, chosen, arguments)
+
+
+def _mentions(message: str, name: str) -> bool:
+    return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w])", message) is not None
+
+
+def check_rejected(call: Call) -> None:
+    note(repr(call))
+    with pytest.raises(call.bad.raises) as raised:
+        call.row.function(**call.arguments)
+    message = str(raised.value)
+    note(f"message: {message}")
+    assert _mentions(message, call.bad.named), f"{call!r} raised {message!r}, which does not name {call.bad.named!r}"
+
+
+@given(call=bad_calls())
+def test_bad_call_anywhere_in_the_table_is_rejected_naming_the_argument(call):
+    event(call.row.name)
+    check_rejected(call)
+
+
+@pytest.mark.parametrize("row", TABLE, ids=repr)
+@settings(max_examples=max(5, settings.default.max_examples // 5))  # lowered: each example makes ~10-40 calls
+@given(data=st.data())
+def test_every_argument_rejects_every_kind_of_bad_value(row, data):
+    """Each example draws one value of every kind for every argument of the row, and calls once per value."""
+    if row.needs_fashion_mnist and not fashion_present:
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    for bad in row.bad:
+        for kind in range(len(bad.kinds)):
+            call = data.draw(bad_calls((row,), bad, kind))
+            event(f"{bad.argument}: {type(call.arguments[bad.argument]).__name__}")
+            check_rejected(call)
+
+
+@pytest.mark.parametrize("row", [row for row in TABLE if not row.no_valid_call], ids=repr)
+def test_valid_baseline_call_succeeds(row):
+    """The table's baselines are valid, so each bad call differs from a good one in one argument only."""
+    if row.needs_fashion_mnist and not fashion_present:
+        pytest.skip("Fashion-MNIST not installed (apt-get install dataset-fashion-mnist)")
+    row.function(**row.arguments())
+
+
+def test_table_covers_every_public_function_or_says_why_not():
+    public = {
+        f"{module.__name__.removeprefix('gdcut.')}.{name}"
+        for module in MODULES
+        for name, value in vars(module).items()
+        if not name.startswith("_") and callable(value) and getattr(value, "__module__", None) == module.__name__
+    }
+    assert public - ROWS.keys() - EXEMPT.keys() == set(), "public functions without a validation row"
+    assert (ROWS.keys() | EXEMPT.keys()) - public - {name for name in ROWS if name.startswith("ledger.")} == set()
+    assert ROWS.keys() & EXEMPT.keys() == set()
+    for row in TABLE:  # every row's arguments are real parameters of its function
+        signature = inspect.signature(row.function)
+        assert {bad.argument for bad in row.bad} <= signature.parameters.keys(), row.name
+
+
+# --------------------------------------------------------------------------- command lines and options
+def test_mutation_command_line_rejects_unknown_mutants(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        mutation.main(["--mutant", "no-such-mutant"])
+    assert stopped.value.code == 2
+    assert "--mutant" in capsys.readouterr().err
+
+
+def test_ledger_diff_command_line_names_an_unreadable_ledger(capsys):
+    assert diff.main([str(MISSING_PATH / "old.json"), str(MISSING_PATH / "new.json")]) == 2
+    assert "cannot read ledger" in capsys.readouterr().err
+    assert diff.main(["only-one.json"]) == 2
+
+
+@pytest.fixture
+def project(pytester):
+    pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n")
+    pytester.makeconftest('pytest_plugins = ["gdcut.ledger.plugin"]\n')
+    (pytester.path / "claims").mkdir()
+    return pytester
+
+
+def test_unknown_scale_option_is_rejected_by_argparse(project):
+    result = project.runpytest("--gdcut-scale", "huge", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gdcut-scale*invalid choice*'huge'*"])
+
+
+def test_unreadable_registry_option_is_a_usage_error(project):
+    result = project.runpytest("--gdcut-registry", str(MISSING_PATH / "claims.toml"), "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--gdcut-registry: path *no-such-directory/claims.toml*"])
+
+
+@pytest.mark.skipif(not fashion_present, reason="Fashion-MNIST not installed")
+def test_missing_cifar10_directory_makes_a_deep_claim_not_run_naming_the_option(project):
+    """As claims/test_deep_*.py load data: DataUnavailable becomes a skip whose reason names the option."""
+    (project.path / "claims" / "test_deep.py").write_text(
+        "import pytest\nfrom gdcut import data as gdata\n\n"
+        "@pytest.mark.claim('C5')\n"
+        "def test_deep(run_settings):\n"
+        "    try:\n"
+        "        gdata.for_run(run_settings, 8, 8)\n"
+        "    except gdata.DataUnavailable as missing:\n"
+        "        pytest.skip(f'not run: {missing}')\n")
+    result = project.runpytest("--gdcut-cifar10", str(MISSING_PATH), "--gdcut-reports", str(project.path / "out"),
+                               "-p", "no:cacheprovider", "-rs")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*SKIPPED*not run: cifar_dir*does not exist*--gdcut-cifar10*"])
