@@ -71,13 +71,10 @@ def run_torch_optimizer(
         raise ValueError("beta0 must be a floating-point torch tensor of shape (trials, P)")
     validation.finite_array("beta0", beta0)
     if isinstance(lr, (list, tuple)) or (isinstance(lr, torch.Tensor) and lr.ndim == 1):
-        rates = [float(r) for r in lr]
-        if len(rates) != beta0.shape[0]:
-            raise ValueError(f"lr must be one number or one per trial ({beta0.shape[0]}), got {len(rates)}")
+        rates = validation.positive_each("lr", lr, beta0.shape[0]).tolist()
     else:
+        validation.positive("lr", lr)
         rates = [lr]
-    for rate in rates:
-        validation.positive("lr", rate)
 
     if len(rates) == 1:
         params = [beta0.detach().clone().requires_grad_(True)]
