@@ -16,7 +16,6 @@ and a public function added without a row (``test_table_covers_...``).
 """
 from __future__ import annotations
 
-import importlib
 import inspect
 import math
 import re
@@ -136,7 +135,7 @@ def wrong_ndim(argument: str, ways=("add", "drop")):
     return values
 
 
-def resized(argument: str, axis: int = 0, minimum: int = 1):
+def resized(argument: str, axis: int = 0):
     """The baseline array/tensor of ``argument`` with another length along ``axis`` (entries repeated)."""
     def values(arguments: dict) -> SearchStrategy:
         base = arguments[argument]
@@ -147,7 +146,7 @@ def resized(argument: str, axis: int = 0, minimum: int = 1):
             if isinstance(base, torch.Tensor):
                 return base.index_select(axis, torch.as_tensor(index))
             return np.take(np.asarray(base), index, axis=axis)
-        return st.integers(minimum, length + 3).filter(lambda n: n != length).map(resize)
+        return st.integers(1, length + 3).filter(lambda n: n != length).map(resize)
     return values
 
 
