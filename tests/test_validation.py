@@ -38,8 +38,6 @@ from gdcut import (convex, data, geometry, lasso, losses, models, mutation, prob
                    torch_runs, train, validation)
 from gdcut.ledger import diff, plugin, registry, render
 
-pytestmark = pytest.mark.fast
-
 MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
            scales, mutation)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
