@@ -237,7 +237,7 @@ def share_cpu_between_workers(device: torch.device) -> None:
 def cache_key(config: TrainConfig, data: DeviceData) -> str:
     """sha256 of the full configuration, the data set identity, the device type and the torch version."""
     payload = {"config": dataclasses.asdict(config), "data": data.identity, "device": data.device.type,
-               "torch": torch.__version__, "loop": 1}
+               "torch": torch.__version__, "loop": 2}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -304,7 +304,8 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
     torch.manual_seed(config.seed)
     model, initialisation = models.build(config.model, config.activation, config.batch_norm,
                                          config.width_divisor, config.pretrained)
-    model.to(device=device, dtype=torch.float32)
+    # channels-last: ~20% faster convolutions on the CPU here (oneDNN) and the layout cuDNN prefers
+    model.to(device=device, dtype=torch.float32, memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = make_optimiser(config.optimiser, params, config.lr)
     shuffle_generator = torch.Generator(device="cpu").manual_seed(config.seed)
@@ -332,6 +333,7 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
             epoch_losses = torch.zeros(steps_per_epoch, device=device)
             for step in range(steps_per_epoch):
                 x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
+                x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
                     loss = loss_fn(model(x), y)
                 optimiser.zero_grad(set_to_none=True)
