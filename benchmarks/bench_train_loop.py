@@ -4,8 +4,9 @@ The paper's loop (v1 App. B, v2 App. C), restated: a torchvision-style data set
 that turns each image into a PIL image and runs ``ToTensor`` and ``Normalize``
 per sample, a ``DataLoader`` that collates batches, and an L1 penalty built each
 step as a Python sum of ``abs(param).sum()`` over the parameters, differentiated
-by autograd. gdcut's loop (``gdcut.train``) keeps the data on the device as
-uint8 tensors, normalises a whole index slice at once, and adds
+by autograd. gdcut's loop (``gdcut.train.training_step``, the step
+``gdcut.train.train`` runs) keeps the data on the device as uint8 tensors,
+normalises a whole index slice at once, uses the channels-last layout and adds
 ``lambda1 * sign(p)`` to the gradients in place.
 
 Run:  python benchmarks/bench_train_loop.py [--steps 60] [--batch 32] [--width 16] [--threads 1]
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 
 import numpy as np
@@ -72,9 +72,9 @@ def papers_loop(model, images, labels, batch, lr, lambda1, steps, device):
 
 
 def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device):
+    model.to(memory_format=torch.channels_last)  # as gdcut.train does
     params = list(model.parameters())
     optimizer = train.make_optimiser("sgd", params, lr)
-    criterion = nn.CrossEntropyLoss()
     n = len(d.train_labels)
     order = torch.randperm(n, device=device)
     losses = torch.zeros(steps, device=device)
@@ -84,12 +84,7 @@ def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device):
             start = time.perf_counter()
         k = (step * batch) % (n - batch + 1)
         x, y = d.batch(order[k:k + batch])
-        loss = criterion(model(x), y)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        train.add_l1_subgradient_(params, lambda1)
-        optimizer.step()
-        losses[step] = loss.detach()
+        losses[step] = train.training_step(model, optimizer, params, x, y, lambda1)
     losses.cpu()
     _sync(device)
     return (steps - 5) * batch / (time.perf_counter() - start)

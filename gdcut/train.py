@@ -323,7 +323,6 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
         state = saved["state"]
     autocast_dtype = FORWARD_DTYPES[config.forward_dtype]
-    loss_fn = nn.CrossEntropyLoss()
     model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
     with _deterministic():
         for epoch in range(state["epoch"], config.epochs):
@@ -333,14 +332,7 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
             epoch_losses = torch.zeros(steps_per_epoch, device=device)
             for step in range(steps_per_epoch):
                 x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
-                x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
-                    loss = loss_fn(model(x), y)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                add_l1_subgradient_(params, config.lambda1)
-                optimiser.step()
-                epoch_losses[step] = loss.detach().float()
+                epoch_losses[step] = training_step(model, optimiser, params, x, y, config.lambda1, autocast_dtype)
             losses = epoch_losses.cpu()
             if not torch.isfinite(losses).all():
                 raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
@@ -380,6 +372,22 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
         "initial_weight_sample": initial,
         "provenance": provenance(device),
     }
+
+
+def training_step(model: nn.Module, optimiser: torch.optim.Optimizer, params: list, x: torch.Tensor,
+                  y: torch.Tensor, lambda1: float, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
+    """One step of the paper's loop: cross entropy, backward, + lambda1*sign(p), optimiser step.
+
+    Returns the (detached, float32) cross entropy without synchronising the device.
+    """
+    x = x.contiguous(memory_format=torch.channels_last)
+    with torch.autocast(x.device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
+        loss = nn.functional.cross_entropy(model(x), y)
+    optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    add_l1_subgradient_(params, lambda1)
+    optimiser.step()
+    return loss.detach().float()
 
 
 @torch.no_grad()
