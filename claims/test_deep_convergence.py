@@ -25,7 +25,6 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gdcut import data as gdata
 from gdcut import scales, train
 
 pytestmark = pytest.mark.gpu
@@ -39,15 +38,6 @@ INDISTINGUISHABLE_RELATIVE = 0.02
 @pytest.fixture(scope="module")
 def preset(run_settings):
     return scales.convergence(run_settings.scale)
-
-
-@pytest.fixture(scope="module")
-def dataset(run_settings, preset):
-    train.share_cpu_between_workers(run_settings.device)
-    try:
-        return gdata.for_run(run_settings, preset.train_size, preset.test_size)
-    except gdata.DataUnavailable as missing:
-        pytest.skip(f"not run: {missing}")
 
 
 def pair_runs(run_settings, dataset, depth: str, batch_norm: bool) -> dict[str, list[dict]]:

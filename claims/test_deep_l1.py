@@ -30,7 +30,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gdcut import data as gdata
 from gdcut import scales, theory, train
 
 pytestmark = pytest.mark.gpu
@@ -44,15 +43,6 @@ NAMES = {"sgd": "SGD", "rmsprop": "RMSProp", "adam": "Adam"}
 @pytest.fixture(scope="module")
 def preset(run_settings):
     return scales.l1(run_settings.scale)
-
-
-@pytest.fixture(scope="module")
-def dataset(run_settings, preset):
-    train.share_cpu_between_workers(run_settings.device)
-    try:
-        return gdata.for_run(run_settings, preset.train_size, preset.test_size)
-    except gdata.DataUnavailable as missing:
-        pytest.skip(f"not run: {missing}")
 
 
 def run(run_settings, dataset, version, optimiser, lambda1) -> dict:

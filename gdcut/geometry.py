@@ -153,18 +153,24 @@ def vertical_hyperplane_supports(A, b, c, normal) -> bool:
 
 
 # --------------------------------------------------------------------------- the eq. 3 loss at beta = 0
-def relu_regression_directional_derivative_at_zero(Z, y, lambda1, d) -> float:
-    """f'(0; d) for L1(beta; Z, y, lambda1, lambda2) of eq. 3: sum_i -2 y_i max(0, z_i^T d) + lambda1 ||d||_1.
-
-    The ridge term has zero derivative at 0.  With y <= 0 both f'(0; d) and f'(0; -d) are >= 0,
-    so they cannot add up to 0 unless both vanish: beta = 0 is a kink (claim C7).
-    """
+def _check_relu_regression(Z, y, lambda1) -> tuple[np.ndarray, np.ndarray]:
+    """Z, y as float64 arrays after checking the eq. 3 instance and its penalty."""
     Z = np.asarray(Z, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     validation.finite_array("Z", Z, ndim=2)
     validation.finite_array("y", y, ndim=1)
     validation.same_length("Z rows", Z.shape[0], "y", y.shape[0])
     validation.non_negative("lambda1", lambda1)
+    return Z, y
+
+
+def relu_regression_directional_derivative_at_zero(Z, y, lambda1, d) -> float:
+    """f'(0; d) for L1(beta; Z, y, lambda1, lambda2) of eq. 3: sum_i -2 y_i max(0, z_i^T d) + lambda1 ||d||_1.
+
+    The ridge term has zero derivative at 0.  With y <= 0 both f'(0; d) and f'(0; -d) are >= 0,
+    so they cannot add up to 0 unless both vanish: beta = 0 is a kink (claim C7).
+    """
+    Z, y = _check_relu_regression(Z, y, lambda1)
     d = _check_point("d", d, Z.shape[1], matrix="Z")
     return float(-2 * y @ np.maximum(0.0, Z @ d) + lambda1 * np.abs(d).sum())
 
@@ -174,12 +180,7 @@ def in_relu_regression_subdifferential_at_zero(Z, y, lambda1, g, tolerance: floa
 
     g = sum_i (-2 y_i) theta_i z_i + lambda1 s with theta in [0, 1]^N, s in [-1, 1]^P.
     """
-    Z = np.asarray(Z, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    validation.finite_array("Z", Z, ndim=2)
-    validation.finite_array("y", y, ndim=1)
-    validation.same_length("Z rows", Z.shape[0], "y", y.shape[0])
-    validation.non_negative("lambda1", lambda1)
+    Z, y = _check_relu_regression(Z, y, lambda1)
     if np.any(y > 0):
         raise ValueError("y must be non-positive (the convex case of eq. 3)")
     validation.non_negative("tolerance", tolerance)

@@ -80,17 +80,21 @@ def sklearn_optimum(W, y, lambda1, tol: float = 1e-12, max_iter: int = 1_000_000
     return model.coef_.copy()
 
 
+def _check_run(W, y, lambda1, alpha, beta0, steps: int):
+    """Checked (W, y, beta0, per-run lambda1, per-run alpha) for the iterative solvers."""
+    W, y = _check_instance(W, y)
+    beta = _check_start(W, beta0)
+    validation.non_negative_int("steps", steps)
+    return W, y, beta, _per_run("lambda1", lambda1, beta.shape[0]), _per_run("alpha", alpha, beta.shape[0])
+
+
 def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     """Final iterates of NDGM on L4 for each row of ``beta0``.
 
     ``lambda1`` and ``alpha`` are one value or one per row.  The L1 part takes
     lambda1 sign(beta) (autograd's choice, 0 at 0).
     """
-    W, y = _check_instance(W, y)
-    beta = _check_start(W, beta0)
-    validation.non_negative_int("steps", steps)
-    lam = _per_run("lambda1", lambda1, beta.shape[0])
-    step = _per_run("alpha", alpha, beta.shape[0])
+    W, y, beta, lam, step = _check_run(W, y, lambda1, alpha, beta0, steps)
     for _ in range(steps):
         beta = beta - step * (smooth_gradient(W, y, beta) + lam * np.sign(beta))
     return beta
@@ -102,11 +106,7 @@ def ista(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
 
     Converges to the optimum for alpha < 1 / Lipschitz(grad) = N / (2 ||W||_2^2).
     """
-    W, y = _check_instance(W, y)
-    beta = _check_start(W, beta0)
-    validation.non_negative_int("steps", steps)
-    lam = _per_run("lambda1", lambda1, beta.shape[0])
-    step = _per_run("alpha", alpha, beta.shape[0])
+    W, y, beta, lam, step = _check_run(W, y, lambda1, alpha, beta0, steps)
     for _ in range(steps):
         beta = soft_threshold(beta - step * smooth_gradient(W, y, beta), step * lam)
     return beta

@@ -669,6 +669,8 @@ TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSIO
 #: Public names that take no argument checks, and why.
 EXEMPT = {
     "losses.l1_norm": "a reduction inside every loss evaluation (hot loop); any tensor is valid input",
+    "train.training_step": "one step of train()'s inner loop (hot loop): train() validates the config it is built from,"
+                           " and add_l1_subgradient_ inside it checks lambda1",
     "recursions.UpdateRule": "a NamedTuple of two functions; the rule factories check their hyperparameters",
     "recursions.l1_subgradient": "elementwise, inside every recursion step (hot loop); exact on Fractions",
     "recursions.soft_threshold": "elementwise, inside every ISTA step (hot loop); exact on Fractions",
