@@ -590,3 +590,50 @@ def test_evidence_fixture_needs_a_claim_marker(project, pytester):
     result = project.run("tests", reports=None)
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*the evidence fixture needs a test with @pytest.mark.claim*"])
+
+
+# --------------------------------------------------------------------------- robustness (issue 6)
+def test_a_test_raising_inside_the_evidence_api_is_unexpected_and_the_ledger_survives(project):
+    project.claims_module("test_bad_evidence", """
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_records_an_object(evidence):
+            evidence.measure("fine", 1.0)
+            evidence.measure("not JSON-able", object())
+
+        @pytest.mark.claim("S2")
+        def test_names_a_foreign_claim(evidence):
+            evidence.note("about another claim", claim="S3")
+
+        @pytest.mark.claim("S3")
+        def test_unaffected(evidence):
+            evidence.measure("ok", 2.0)
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    claims = project.claims()
+    assert claims["S1"]["verdict"] == claims["S2"]["verdict"] == "unexpected"
+    assert claims["S3"]["verdict"] == "holds"
+    assert [row["name"] for row in claims["S1"]["evidence"]] == ["fine"]  # what was recorded before the error stays
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_under_xdist_makes_its_claim_unexpected(project):
+    project.claims_module("test_crash", """
+        import os
+        import pytest
+
+        @pytest.mark.claim("S1")
+        def test_kills_its_worker():
+            os._exit(3)
+
+        @pytest.mark.claim("S2")
+        def test_survivor(evidence):
+            evidence.measure("ok", 1.0)
+    """)
+    result = project.run_subprocess("claims", "-n", "2")
+    assert result.ret != pytest.ExitCode.OK
+    verdicts = project.verdicts()
+    assert verdicts["S1"] == "unexpected"
+    assert verdicts["S2"] == "holds"
