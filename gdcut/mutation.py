@@ -172,6 +172,10 @@ def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root
         environment[ENV_VAR] = mutant
     command = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider", "--gdcut-reports",
                str(reports), *[arg for claim in claims for arg in ("--claim", claim)], *extra]
+    if mutant:
+        # A mutant's training results must never land in the real result cache, where
+        # an unmutated run would later read them as its own.
+        command += ["--gdcut-cache", str(reports / "cache")]
     done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}
