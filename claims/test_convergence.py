@@ -247,6 +247,8 @@ def test_relu_gradient_difference_quotient_is_unbounded(evidence):
 # --------------------------------------------------------------------------- C7
 @pytest.mark.claim("C7")
 def test_toy_optimum_is_a_kink(evidence):
+    evidence.condition("eq. 3 on the C1 instance (4 seeds), λ1 ∈ {0, 0.1}, λ2 = 0.01; one-sided difference quotients"
+                       " against the closed form −2Σq_i max(0, z_iᵀd) + λ1‖d‖₁")
     rows = []
     for seed in range(4):
         for lambda1 in (0.0, 0.1):

@@ -175,6 +175,8 @@ def test_limsup_bound_fails_for_a_two_dimensional_max_affine_function(evidence):
 # --------------------------------------------------------------------------- E2
 @pytest.mark.claim("E2")
 def test_quadratic_gd_converges_below_and_diverges_above_two_over_eta(evidence):
+    evidence.condition("torch.optim.SGD on ½xᵀHx, float64, random 5×5 SPD Hessians (3 seeds), 1500 steps;"
+                       " the boundary case α = 2/η also in exact rationals")
     rows = []
     for seed in range(3):
         generator = np.random.default_rng(seed)

@@ -45,7 +45,9 @@ def _tangent_minorant(loss, points: torch.Tensor) -> tuple[np.ndarray, np.ndarra
 # --------------------------------------------------------------------------- G1
 @pytest.mark.claim("G1")
 @given(function=polyhedral_functions())
-def test_min_common_equals_max_crossing_for_polyhedral_functions(function):
+def test_min_common_equals_max_crossing_for_polyhedral_functions(function, evidence):
+    evidence.condition("hypothesis-generated max-affine functions in 1-3 dimensions with a finite minimum;"
+                       " w* and q* from the primal and dual linear programs (scipy linprog)")
     A, b, optimum, minimiser = function
     event(f"dimension {A.shape[1]}")
     w_star = geometry.min_common_value(A, b, minimiser)
@@ -59,6 +61,7 @@ def test_min_common_equals_max_crossing_for_polyhedral_functions(function):
 
 @pytest.mark.claim("G1")
 def test_min_common_equals_max_crossing_for_the_toy_losses(evidence):
+    evidence.condition("toy LASSO (polyhedral, exact LP); eq. 3 and Huber through tangent planes at autograd subgradients")
     rows = []
     # Toy LASSO in P = 3: λ1‖β‖₁ = max over sign vectors s of λ1 sᵀβ, a polyhedral function.
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 3)).reshape(3, -1).T
@@ -91,7 +94,9 @@ def test_min_common_equals_max_crossing_for_the_toy_losses(evidence):
 # --------------------------------------------------------------------------- G2
 @pytest.mark.claim("G2")
 @given(function=polyhedral_functions(), slopes=st.lists(st.floats(-5, 5), min_size=4, max_size=4))
-def test_non_vertical_supporting_hyperplanes_exist_and_none_crosses_higher(function, slopes):
+def test_non_vertical_supporting_hyperplanes_exist_and_none_crosses_higher(function, slopes, evidence):
+    evidence.condition("hypothesis-generated max-affine functions with a finite minimum; LP dual slope, random"
+                       " slopes for weak duality, random normals for vertical hyperplanes")
     A, b, optimum, minimiser = function
     n = A.shape[1]
     _, mu = geometry.max_crossing(A, b, minimiser)
@@ -106,6 +111,8 @@ def test_non_vertical_supporting_hyperplanes_exist_and_none_crosses_higher(funct
 @pytest.mark.claim("G3")
 def test_closed_proper_functions_have_strong_duality(evidence):
     """e^x and x are closed, proper and convex; MC/MC at 0 still gives q* = w* = f(0) (tangent-plane LP)."""
+    evidence.condition("the MC/MC equality q* = w* at a point (Bertsekas 4.2.1): holds for closed proper convex f,"
+                       " checked by scipy linprog on tangent-plane minorants of e^x and x")
     rows = []
     for name, loss, w_star in (("exp", lambda x: torch.exp(x[..., 0]), 1.0), ("linear", lambda x: x[..., 0], 0.0)):
         points = torch.linspace(-30, 5, 3501, dtype=torch.float64)[:, None]
@@ -123,6 +130,8 @@ def test_closed_proper_functions_need_not_have_a_minimum(evidence):
     global minimum at c: e^x has none (inf 0 not attained), x is unbounded below."""
     from scipy.optimize import minimize_scalar
 
+    evidence.condition("the premise of Props A.2-A.3 (a finite global minimum at c): fails for closed proper convex"
+                       " e^x (infimum not attained) and x (unbounded below)")
     rows = []
     for left in (-10.0, -20.0, -40.0):
         # inf e^x = 0 is approached only as x -> −∞: on every box [left, 5] the minimiser sits on the left edge
