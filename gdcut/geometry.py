@@ -30,12 +30,7 @@ _TOLERANCE = 1e-9
 
 
 def _check_max_affine(A, b) -> tuple[np.ndarray, np.ndarray]:
-    A = np.asarray(A, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    validation.finite_array("A", A, ndim=2)
-    validation.finite_array("b", b, ndim=1)
-    validation.same_length("A rows", A.shape[0], "b", b.shape[0])
-    return A, b
+    return validation.matrix_and_vector("A", A, "b", b)
 
 
 def _check_point(name: str, c, dimension: int, matrix: str = "A") -> np.ndarray:
@@ -155,13 +150,8 @@ def vertical_hyperplane_supports(A, b, c, normal) -> bool:
 # --------------------------------------------------------------------------- the eq. 3 loss at beta = 0
 def _check_relu_regression(Z, y, lambda1) -> tuple[np.ndarray, np.ndarray]:
     """Z, y as float64 arrays after checking the eq. 3 instance and its penalty."""
-    Z = np.asarray(Z, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    validation.finite_array("Z", Z, ndim=2)
-    validation.finite_array("y", y, ndim=1)
-    validation.same_length("Z rows", Z.shape[0], "y", y.shape[0])
     validation.non_negative("lambda1", lambda1)
-    return Z, y
+    return validation.matrix_and_vector("Z", Z, "y", y)
 
 
 def relu_regression_directional_derivative_at_zero(Z, y, lambda1, d) -> float:

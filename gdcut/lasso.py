@@ -20,12 +20,7 @@ from gdcut.recursions import soft_threshold
 
 
 def _check_instance(W, y) -> tuple[np.ndarray, np.ndarray]:
-    W = np.asarray(W, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    validation.finite_array("W", W, ndim=2)
-    validation.finite_array("y", y, ndim=1)
-    validation.same_length("W rows", W.shape[0], "y", y.shape[0])
-    return W, y
+    return validation.matrix_and_vector("W", W, "y", y)
 
 
 def _per_run(name: str, value, runs: int) -> np.ndarray:

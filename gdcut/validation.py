@@ -170,3 +170,13 @@ def directory(name: str, value) -> Path:
     if not os.access(path, os.R_OK | os.X_OK):
         raise ValueError(f"{name} {str(path)!r} is not readable")
     return path
+
+
+def matrix_and_vector(matrix_name: str, matrix, vector_name: str, vector) -> tuple[np.ndarray, np.ndarray]:
+    """A finite (N, P) matrix and a finite (N,) vector as float64 arrays (a data set and its response, say)."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    vector = np.asarray(vector, dtype=np.float64)
+    finite_array(matrix_name, matrix, ndim=2)
+    finite_array(vector_name, vector, ndim=1)
+    same_length(f"{matrix_name} rows", matrix.shape[0], vector_name, vector.shape[0])
+    return matrix, vector
