@@ -202,6 +202,7 @@ class LedgerPlugin:
         self.started = time.monotonic()
         self.results: dict[str, dict] = {}
         self.written: list[Path] = []
+        self.summary: dict[str, int] = {}
         self.write_error = ""
         self._source_links: dict[str, list[list]] | None = None
 
