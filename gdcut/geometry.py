@@ -51,12 +51,19 @@ def max_affine(A, b, x) -> np.ndarray:
 
 
 def _lp(cost, **constraints):
-    result = linprog(cost, method="highs", **constraints)
-    if result.status == 3:
-        return None
-    if result.status != 0:
-        raise RuntimeError(f"linprog failed: {result.message}")
-    return result
+    """Solve with HiGHS; None when the LP is unbounded.
+
+    HiGHS's default choice occasionally ends with status "unknown" on small,
+    degenerate LPs (seen with the dual simplex on 7×4 max-affine problems);
+    its other two solvers are tried before giving up.
+    """
+    for method in ("highs", "highs-ipm", "highs-ds"):
+        result = linprog(cost, method=method, **constraints)
+        if result.status == 3:
+            return None
+        if result.status == 0:
+            return result
+    raise RuntimeError(f"linprog failed with every HiGHS method: {result.message}")
 
 
 def max_affine_minimum(A, b) -> tuple[float, np.ndarray]:
