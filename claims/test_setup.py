@@ -26,7 +26,8 @@ def relu_regression_instances(draw, non_positive_response: bool = True, penalise
     Z = torch.tensor(draw(st.lists(st.lists(unit, min_size=p, max_size=p), min_size=n, max_size=n)), dtype=DTYPE)
     low, high = (-1.0, 0.0) if non_positive_response else (-1.0, 1.0)
     y = torch.tensor(draw(st.lists(st.floats(low, high, allow_subnormal=False), min_size=n, max_size=n)), dtype=DTYPE)
-    penalty = st.floats(0, 10, allow_subnormal=False)
+    # A penalty is 0 or large enough to move L above rounding of ‖y‖² (1e-207 would vanish in float64).
+    penalty = st.one_of(st.just(0.0), st.floats(1e-3, 10))
     lambda1, lambda2 = draw(penalty), draw(penalty)
     if penalised and lambda1 + lambda2 == 0:
         lambda1 = 1.0
@@ -64,7 +65,8 @@ def test_relu_regression_loss_is_convex_for_non_positive_response(data, instance
 def test_zero_is_the_unique_minimiser_with_a_margin(data, instance, evidence):
     """L(β) - L(0) >= λ1‖β‖₁ + λ2‖β‖² > 0 for β != 0: each residual term can only grow when y <= 0."""
     Z, y, lambda1, lambda2 = instance
-    beta = data.draw(parameter_vectors(Z.shape[1]).filter(lambda b: bool(b.abs().max() > 1e-6)))
+    # |β| >= 1e-3 keeps the margin (>= 1e-9) far above float64 rounding of L(0) = ‖y‖² <= 6.
+    beta = data.draw(parameter_vectors(Z.shape[1]).filter(lambda b: bool(b.abs().max() > 1e-3)))
     gain = _loss(beta, instance) - _loss(torch.zeros_like(beta), instance)
     margin = lambda1 * float(beta.abs().sum()) + lambda2 * float((beta**2).sum())
     target(margin - gain, label="margin shortfall (must stay <= rounding)")
