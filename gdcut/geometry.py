@@ -55,10 +55,10 @@ def _lp(cost, **constraints):
 
     HiGHS's default choice occasionally ends with status "unknown" on small,
     degenerate LPs (seen with the dual simplex on 7×4 max-affine problems);
-    its other two solvers are tried before giving up.
+    its other two solvers, then the default without presolve, are tried before giving up.
     """
-    for method in ("highs", "highs-ipm", "highs-ds"):
-        result = linprog(cost, method=method, **constraints)
+    for method, options in (("highs", {}), ("highs-ipm", {}), ("highs-ds", {}), ("highs", {"presolve": False})):
+        result = linprog(cost, method=method, options=options, **constraints)
         if result.status == 3:
             return None
         if result.status == 0:
