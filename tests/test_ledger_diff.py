@@ -45,6 +45,8 @@ def test_added_and_removed_claims_and_rows():
 def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="old is not a claims ledger"):
         diff_ledgers({"schema": 1}, _ledger())
+    with pytest.raises(ValueError, match=r"new: claims\[0\] lacks an 'id' or a 'verdict'"):
+        diff_ledgers(_ledger(), {"claims": [{"id": "L3"}]})
 
 
 def test_command_line_exit_codes(tmp_path, capsys):

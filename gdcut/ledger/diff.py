@@ -26,8 +26,11 @@ def _evidence_key(row: dict) -> tuple:
 def diff_ledgers(old: dict, new: dict) -> list[str]:
     """One line per difference; empty when the two ledgers agree on every claim."""
     for name, ledger in (("old", old), ("new", new)):
-        if not isinstance(ledger, dict) or "claims" not in ledger:
+        if not isinstance(ledger, dict) or not isinstance(ledger.get("claims"), list):
             raise ValueError(f"{name} is not a claims ledger (no 'claims' list)")
+        for index, entry in enumerate(ledger["claims"]):
+            if not isinstance(entry, dict) or not {"id", "verdict"} <= entry.keys():
+                raise ValueError(f"{name}: claims[{index}] lacks an 'id' or a 'verdict'")
     before = {c["id"]: c for c in old["claims"]}
     after = {c["id"]: c for c in new["claims"]}
     lines = [f"{claim_id}: only in old ledger" for claim_id in before.keys() - after.keys()]

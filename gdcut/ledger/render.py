@@ -11,6 +11,7 @@ import base64
 import json
 import os
 import tempfile
+import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
@@ -189,7 +190,8 @@ def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
     _atomic_write(html_path, html)
     history = reports_dir / "history"
     stamp = ledger["generated_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
-    history_path = history / f"ledger-{stamp}-{os.getpid()}.json"
+    # pid and a nanosecond clock: two ledgers of one process within a second keep distinct names.
+    history_path = history / f"ledger-{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}.json"
     _atomic_write(history_path, text)
     for old in sorted(history.glob("ledger-*.json"))[:-HISTORY_KEEP]:
         old.unlink(missing_ok=True)
