@@ -47,9 +47,7 @@ def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.T
     it against ``torch.optim.SGD``.
     """
     validation.positive_int("steps", steps)
-    if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or not x0.is_floating_point():
-        raise ValueError("x0 must be a floating-point torch tensor of shape (trials, P)")
-    validation.finite_array("x0", x0)
+    validation.trial_matrix("x0", x0)
     keep_every = steps if keep_every is None else keep_every
     validation.positive_int("keep_every", keep_every)
     rates = _step_schedule(alpha, steps)
@@ -82,9 +80,7 @@ def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Ten
     (trials,)) at every iterate, both in float64.
     """
     validation.positive_int("steps", steps)
-    if not isinstance(x0, torch.Tensor) or x0.ndim != 2 or not x0.is_floating_point():
-        raise ValueError("x0 must be a floating-point torch tensor of shape (trials, P)")
-    validation.finite_array("x0", x0)
+    validation.trial_matrix("x0", x0)
     rates = torch.as_tensor(validation.positive_each("alpha", alpha, x0.shape[0])).to(x0.dtype)
     measures = measures or {}
     x = x0.detach().clone().requires_grad_(True)

@@ -67,9 +67,7 @@ def run_torch_optimizer(
     validation.one_of("optimizer", optimizer, OPTIMIZERS)
     validation.non_negative_int("steps", steps)
     validation.positive_int("record_last", record_last)
-    if not isinstance(beta0, torch.Tensor) or beta0.ndim != 2 or not beta0.is_floating_point():
-        raise ValueError("beta0 must be a floating-point torch tensor of shape (trials, P)")
-    validation.finite_array("beta0", beta0)
+    validation.trial_matrix("beta0", beta0)
     if isinstance(lr, (list, tuple)) or (isinstance(lr, torch.Tensor) and lr.ndim == 1):
         rates = validation.positive_each("lr", lr, beta0.shape[0]).tolist()
     else:

@@ -180,3 +180,12 @@ def matrix_and_vector(matrix_name: str, matrix, vector_name: str, vector) -> tup
     finite_array(vector_name, vector, ndim=1)
     same_length(f"{matrix_name} rows", matrix.shape[0], vector_name, vector.shape[0])
     return matrix, vector
+
+
+def trial_matrix(name: str, value) -> None:
+    """``value`` must be a finite floating-point torch tensor of shape (trials, P): one row per trial."""
+    import torch
+
+    if not isinstance(value, torch.Tensor) or value.ndim != 2 or not value.is_floating_point():
+        raise ValueError(f"{name} must be a floating-point torch tensor of shape (trials, P)")
+    finite_array(name, value)
