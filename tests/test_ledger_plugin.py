@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+HANG_GUARD_S = 600  # generous on purpose: see run_subprocess
+
 # Imported here so that pytester's in-process runs find them already loaded:
 # pytester drops modules first imported during an inner run, torch cannot be
 # imported twice in one process, and the ledger's provenance asks for all of them.
@@ -135,7 +137,9 @@ class Project:
         return self.pytester.runpytest(*self.options(*args, reports=reports), **kwargs)
 
     def run_subprocess(self, *args: str) -> pytest.RunResult:
-        return self.pytester.runpytest_subprocess(*self.options(*args), timeout=120)
+        # A guard against a hung child, not a speed limit: each nested pytest imports
+        # torch, which takes minutes when another process keeps every core busy.
+        return self.pytester.runpytest_subprocess(*self.options(*args), timeout=HANG_GUARD_S)
 
     def ledger_text(self) -> str:
         return (self.out / "ledger.json").read_text(encoding="utf-8")
