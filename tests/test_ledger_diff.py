@@ -63,3 +63,14 @@ def test_command_line_exit_codes(tmp_path, capsys):
     (history / "ledger-1.json").write_text(json.dumps(_ledger()))
     (history / "ledger-2.json").write_text(json.dumps(_ledger(verdict="refuted")))
     assert main(["--last", str(tmp_path)]) == 1
+
+
+def test_a_cell_whose_decision_moves_is_reported_by_condition():
+    def with_decision(decision, verdict):
+        ledger = _ledger(verdict=verdict)
+        ledger["claims"][0]["decisions"] = [{"rule": "r", "statistic": "s", "threshold": "t", "cells": [
+            {"condition": "VGG11 +BN", "decision": decision, "n": 5, "values": {}, "reason": "", "test": "t"}]}]
+        return ledger
+
+    lines = diff_ledgers(with_decision("supports", "holds"), with_decision("inconclusive", "inconclusive"))
+    assert lines == ["L3: decision [VGG11 +BN] supports -> inconclusive", "L3: verdict holds -> inconclusive"]

@@ -29,6 +29,8 @@ import sklearn  # noqa: F401
 import torch  # noqa: F401
 import torchvision  # noqa: F401
 
+import gdcut.rules  # noqa: F401  (inner runs must see the same Ruling class)
+
 REGISTRY = {
     # id: not_testable reason ("" for testable claims)
     "S1": "",
@@ -204,6 +206,60 @@ def test_passing_run_with_no_failures_exits_zero(project):
     assert result.ret == pytest.ExitCode.OK
     assert project.verdicts()["S1"] == "holds"
     result.stdout.fnmatch_lines(["gdcut claims ledger: *ledger.html (1 holds, * not-encoded, 1 not-testable)"])
+
+
+DECISION_MODULE = """
+import pytest
+from gdcut import rules
+
+def ruling(decision):
+    return rules.Ruling(decision, "planted rule", "planted statistic", "planted threshold", 5, {"mean": 0.5},
+                        "planted void run" if decision == "inconclusive" else "")
+
+@pytest.mark.claim("S1")
+def test_supports(evidence):
+    evidence.decision("depth 11", ruling("supports"))
+    evidence.decision("depth 19", ruling("supports"))
+
+@pytest.mark.claim("S2", refutes=True)
+def test_void(evidence):
+    evidence.decision("depth 11", ruling("inconclusive"))
+
+@pytest.mark.claim("S3")
+def test_mixed(evidence):
+    evidence.decision("with BN", ruling("supports"))
+    evidence.decision("without BN", ruling("refutes"))
+
+@pytest.mark.claim("C1")
+def test_nan_statistic(evidence):
+    evidence.decision("depth 11", rules.Ruling("supports", "r", "s", "t", 5, {"mean": float("nan")}))
+"""
+
+
+def test_decisions_decide_the_verdict_and_every_decision_passes(project):
+    project.claims_module("test_decisions", DECISION_MODULE)
+    result = project.run("claims")
+    result.assert_outcomes(passed=3, failed=1)
+    claims = project.claims()
+    verdicts = {claim_id: claims[claim_id]["verdict"] for claim_id in ("S1", "S2", "S3", "C1")}
+    assert verdicts == {"S1": "holds", "S2": "inconclusive", "S3": "conditional", "C1": "unexpected"}
+    assert claims["S2"]["verdict_reasons"] == ["inconclusive: depth 11 (planted void run)"]
+    assert claims["S3"]["verdict_reasons"] == ["supports: with BN", "refutes: without BN"]
+    [group] = claims["S1"]["decisions"]
+    assert (group["rule"], group["statistic"], group["threshold"]) == ("planted rule", "planted statistic",
+                                                                      "planted threshold")
+    assert [(c["condition"], c["decision"], c["n"]) for c in group["cells"]] == [("depth 11", "supports", 5),
+                                                                                ("depth 19", "supports", 5)]
+    assert claims["S1"]["tests"][0]["role"] == "decides"
+    html = (project.out / "ledger.html").read_text(encoding="utf-8")
+    assert 'class="v v-inconclusive"' in html and "planted threshold" in html
+
+
+def test_an_inconclusive_claim_alone_exits_zero(project):
+    project.claims_module("test_void", DECISION_MODULE.split('@pytest.mark.claim("S3")')[0])
+    result = project.run("claims", "-k", "void")
+    assert result.ret == pytest.ExitCode.OK
+    assert project.verdicts()["S2"] == "inconclusive"
 
 
 def test_fixture_error_alone_fails_the_run(project):
@@ -467,18 +523,19 @@ def test_json_top_level_and_claim_shape(project):
     ledger = project.ledger()
     # "summary" (counts per verdict and section) sits beside the specified keys.
     assert list(ledger) == ["schema", "generated_at", "provenance", "summary", "claims"]
-    assert ledger["schema"] == 1
+    assert ledger["schema"] == 2
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])
     assert isinstance(ledger["provenance"], dict) and "git commit" in ledger["provenance"]
     assert len(ledger["claims"]) == len(REGISTRY)
     for claim in ledger["claims"]:
-        assert {"id", "title", "where", "kind", "verdict", "conditions", "evidence", "notes", "tests"} <= set(claim)
+        assert {"id", "title", "where", "kind", "verdict", "conditions", "decisions", "evidence", "notes",
+                "tests"} <= set(claim)
         assert set(claim["where"]) == {"v1", "v2"}
         assert isinstance(claim["conditions"], list) and isinstance(claim["notes"], list)
         for row in claim["evidence"]:
             assert {"name", "measured", "paper", "unit", "condition"} <= set(row)
         for test in claim["tests"]:
-            assert {"nodeid", "outcome", "refutes", "duration_s"} <= set(test)
+            assert {"nodeid", "outcome", "refutes", "role", "duration_s"} <= set(test)
             assert test["outcome"] in ("passed", "failed", "error", "skipped")
             assert isinstance(test["refutes"], bool) and isinstance(test["duration_s"], float)
     assert ledger["summary"]["by_verdict"]["unexpected"] == 2

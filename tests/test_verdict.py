@@ -4,13 +4,18 @@ from __future__ import annotations
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from gdcut.ledger.verdict import OUTCOMES, VERDICTS, Outcome, Verdict, claim_verdict, function_key
+from gdcut.ledger.verdict import DECISIONS, OUTCOMES, VERDICTS, Decision, Outcome, Verdict, claim_verdict, function_key
 
 FILE = "claims/test_x.py"
 
 
-def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "") -> Outcome:
-    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason)
+def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "", decisions=()) -> Outcome:
+    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason, tuple(decisions))
+
+
+def decided(name: str, *cells: tuple[str, str], result: str = "passed") -> Outcome:
+    """A decision test: each cell is (condition, decision)."""
+    return outcome(name, result, decisions=[Decision(c, d, "void" if d == "inconclusive" else "") for c, d in cells])
 
 
 # --------------------------------------------------------------------------- one rule each
@@ -93,6 +98,48 @@ def test_parametrised_cases_count_for_their_test_function():
     assert function_key(f"{FILE}::TestK::test_a[a[0]]") == f"{FILE}::TestK::test_a"
 
 
+# --------------------------------------------------------------------------- decisions
+def test_all_decisions_support_holds_and_names_the_cells():
+    verdict = claim_verdict([decided("test_a", ("VGG11", "supports"), ("VGG19", "supports"))],
+                            frozenset({f"{FILE}::test_a"}))
+    assert verdict == Verdict("holds", ("supports: VGG11", "supports: VGG19"), complete=True)
+
+
+def test_all_decisions_refute_is_refuted_whatever_the_test_role():
+    # A decision test's role (refutes=False here) does not count: its decisions do.
+    assert claim_verdict([decided("test_a", ("VGG11", "refutes"))]).verdict == "refuted"
+
+
+def test_a_mix_of_decisions_is_conditional_listing_both_sides():
+    verdict = claim_verdict([decided("test_a", ("+BN", "supports")), decided("test_b", ("no BN", "refutes"))])
+    assert verdict.verdict == "conditional"
+    assert verdict.reasons == ("supports: +BN", "refutes: no BN")
+
+
+def test_only_inconclusive_decisions_are_inconclusive_never_refuted():
+    verdict = claim_verdict([decided("test_a", ("VGG11", "inconclusive"), ("VGG19", "inconclusive"))],
+                            frozenset({f"{FILE}::test_a"}))
+    assert verdict.verdict == "inconclusive"
+    assert verdict.reasons == ("inconclusive: VGG11 (void)", "inconclusive: VGG19 (void)")
+    assert not verdict.complete
+
+
+def test_inconclusive_cells_beside_usable_ones_leave_the_verdict_but_make_it_partial():
+    verdict = claim_verdict([decided("test_a", ("VGG11", "supports"), ("VGG19", "inconclusive"))],
+                            frozenset({f"{FILE}::test_a"}))
+    assert verdict.verdict == "holds" and not verdict.complete
+    assert "inconclusive: VGG19 (void)" in verdict.reasons
+
+
+def test_decisions_combine_with_ordinary_tests():
+    assert claim_verdict([outcome("test_a"), decided("test_b", ("x", "refutes"))]).verdict == "conditional"
+    assert claim_verdict([outcome("test_a", refutes=True), decided("test_b", ("x", "inconclusive"))]).verdict == "refuted"
+
+
+def test_decisions_of_a_failed_test_do_not_count_it_is_unexpected():
+    assert claim_verdict([decided("test_a", ("x", "supports"), result="failed")]).verdict == "unexpected"
+
+
 # --------------------------------------------------------------------------- properties
 @st.composite
 def linked_outcomes(draw) -> list[Outcome]:
@@ -100,9 +147,11 @@ def linked_outcomes(draw) -> list[Outcome]:
     count = draw(st.integers(0, 6))
     # Half the runs have nothing broken, so the passing regimes are reached as often as "unexpected".
     possible = draw(st.sampled_from([OUTCOMES, ("passed", "skipped")]))
+    cells = st.lists(st.builds(Decision, st.sampled_from(["VGG11", "VGG19", "+BN"]), st.sampled_from(DECISIONS),
+                               st.just("")), max_size=3)
     return [
         Outcome(f"{FILE}::test_{index}", draw(st.sampled_from(possible)), draw(st.booleans()),
-                    0.0, draw(st.sampled_from(["", "needs CUDA"])))
+                0.0, draw(st.sampled_from(["", "needs CUDA"])), tuple(draw(cells)))
         for index in range(count)
     ]
 
@@ -119,15 +168,21 @@ def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testa
     event(verdict.verdict)
     assert verdict.verdict in VERDICTS
     broken = any(o.outcome in ("failed", "error") for o in outcomes)
-    supporting = any(o.outcome == "passed" and not o.refutes for o in outcomes)
-    refuting = any(o.outcome == "passed" and o.refutes for o in outcomes)
+    passed = [o for o in outcomes if o.outcome == "passed"]
+    decisions = {d.decision for o in passed for d in o.decisions}
+    supporting = any(not o.decisions and not o.refutes for o in passed) or "supports" in decisions
+    refuting = any(not o.decisions and o.refutes for o in passed) or "refutes" in decisions
     assert (verdict.verdict == "unexpected") == broken
     assert (verdict.verdict in ("holds", "refuted", "conditional")) == ((supporting or refuting) and not broken)
     if not broken:
         expected = {(True, True): "conditional", (True, False): "holds", (False, True): "refuted"}
         assert verdict.verdict == expected.get((supporting, refuting), verdict.verdict)
+    # inconclusive exactly when nothing usable was said and a decision called the run void
+    assert (verdict.verdict == "inconclusive") == (
+        not broken and not supporting and not refuting and "inconclusive" in decisions)
     if verdict.complete:
         assert all(o.outcome == "passed" for o in outcomes) and outcomes
+        assert "inconclusive" not in decisions
         assert encoded <= {o.nodeid for o in outcomes}
-    if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable"):
+    if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable", "inconclusive"):
         assert verdict.reasons

@@ -23,6 +23,12 @@ def _evidence_key(row: dict) -> tuple:
     return (row.get("test", ""), row.get("name", ""), row.get("condition", ""))
 
 
+def _decision_cells(entry: dict) -> dict[str, str]:
+    """condition -> decision for every cell of every rule of a claim (schema 2 ledgers; none before)."""
+    return {cell["condition"]: cell["decision"]
+            for group in entry.get("decisions", []) for cell in group.get("cells", [])}
+
+
 def diff_ledgers(old: dict, new: dict) -> list[str]:
     """One line per difference; empty when the two ledgers agree on every claim."""
     for name, ledger in (("old", old), ("new", new)):
@@ -50,6 +56,11 @@ def diff_ledgers(old: dict, new: dict) -> list[str]:
                 lines.append(f"{label}: measurement gone (was {a['measured']!r})")
             elif a["measured"] != b["measured"] or a.get("paper") != b.get("paper"):
                 lines.append(f"{label}: {a['measured']!r} -> {b['measured']!r}")
+        old_cells, new_cells = _decision_cells(was), _decision_cells(now)
+        for cell in sorted(old_cells.keys() | new_cells.keys()):
+            a, b = old_cells.get(cell, "absent"), new_cells.get(cell, "absent")
+            if a != b:
+                lines.append(f"{claim_id}: decision [{cell}] {a} -> {b}")
         lines += [f"{claim_id}: {field} changed" for field in WHOLE_FIELDS if was.get(field) != now.get(field)]
     return sorted(lines)
 

@@ -112,6 +112,23 @@ class Evidence:
         self._add("table", claim, caption=str(caption), header=[str(h) for h in header],
                   rows=[[jsonable(cell) for cell in row] for row in rows])
 
+    def decision(self, condition: str, ruling, *, claim=None) -> None:
+        """The decision of a pre-registered rule for one cell (``gdcut.rules.Ruling``).
+
+        ``condition`` names the cell (depth, batch norm, optimiser, λ1, ...). The
+        verdict counts these decisions instead of the test's pass/fail role: a test
+        that records decisions passes whatever they say.
+        """
+        from gdcut.rules import Ruling
+
+        if not isinstance(ruling, Ruling):
+            raise ValueError(f"ruling must be a gdcut.rules.Ruling, got {type(ruling).__name__}")
+        if not isinstance(condition, str) or not condition.strip():
+            raise ValueError("condition must name the cell the decision covers (a non-empty string)")
+        self._add("decision", claim, condition=condition, decision=ruling.decision, rule=ruling.rule,
+                  statistic=ruling.statistic, threshold=ruling.threshold, n=ruling.n, values=ruling.values,
+                  reason=ruling.reason)
+
     def figure(self, fig, caption: str = "", *, claim=None) -> None:
         """A matplotlib figure, stored as inline SVG (the figure is closed)."""
         self._add("figure", claim, caption=str(caption), svg=figure_svg(fig))

@@ -18,9 +18,9 @@ from pathlib import Path
 
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
-from gdcut.ledger.verdict import VERDICTS, Outcome, claim_verdict, function_key
+from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, function_key
 
-SCHEMA = 1
+SCHEMA = 2  # 2: decisions per claim, the inconclusive verdict, test roles
 RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
 HISTORY_KEEP = 30
 
@@ -35,25 +35,33 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) ->
     # run; listing tests in source order keeps ledgers of equal runs equal.
     position = {test.key: index for index, test in enumerate(linked)}
     results = sorted(results, key=lambda r: (position.get(function_key(r["nodeid"]), len(position)), r["nodeid"]))
+    own_records = {
+        r["nodeid"]: [dict(rec, test=r["nodeid"]) for rec in r["records"] if rec["claim"] == claim.id]
+        for r in results
+    }
     outcomes = [
-        Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""))
+        Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""),
+                tuple(Decision(d["condition"], d["decision"], d.get("reason", ""))
+                      for d in _by_kind(own_records[r["nodeid"]], "decision")))
         for r in results
     ]
     verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable)
     records = []
     tests = []
-    for result in results:
-        own = [dict(rec, test=result["nodeid"]) for rec in result["records"] if rec["claim"] == claim.id]
+    for result, result_outcome in zip(results, outcomes):
+        own = own_records[result["nodeid"]]
         records.extend(own)
         tests.append({
             "nodeid": result["nodeid"],
             "outcome": result["outcome"],
             "refutes": result["refutes"],
+            "role": "decides" if result_outcome.decisions else "refutes" if result["refutes"] else "supports",
             "duration_s": round(result["duration_s"], 3),
             "reason": result.get("reason", ""),
             "conditions": [r["text"] for r in _by_kind(own, "condition")],
         })
-    role = {t["nodeid"]: ("refuting" if t["refutes"] else "supporting") for t in tests}
+    role = {t["nodeid"]: {"decides": "decided", "refutes": "refuting", "supports": "supporting"}[t["role"]]
+            for t in tests}
     passed = {t["nodeid"] for t in tests if t["outcome"] == "passed"}
     conditions = list(dict.fromkeys(
         f"{role[r['test']]}: {r['text']}" for r in _by_kind(records, "condition") if r["test"] in passed
@@ -71,6 +79,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) ->
         "verdict_reasons": list(verdict.reasons),
         "complete": verdict.complete,
         "conditions": conditions,
+        "decisions": _decisions(_by_kind(records, "decision"), passed),
         "evidence": [
             {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test")}
             for r in _by_kind(records, "measure")
@@ -87,6 +96,18 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) ->
         "time_s": round(sum(t["duration_s"] for t in tests), 3),
         "rerun": f"pytest claims --claim {claim.id}" + (" --gdcut-scale paper" if gpu else ""),
     }
+
+
+def _decisions(records: list[dict], passed: set[str]) -> list[dict]:
+    """Decisions of passed tests grouped by rule, rule first, then one row per cell."""
+    groups: dict[tuple, dict] = {}
+    for r in records:
+        if r["test"] not in passed:
+            continue
+        group = groups.setdefault((r["rule"], r["statistic"], r["threshold"]), {
+            "rule": r["rule"], "statistic": r["statistic"], "threshold": r["threshold"], "cells": []})
+        group["cells"].append({key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test")})
+    return list(groups.values())
 
 
 def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],

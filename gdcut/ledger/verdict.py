@@ -2,22 +2,47 @@
 
 Pure functions of plain data, so the rules can be read and tested on their own.
 
+A claim's tests speak in two ways. An ordinary test asserts: when it passes,
+a supporting test counts for the claim and a refuting test (``refutes=True``)
+against it. A *decision* test computes a statistic that was fixed before the
+run and records, per condition (depth, optimiser, λ1, ...), a decision:
+``supports``, ``refutes`` or ``inconclusive`` (the experiment was void: nothing
+trained, the run ended before the horizon the analysis needs, too little
+power). A decision test passes whatever it decides; it fails only when its
+code is broken. Its decisions, not its role, count for the verdict.
+
 - ``unexpected``: a linked test failed or errored (the suite's expectation broke).
-- ``conditional``: supporting and refuting tests both passed.
-- ``holds``: supporting tests passed, no refuting test passed.
-- ``refuted``: refuting tests passed, no supporting test passed.
+- ``conditional``: something supports the claim and something refutes it.
+- ``holds``: something supports the claim, nothing refutes it.
+- ``refuted``: something refutes the claim, nothing supports it.
+- ``inconclusive``: the only decisions recorded are ``inconclusive``; never a counterexample.
 - ``not-run``: tests exist but none passed in this run (skipped, deselected, interrupted).
 - ``not-testable``: a context claim with no test and a stated reason.
 - ``not-encoded``: no test yet.
+
+Inconclusive cells beside usable ones do not move the verdict; they are listed
+in its reasons and make it partial (``complete`` False).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-VERDICTS = ("holds", "conditional", "refuted", "unexpected", "not-run", "not-encoded", "not-testable")
+VERDICTS = ("holds", "conditional", "refuted", "inconclusive", "unexpected", "not-run", "not-encoded",
+            "not-testable")
 
 #: Outcomes a linked test can have in the ledger.
 OUTCOMES = ("passed", "failed", "error", "skipped")
+
+#: What one decision of a pre-registered rule can say about its condition.
+DECISIONS = ("supports", "refutes", "inconclusive")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One cell's decision: the condition it covers, the word, and why when inconclusive."""
+    condition: str
+    decision: str
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -27,13 +52,14 @@ class Outcome:
     refutes: bool
     duration_s: float = 0.0
     reason: str = ""
+    decisions: tuple[Decision, ...] = ()
 
 
 @dataclass(frozen=True)
 class Verdict:
     verdict: str
     reasons: tuple[str, ...] = ()
-    #: True when every test the source links to the claim ran and passed.
+    #: True when every test the source links to the claim ran and passed, and no decision was inconclusive.
     complete: bool = False
 
 
@@ -52,16 +78,24 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
     broken = [o for o in outcomes if o.outcome in ("failed", "error")]
     if broken:
         return Verdict("unexpected", tuple(f"{o.nodeid} {o.outcome}" for o in broken))
-    supporting = [o for o in outcomes if o.outcome == "passed" and not o.refutes]
-    refuting = [o for o in outcomes if o.outcome == "passed" and o.refutes]
+    passed = [o for o in outcomes if o.outcome == "passed"]
+    decisions = [d for o in passed for d in o.decisions]
+    # Ordinary tests explain themselves on the card; decisions name their cells in the reasons.
+    cells = _unique(tuple(f"{d.decision}: {d.condition}" for d in decisions if d.decision != "inconclusive"))
+    void = _unique(tuple(f"inconclusive: {d.condition}" + (f" ({d.reason})" if d.reason else "")
+                         for d in decisions if d.decision == "inconclusive"))
+    supporting = any(not o.decisions and not o.refutes for o in passed) or any(
+        d.decision == "supports" for d in decisions)
+    refuting = any(not o.decisions and o.refutes for o in passed) or any(d.decision == "refutes" for d in decisions)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
-    complete = bool(outcomes) and not skipped and encoded <= {function_key(o.nodeid) for o in outcomes}
+    complete = (bool(outcomes) and not skipped and not void
+                and encoded <= {function_key(o.nodeid) for o in outcomes})
     if supporting and refuting:
-        return Verdict("conditional", (), complete)
-    if supporting:
-        return Verdict("holds", (), complete)
-    if refuting:
-        return Verdict("refuted", (), complete)
+        return Verdict("conditional", cells + void, complete)
+    if supporting or refuting:
+        return Verdict("holds" if supporting else "refuted", cells + void, complete)
+    if void:
+        return Verdict("inconclusive", void)
     if skipped:
         reasons = tuple(dict.fromkeys(o.reason or "skipped" for o in skipped))
         return Verdict("not-run", reasons)
@@ -70,3 +104,7 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
     if not_testable:
         return Verdict("not-testable", (not_testable,))
     return Verdict("not-encoded", ("no test is linked to this claim yet",))
+
+
+def _unique(reasons: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(reasons))

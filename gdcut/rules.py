@@ -1,0 +1,156 @@
+"""Pre-registered decision rules: a statistic, a threshold and a sample size, fixed before the run.
+
+An empirical claim is decided by a rule, never by which test happens to
+assert which outcome. A rule returns a ``Ruling``: ``supports``, ``refutes``
+or ``inconclusive`` with the numbers it used. ``inconclusive`` means the
+experiment could not speak (nothing trained, too short, too little power) and
+is never a counterexample. The test records the ruling with
+``evidence.decision`` and passes whatever it says; a ruling built from a NaN
+is a programming error and raises.
+
+The two-sample rules use one-sided 95% t bounds, so "supports" and
+"refutes" each need the data to clear a margin of practical size (``margin``),
+not just a p-value:
+
+* superiority (C5): supports when the lower bound of the mean exceeds 0 and the
+  mean reaches the margin; refutes when the upper bound stays below the margin;
+* equivalence (C6, two one-sided tests, TOST): supports when the 90% interval
+  lies inside (-margin, margin); refutes when it lies wholly outside.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gdcut.ledger.verdict import DECISIONS
+
+#: Pairs fewer than this give a t bound too wide to decide anything (issue #9: at least 5 seeds per cell).
+MIN_PAIRS = 5
+ALPHA = 0.05
+
+
+@dataclass(frozen=True)
+class Ruling:
+    """What a pre-registered rule decided for one cell, with everything needed to check it by hand."""
+
+    decision: str
+    rule: str
+    statistic: str
+    threshold: str
+    n: int
+    values: dict = field(default_factory=dict)
+    reason: str = ""
+
+    def __post_init__(self):
+        if self.decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS}, got {self.decision!r}")
+        for name in ("rule", "statistic", "threshold"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise ValueError(f"{name} must be a non-empty string")
+        if isinstance(self.n, bool) or not isinstance(self.n, int) or self.n < 0:
+            raise ValueError(f"n must be a non-negative integer (the sample size), got {self.n!r}")
+        for key, value in self.values.items():
+            if value is None or isinstance(value, str):
+                continue
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+                raise ValueError(f"values[{key!r}] must be a finite number, None or text, got {value!r}: "
+                                 "the code computing the statistic is broken")
+        if self.decision == "inconclusive" and not self.reason:
+            raise ValueError("an inconclusive ruling needs a reason (what made the experiment void)")
+
+
+def _t_bounds(sample, alpha: float) -> tuple[float, float, float, float]:
+    """Mean, sample sd, and the one-sided (1 - alpha) lower and upper t bounds of the mean."""
+    from scipy import stats
+
+    n = len(sample)
+    mean = sum(sample) / n
+    sd = math.sqrt(sum((x - mean) ** 2 for x in sample) / (n - 1))
+    half = float(stats.t.ppf(1 - alpha, n - 1)) * sd / math.sqrt(n)
+    return mean, sd, mean - half, mean + half
+
+
+def _checked_sample(name: str, sample) -> list[float]:
+    values = [float(x) for x in sample]
+    if any(not math.isfinite(x) for x in values):
+        raise ValueError(f"{name} holds a non-finite value {values}: the code computing it is broken")
+    return values
+
+
+def paired_superiority(gaps, margin: float, rule: str, statistic: str, alpha: float = ALPHA,
+                       min_pairs: int = MIN_PAIRS) -> Ruling:
+    """Is the mean paired gap positive and at least ``margin``? (one-sided t bounds)."""
+    gaps = _checked_sample("gaps", gaps)
+    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
+        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    threshold = (f"supports: lower {100 * (1 - alpha):g}% bound of the mean > 0 and mean ≥ margin {margin:.4g}; "
+                 f"refutes: upper {100 * (1 - alpha):g}% bound < margin; otherwise inconclusive")
+    if len(gaps) < min_pairs:
+        return Ruling("inconclusive", rule, statistic, threshold, len(gaps), {"margin": margin},
+                      f"{len(gaps)} pairs, fewer than the {min_pairs} the rule needs")
+    mean, sd, lower, upper = _t_bounds(gaps, alpha)
+    values = {"mean": mean, "sd": sd, "lower bound": lower, "upper bound": upper, "margin": margin}
+    if lower > 0 and mean >= margin:
+        return Ruling("supports", rule, statistic, threshold, len(gaps), values)
+    if upper < margin:
+        return Ruling("refutes", rule, statistic, threshold, len(gaps), values)
+    return Ruling("inconclusive", rule, statistic, threshold, len(gaps), values,
+                  f"too little power: the {100 * (1 - alpha):g}% bounds [{lower:.3g}, {upper:.3g}] straddle "
+                  f"{'0' if mean >= margin else f'the margin {margin:.3g}'}")
+
+
+def paired_equivalence(gaps, margin: float, rule: str, statistic: str, alpha: float = ALPHA,
+                       min_pairs: int = MIN_PAIRS) -> Ruling:
+    """Two one-sided tests (TOST): is the mean paired gap within (-margin, margin)?"""
+    gaps = _checked_sample("gaps", gaps)
+    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
+        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    level = 100 * (1 - 2 * alpha)
+    threshold = (f"supports (equivalent): the {level:g}% interval of the mean lies inside ±{margin:.4g}; "
+                 f"refutes (different): it lies wholly outside; otherwise inconclusive")
+    if len(gaps) < min_pairs:
+        return Ruling("inconclusive", rule, statistic, threshold, len(gaps), {"margin": margin},
+                      f"{len(gaps)} pairs, fewer than the {min_pairs} the rule needs")
+    mean, sd, lower, upper = _t_bounds(gaps, alpha)
+    values = {"mean": mean, "sd": sd, "lower bound": lower, "upper bound": upper, "margin": margin}
+    if -margin < lower and upper < margin:
+        return Ruling("supports", rule, statistic, threshold, len(gaps), values)
+    if lower >= margin or upper <= -margin:
+        return Ruling("refutes", rule, statistic, threshold, len(gaps), values)
+    return Ruling("inconclusive", rule, statistic, threshold, len(gaps), values,
+                  f"too little power: the {level:g}% interval [{lower:.3g}, {upper:.3g}] crosses ±{margin:.3g}")
+
+
+def difference_superiority(larger, smaller, margin: float, rule: str, statistic: str, alpha: float = ALPHA,
+                           min_pairs: int = MIN_PAIRS) -> Ruling:
+    """Does the mean of ``larger`` exceed the mean of ``smaller`` by at least ``margin``? (Welch bounds)."""
+    from scipy import stats
+
+    larger, smaller = _checked_sample("larger", larger), _checked_sample("smaller", smaller)
+    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
+        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    threshold = (f"supports: lower {100 * (1 - alpha):g}% Welch bound of the difference > 0 and difference ≥ "
+                 f"margin {margin:.4g}; refutes: upper bound < margin; otherwise inconclusive")
+    n = min(len(larger), len(smaller))
+    if n < min_pairs:
+        return Ruling("inconclusive", rule, statistic, threshold, n, {"margin": margin},
+                      f"{n} samples per group, fewer than the {min_pairs} the rule needs")
+    ma, sa, _, _ = _t_bounds(larger, alpha)
+    mb, sb, _, _ = _t_bounds(smaller, alpha)
+    va, vb = sa ** 2 / len(larger), sb ** 2 / len(smaller)
+    diff = ma - mb
+    se = math.sqrt(va + vb)
+    if se == 0:
+        lower = upper = diff
+    else:
+        dof = (va + vb) ** 2 / (va ** 2 / (len(larger) - 1) + vb ** 2 / (len(smaller) - 1)) if va + vb else 1
+        half = float(stats.t.ppf(1 - alpha, dof)) * se
+        lower, upper = diff - half, diff + half
+    values = {"difference": diff, "lower bound": lower, "upper bound": upper, "margin": margin}
+    if lower > 0 and diff >= margin:
+        return Ruling("supports", rule, statistic, threshold, n, values)
+    if upper < margin:
+        return Ruling("refutes", rule, statistic, threshold, n, values)
+    return Ruling("inconclusive", rule, statistic, threshold, n, values,
+                  f"too little power: the bounds [{lower:.3g}, {upper:.3g}] straddle "
+                  f"{'0' if diff >= margin else f'the margin {margin:.3g}'}")
