@@ -13,20 +13,28 @@ v2 App. C (VGG16 with L1-penalised cross entropy) both run through ``train``:
   autograd graph over every parameter;
 * weights, gradients and optimiser state stay float32 whatever the forward
   precision, since the paper's threshold is 1e-5 on the weights;
-* results are cached on disk under a hash of the full configuration, and a
+* results are cached on disk under a hash of everything that decides them
+  (``cache_key``), read back without executing code (``weights_only``), and a
   checkpoint after every epoch lets an interrupted paper-scale run resume;
   with ``progress`` each epoch is reported on the terminal and in
-  ``<cache>/<key>.checkpoint.log``.
+  ``<cache>/<key>.checkpoint.log``;
+* as in v2 App. C, a run may start from the optimiser state another run ended
+  with (``TrainConfig.optimiser_state_from``).
 """
 from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
+import importlib
+import inspect
 import json
 import math
+import numbers
 import sys
 import time
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -40,11 +48,22 @@ OPTIMISERS = ("sgd", "rmsprop", "adam")
 FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 PAPER_THRESHOLD = 1e-5  # v1 §3, v2 Table 2: a weight counts as prunable when |w| < 1e-5
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
+RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data")  # the code a run's result depends on
+# what a run and the run it takes its optimiser state from must share: the same parameter
+# tensors (model, width, batch norm) under the same optimiser, as App. C's loop has
+SHARED_WITH_STATE_SOURCE = ("model", "optimiser", "lr", "width_divisor", "batch_size", "batch_norm")
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-    """Everything that determines a run; its hash (with data, device and torch version) is the cache key."""
+    """Everything that determines a run; its hash (with data, code and machine, ``cache_key``) is the cache key.
+
+    ``optimiser_state_from`` is the run whose final optimiser state this run
+    starts from, with the weights reset to this run's own initialisation: v2
+    App. C builds one optimiser per kind and reuses it across the λ1 loop, λ1 = 2
+    first, so the λ1 = 0.002 run starts with the RMSProp/Adam state (moments and
+    step count) the λ1 = 2 run left. SGD without momentum keeps no state.
+    """
 
     model: str
     optimiser: str
@@ -59,6 +78,7 @@ class TrainConfig:
     lambda1: float = 0.0
     shuffle: bool = True
     forward_dtype: str = "float32"
+    optimiser_state_from: TrainConfig | None = None
 
     def __post_init__(self):
         validation.one_of("model", self.model, [*models.CFG, "VGG16"])
@@ -74,12 +94,21 @@ class TrainConfig:
         validation.non_negative("lambda1", self.lambda1)
         validation.boolean("shuffle", self.shuffle)
         validation.one_of("forward_dtype", self.forward_dtype, FORWARD_DTYPES)
+        source = self.optimiser_state_from
+        if source is not None:
+            if not isinstance(source, TrainConfig):
+                raise ValueError(f"optimiser_state_from must be None or a TrainConfig, got {type(source).__name__}")
+            differing = [name for name in SHARED_WITH_STATE_SOURCE if getattr(source, name) != getattr(self, name)]
+            if differing:
+                raise ValueError(f"optimiser_state_from must be a run with the same {', '.join(differing)} "
+                                 f"as this one, got {source.describe()}")
 
     def describe(self) -> str:
         arch = self.model if self.model != "VGG16" else f"VGG16/{self.width_divisor}" if self.width_divisor > 1 else "VGG16"
         extra = f" {self.activation}{' +BN' if self.batch_norm else ''}" if self.model != "VGG16" else ""
+        after = f" after λ1={self.optimiser_state_from.lambda1:g}" if self.optimiser_state_from is not None else ""
         return (f"{arch}{extra} {self.optimiser} lr={self.lr:g} λ1={self.lambda1:g} "
-                f"{self.epochs} ep × batch {self.batch_size} seed {self.seed}")
+                f"{self.epochs} ep × batch {self.batch_size} seed {self.seed}{after}")
 
 
 def make_optimiser(name: str, params, lr: float) -> torch.optim.Optimizer:
@@ -234,11 +263,83 @@ def share_cpu_between_workers(device: torch.device) -> None:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
 
 
+@functools.cache
+def code_digest() -> str:
+    """sha256 of the source of ``RUN_MODULES``: gdcut/train.py, gdcut/models.py and gdcut/data.py.
+
+    These modules produce a run (loop, networks and initialisation, data
+    pipeline), so an edit to any of them may change its result; the digest in
+    the cache key keeps a result made by other code from being served. Read once
+    per process: the code that runs is the code imported at its start.
+    """
+    digest = hashlib.sha256()
+    for name in RUN_MODULES:
+        digest.update(inspect.getsource(importlib.import_module(name)).encode())
+    return digest.hexdigest()
+
+
+def _kernel_settings(device: torch.device) -> dict:
+    # Settings that change which kernels run and so the rounding of a result.
+    if device.type == "cuda":
+        return {"gpu": torch.cuda.get_device_name(device),
+                "cuda.matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32,
+                "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32}
+    # on a CPU the instruction set picks the oneDNN/ATen kernels and the thread
+    # count how reductions are split: both change the last bits of a result
+    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_threads": torch.get_num_threads()}
+
+
 def cache_key(config: TrainConfig, data: DeviceData) -> str:
-    """sha256 of the full configuration, the data set identity, the device type and the torch version."""
+    """sha256 of everything a run's result depends on, so the cache never serves another run's result.
+
+    The full configuration (with the run it takes its optimiser state from), the
+    data set identity, the device type, the torch version, ``code_digest()`` and
+    the kernel settings: CPU instruction set and thread count on a CPU, GPU name
+    and TF32 flags on CUDA.
+    """
     payload = {"config": dataclasses.asdict(config), "data": data.identity, "device": data.device.type,
-               "torch": torch.__version__, "loop": 2}
+               "torch": str(torch.__version__), "code": code_digest(), "kernels": _kernel_settings(data.device)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@dataclasses.dataclass(frozen=True)
+class _CacheEntry:
+    """The files of one run in the cache directory, ``<key>.<kind>.pt``.
+
+    Kinds: ``result`` (what ``train`` returns), ``checkpoint`` (the state after
+    the last finished epoch of an interrupted run) and ``optimiser`` (the final
+    ``optimiser.state_dict()``, kept when another run starts from it).
+    """
+
+    directory: Path
+    key: str
+    config: dict
+
+    def path(self, kind: str) -> Path:
+        return self.directory / f"{self.key}.{kind}.pt"
+
+    def load(self, kind: str) -> dict | None:
+        """The stored dict, or None when the file is absent, unreadable or made for another run (warned)."""
+        path = self.path(kind)
+        if not path.is_file():
+            return None
+        try:
+            # weights_only: a cache file is data, never code to execute
+            stored = torch.load(path, weights_only=True, map_location="cpu")
+        except Exception as error:  # truncated, not a torch file, or a type weights_only refuses
+            problem = f"cannot be read ({type(error).__name__})"
+        else:
+            if isinstance(stored, dict) and stored.get("key") == self.key and stored.get("config") == self.config:
+                return stored
+            problem = "was written for another run"
+        warnings.warn(f"training cache file {path} {problem}: ignored, the run is retrained")
+        return None
+
+    def save(self, kind: str, contents: dict) -> None:
+        path = self.path(kind)
+        tmp = path.with_suffix(".tmp")
+        torch.save({**contents, "key": self.key, "config": self.config}, tmp)
+        tmp.replace(path)  # atomic: a reader sees the old file or the whole new one
 
 
 @contextmanager
@@ -265,12 +366,21 @@ def _deterministic():
 
 
 def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = None, progress: bool = False,
-          checkpoint_every: int = 1) -> dict:
+          checkpoint_every: int = 1, keep_optimiser_state: bool = False) -> dict:
     """Run ``config`` on ``data`` (on ``data.device``), or return the cached result.
 
     The result dict holds per-step and per-epoch training cross entropy,
     per-epoch L1 norm, the share of |w| < 1e-5 at the end, a sample of the initial
-    weights, the initialisation, seconds per epoch and the provenance.
+    weights, the initialisation, the optimiser's step count at the end, seconds
+    per epoch and the provenance; only plain values and tensors, so the cache
+    reads it back with ``weights_only``.
+
+    With ``config.optimiser_state_from`` set, that run is trained (or read from
+    the cache) first, and this run starts from its final optimiser state with
+    its own freshly seeded weights: v2 App. C, one optimiser per kind reused
+    across the λ1 loop, λ1 = 2 first. ``keep_optimiser_state`` stores this run's
+    final optimiser state as ``<cache>/<key>.optimiser.pt`` for such a successor
+    (without a cache directory there is nowhere to keep it).
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -278,28 +388,49 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
         raise ValueError(f"data must be a DeviceData (gdcut.data.load), got {type(data).__name__}")
     validation.boolean("progress", progress)
     validation.positive_int("checkpoint_every", checkpoint_every)
+    validation.boolean("keep_optimiser_state", keep_optimiser_state)
+    result, _ = _train(config, data, None if cache_dir is None else Path(cache_dir), progress, checkpoint_every,
+                       keep_optimiser_state)
+    return result
+
+
+def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progress: bool, checkpoint_every: int,
+           keep_optimiser_state: bool) -> tuple[dict, dict | None]:
+    # train's body: the result and, with keep_optimiser_state, the final optimiser state a successor starts from
     if cache_dir is None:
-        return _run(config, data, None, progress, checkpoint_every)
-    cache_dir = Path(cache_dir)
-    key = cache_key(config, data)
-    result_path = cache_dir / f"{key}.result.pt"
-    with _locked(cache_dir / f"{key}.lock"):
-        if result_path.is_file():
-            result = torch.load(result_path, weights_only=False)
+        start_state = _starting_optimiser_state(config, data, None, progress, checkpoint_every)
+        return _run(config, data, None, progress, checkpoint_every, start_state, keep_optimiser_state)
+    entry = _CacheEntry(cache_dir, cache_key(config, data), dataclasses.asdict(config))
+    with _locked(cache_dir / f"{entry.key}.lock"):
+        result = entry.load("result")
+        kept = entry.load("optimiser") if keep_optimiser_state and result is not None else None
+        if result is not None and (kept is not None or not keep_optimiser_state):
             result["from_cache"] = True
-            return result
-        result = _run(config, data, cache_dir / f"{key}.checkpoint.pt", progress, checkpoint_every)
-        result["key"] = key
-        tmp = result_path.with_suffix(".tmp")
-        torch.save(result, tmp)
-        tmp.replace(result_path)
-        (cache_dir / f"{key}.checkpoint.pt").unlink(missing_ok=True)
+            return result, kept["optimiser"] if kept is not None else None
+        # inside this run's lock: two runs sharing a predecessor take its lock in turn, and the second reads it
+        start_state = _starting_optimiser_state(config, data, cache_dir, progress, checkpoint_every)
+        result, final_state = _run(config, data, entry, progress, checkpoint_every, start_state, keep_optimiser_state)
+        result["key"] = entry.key
+        if keep_optimiser_state:
+            entry.save("optimiser", {"optimiser": final_state})
+        entry.save("result", result)
+        entry.path("checkpoint").unlink(missing_ok=True)
         result["from_cache"] = False
-        return result
+        return result, final_state
 
 
-def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progress: bool,
-         checkpoint_every: int) -> dict:
+def _starting_optimiser_state(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progress: bool,
+                              checkpoint_every: int) -> dict | None:
+    # v2 App. C: the optimiser state config.optimiser_state_from ended with, or None for a fresh optimiser
+    if config.optimiser_state_from is None:
+        return None
+    _, state = _train(config.optimiser_state_from, data, cache_dir, progress, checkpoint_every,
+                      keep_optimiser_state=True)
+    return state
+
+
+def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progress: bool, checkpoint_every: int,
+         start_state: dict | None, keep_optimiser_state: bool) -> tuple[dict, dict | None]:
     device = data.device
     torch.manual_seed(config.seed)
     model, initialisation = models.build(config.model, config.activation, config.batch_norm,
@@ -308,13 +439,15 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
     model.to(device=device, dtype=torch.float32, memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = make_optimiser(config.optimiser, params, config.lr)
+    if start_state is not None:
+        optimiser.load_state_dict(start_state)
     shuffle_generator = torch.Generator(device="cpu").manual_seed(config.seed)
     initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
     n = len(data.train_labels)
     steps_per_epoch = math.ceil(n / config.batch_size)
     state = {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_seconds": []}
-    if checkpoint is not None and checkpoint.is_file():
-        saved = torch.load(checkpoint, weights_only=False, map_location=device)
+    saved = entry.load("checkpoint") if entry is not None else None
+    if saved is not None:
         model.load_state_dict(saved["model"])
         optimiser.load_state_dict(saved["optimiser"])
         shuffle_generator.set_state(saved["shuffle_rng"])
@@ -347,21 +480,22 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
                         f"({state['epoch_seconds'][-1]:.1f}s)")
                 # the real stderr, past pytest's capture, and a log beside the checkpoint for xdist workers
                 print(line, file=sys.__stderr__, flush=True)
-                if checkpoint is not None:
-                    with open(checkpoint.with_suffix(".log"), "a") as log:
+                if entry is not None:
+                    with open(entry.path("checkpoint").with_suffix(".log"), "a") as log:
                         print(line, file=log)
-            if checkpoint is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
-                tmp = checkpoint.with_suffix(".tmp")
-                torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                            "shuffle_rng": shuffle_generator.get_state(), "cpu_rng": torch.get_rng_state(),
-                            "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                            "state": state}, tmp)
-                tmp.replace(checkpoint)
-    return {
+            if entry is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
+                entry.save("checkpoint", {
+                    "model": model.state_dict(), "optimiser": optimiser.state_dict(),
+                    "shuffle_rng": shuffle_generator.get_state(), "cpu_rng": torch.get_rng_state(),
+                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
+                    "state": state})
+    steps = config.epochs * steps_per_epoch
+    result = {
         "config": dataclasses.asdict(config),
         "data": data.identity,
         "initialisation": initialisation,
-        "steps": config.epochs * steps_per_epoch,
+        "steps": steps,
+        "optimiser_steps": _optimiser_step_count(optimiser, steps),
         "step_loss": state["step_loss"],
         "epoch_loss": state["epoch_loss"],
         "epoch_l1": state["epoch_l1"],
@@ -372,6 +506,33 @@ def _run(config: TrainConfig, data: DeviceData, checkpoint: Path | None, progres
         "initial_weight_sample": initial,
         "provenance": provenance(device),
     }
+    return _plain(result, "result"), optimiser.state_dict() if keep_optimiser_state else None
+
+
+def _optimiser_step_count(optimiser: torch.optim.Optimizer, steps_run: int) -> int:
+    # The step count in RMSProp's and Adam's state, which includes the steps of the run the state came from
+    # (v2 App. C; Adam's bias correction reads it); SGD without momentum keeps no state, so the steps run.
+    counts = [int(per_parameter["step"]) for per_parameter in optimiser.state.values() if "step" in per_parameter]
+    return max(counts) if counts else steps_run
+
+
+def _plain(value, where: str):
+    # What torch.load(weights_only=True) reads back: dicts, lists, str, int, float, bool, None and tensors.
+    # Subclasses (torch.__version__ is a str subclass) and numpy scalars become their plain type.
+    if value is None or isinstance(value, torch.Tensor):
+        return value
+    if isinstance(value, dict):
+        return {key: _plain(item, f"{where}[{key!r}]") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item, f"{where}[{index}]") for index, item in enumerate(value)]
+    for plain_type in (bool, str, int):
+        if isinstance(value, plain_type):
+            return plain_type(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"{where} is a {type(value).__name__}, which the training cache cannot store as data")
 
 
 def training_step(model: nn.Module, optimiser: torch.optim.Optimizer, params: list, x: torch.Tensor,

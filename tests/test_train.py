@@ -1,5 +1,6 @@
-"""gdcut.train: the L1 subgradient, the closed forms, and the loop's seeding, cache and resume."""
+"""gdcut.train: the L1 subgradient, the closed forms, the loop's seeding, cache and resume, and App. C's optimiser reuse."""
 import dataclasses
+import fractions
 
 import numpy as np
 import pytest
@@ -148,6 +149,9 @@ def test_gelu_and_bn_configs_run_and_report_provenance():
     (dict(optimiser="adagrad"), "optimiser"), (dict(lr=0.0), "lr"), (dict(lr=float("nan")), "lr"),
     (dict(epochs=0), "epochs"), (dict(lambda1=-1.0), "lambda1"), (dict(model="ResNet18"), "model"),
     (dict(forward_dtype="int8"), "forward_dtype"), (dict(seed=-1), "seed"),
+    (dict(optimiser_state_from=tiny_config(lr=0.02)), "optimiser_state_from"),
+    (dict(optimiser_state_from=tiny_config(optimiser="adam")), "optimiser_state_from"),
+    (dict(optimiser_state_from=dataclasses.asdict(tiny_config())), "optimiser_state_from"),
 ])
 def test_config_rejects_bad_arguments(changes, name):
     with pytest.raises(ValueError, match=name):
@@ -195,3 +199,159 @@ def test_scale_presets_reject_unknown_settings(call, name):
 
     with pytest.raises(ValueError, match=name):
         call(scales)
+
+
+# --------------------------------------------------------------------------- cache key: code and machine
+def test_cache_key_changes_with_the_cpu_thread_count():
+    data, config = tiny_data(), tiny_config()
+    key = train.cache_key(config, data)
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads + 1)
+        assert train.cache_key(config, data) != key
+    finally:
+        torch.set_num_threads(threads)
+    assert train.cache_key(config, data) == key
+
+
+def test_cache_key_changes_with_the_code(monkeypatch):
+    data, config = tiny_data(), tiny_config()
+    key = train.cache_key(config, data)
+    assert train.cache_key(config, data) == key
+    monkeypatch.setattr(train, "code_digest", lambda: "0" * 64)
+    assert train.cache_key(config, data) != key
+
+
+def test_result_made_by_other_code_is_not_served(tmp_path, monkeypatch):
+    data, config = tiny_data(), tiny_config(epochs=1)
+    first = train.train(config, data, cache_dir=tmp_path)
+    monkeypatch.setattr(train, "code_digest", lambda: "0" * 64)
+    edited = train.train(config, data, cache_dir=tmp_path)
+    assert edited["from_cache"] is False and edited["key"] != first["key"]
+
+
+# --------------------------------------------------------------------------- cache files: data only, bad ones retrained
+def _write_other_runs_result(path, data, tmp_path):
+    other = train.train(tiny_config(epochs=1, seed=1), data, cache_dir=tmp_path / "other")
+    path.write_bytes((tmp_path / "other" / f"{other['key']}.result.pt").read_bytes())
+
+
+CORRUPTIONS = {
+    "garbage bytes": lambda path, data, tmp_path: path.write_bytes(b"not a torch file"),
+    "truncated": lambda path, data, tmp_path: path.write_bytes(path.read_bytes()[:path.stat().st_size // 2]),
+    # a type weights_only refuses, standing in for a pickle that would run code
+    "not plain data": lambda path, data, tmp_path: torch.save({"value": fractions.Fraction(1, 3)}, path),
+    "another run's result": _write_other_runs_result,
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_bad_result_file_is_retrained_and_overwritten(tmp_path, corrupt):
+    data, config = tiny_data(), tiny_config(epochs=1)
+    first = train.train(config, data, cache_dir=tmp_path)
+    path = tmp_path / f"{first['key']}.result.pt"
+    corrupt(path, data, tmp_path)
+    with pytest.warns(UserWarning, match=path.name):
+        retrained = train.train(config, data, cache_dir=tmp_path)
+    assert retrained["from_cache"] is False and retrained["step_loss"] == first["step_loss"]
+    assert train.train(config, data, cache_dir=tmp_path)["from_cache"] is True
+
+
+def test_bad_checkpoint_is_ignored_and_the_run_starts_over(tmp_path):
+    data, config = tiny_data(), tiny_config()
+    reference = train.train(config, data)
+    checkpoint = tmp_path / f"{train.cache_key(config, data)}.checkpoint.pt"
+    checkpoint.write_bytes(b"PK\x03\x04 truncated")
+    with pytest.warns(UserWarning, match=checkpoint.name):
+        started_over = train.train(config, data, cache_dir=tmp_path)
+    assert started_over["step_loss"] == reference["step_loss"] and not checkpoint.exists()
+
+
+def test_result_holds_only_what_weights_only_reads():
+    def plain(value):
+        if isinstance(value, dict):
+            return all(isinstance(key, str) and plain(item) for key, item in value.items())
+        if isinstance(value, list):
+            return all(plain(item) for item in value)
+        return value is None or type(value) in (str, int, float, bool, torch.Tensor)
+
+    result = train.train(tiny_config(epochs=1), tiny_data(n=16))
+    assert plain(result)
+
+
+# --------------------------------------------------------------------------- v2 App. C: one optimiser across the λ1 loop
+def app_c_pair(optimiser: str, **changes) -> tuple[train.TrainConfig, train.TrainConfig]:
+    """App. C's λ1 = 2 run, then the λ1 = 0.002 run that starts from its optimiser state."""
+    first = tiny_config(optimiser=optimiser, lr=1e-3, lambda1=2.0)
+    return first, tiny_config(optimiser=optimiser, lr=1e-3, lambda1=0.002, optimiser_state_from=first, **changes)
+
+
+def test_adam_run_after_another_continues_its_step_count_from_the_same_weights():
+    data = tiny_data()
+    first, second = app_c_pair("adam")
+    after = train.train(second, data)
+    fresh = train.train(dataclasses.replace(second, optimiser_state_from=None), data)
+    assert fresh["optimiser_steps"] == fresh["steps"] == 6
+    assert after["optimiser_steps"] == 2 * 6  # the first run's 6 steps and its own 6
+    assert after["step_loss"][0] == fresh["step_loss"][0]  # the weights are reset: the same start
+    assert after["step_loss"][1] != fresh["step_loss"][1]  # the carried moments and step count move it otherwise
+    assert second.describe().endswith("after λ1=2")
+
+
+def test_sgd_keeps_no_state_so_a_run_after_another_equals_a_fresh_one():
+    data = tiny_data()
+    first, second = app_c_pair("sgd")
+    after = train.train(second, data)
+    fresh = train.train(dataclasses.replace(second, optimiser_state_from=None), data)
+    assert after["epoch_l1"] == fresh["epoch_l1"] and after["step_loss"] == fresh["step_loss"]
+    assert after["optimiser_steps"] == fresh["optimiser_steps"] == 6
+
+
+def test_cache_key_of_a_run_after_another_names_that_run():
+    data = tiny_data()
+    first, second = app_c_pair("rmsprop")
+    _, rebuilt = app_c_pair("rmsprop")
+    assert train.cache_key(second, data) == train.cache_key(rebuilt, data)
+    assert train.cache_key(second, data) != train.cache_key(dataclasses.replace(second, optimiser_state_from=None), data)
+    other_first = dataclasses.replace(first, lambda1=1.0)
+    assert train.cache_key(second, data) != train.cache_key(
+        dataclasses.replace(second, optimiser_state_from=other_first), data)
+
+
+def count_runs(monkeypatch) -> list:
+    runs = []
+    real_run = train._run
+
+    def counting_run(config, *arguments):
+        runs.append(config)
+        return real_run(config, *arguments)
+
+    monkeypatch.setattr(train, "_run", counting_run)
+    return runs
+
+
+def test_first_run_is_trained_once_for_two_runs_after_it(tmp_path, monkeypatch):
+    data = tiny_data()
+    first, second = app_c_pair("rmsprop")
+    other_second = dataclasses.replace(second, seed=1)
+    runs = count_runs(monkeypatch)
+    cached = train.train(second, data, cache_dir=tmp_path)
+    train.train(other_second, data, cache_dir=tmp_path)
+    assert runs == [first, second, other_second]
+    assert [path.name for path in tmp_path.glob("*.optimiser.pt")] == [f"{train.cache_key(first, data)}.optimiser.pt"]
+    in_memory = train.train(second, data)
+    assert cached["epoch_l1"] == in_memory["epoch_l1"] and cached["optimiser_steps"] == in_memory["optimiser_steps"]
+
+
+def test_first_run_cached_without_its_optimiser_state_is_retrained_to_keep_it(tmp_path, monkeypatch):
+    data = tiny_data()
+    first, second = app_c_pair("adam")
+    train.train(first, data, cache_dir=tmp_path)
+    runs = count_runs(monkeypatch)
+    train.train(second, data, cache_dir=tmp_path)
+    assert runs == [first, second]
+    optimiser_file = tmp_path / f"{train.cache_key(first, data)}.optimiser.pt"
+    optimiser_file.write_bytes(b"garbage")
+    with pytest.warns(UserWarning, match=optimiser_file.name):
+        train.train(dataclasses.replace(second, seed=1), data, cache_dir=tmp_path)
+    assert runs == [first, second, first, dataclasses.replace(second, seed=1)]
