@@ -5,8 +5,13 @@ the unstated choices (C5/C6 optimiser, learning rate, epochs, batch size, seeds)
 filled in and marked. ``smoke`` keeps every mechanism (same cfg networks, same
 torchvision VGG16 layer structure with its 1000-way head, same alpha, lambda1,
 optimisers and threshold) and shrinks data, width and epochs so the whole set
-runs in minutes on two CPU cores. ``why`` explains each smoke choice; the claim
-tests copy it into the ledger.
+runs in minutes on two CPU cores. ``tiny`` runs a handful of steps with the same code, to
+test the machinery in seconds: nothing trains, so every deep-net decision must
+come out inconclusive. ``why`` explains each choice; the claim tests copy it
+into the ledger.
+
+C5/C6 use five paired seeds at every scale: the decision rules
+(``gdcut.rules``) need at least five pairs per cell.
 """
 from __future__ import annotations
 
@@ -46,16 +51,18 @@ class L1Scale:
 
 # What the paper states for the L1 experiments, identical at both scales.
 V1_L1 = {"optimiser": "sgd", "lr": 0.01, "lambdas": (0.1, 0.001), "shuffle": True}  # v1 §3, App. B
-V2_L1 = {"optimisers": ("sgd", "rmsprop", "adam"), "lr": 0.003, "lambdas": (0.002, 2.0), "shuffle": False}  # v2 App. C
+V2_L1 = {"optimisers": ("sgd", "rmsprop", "adam"), "lr": 0.003, "lambdas": (2.0, 0.002), "shuffle": False}  # v2 App. C, loop order
+
+SEEDS = (0, 1, 2, 3, 4)
 
 CONVERGENCE = {
     "paper": ConvergenceScale(
-        depths=("VGG11", "VGG13", "VGG19"), seeds=(0, 1, 2), optimiser="adam", lr=3e-4, batch_size=128,
+        depths=("VGG11", "VGG13", "VGG19"), seeds=SEEDS, optimiser="adam", lr=3e-4, batch_size=128,
         epochs_without_bn=30, epochs_with_bn=30, train_size=None, test_size=None,
         why={"optimiser, lr, batch, epochs": "not stated in the paper (chosen; the same Adam lr as the smoke scale)",
              "depths": "VGG11/13/19 of v1 Fig. 2 (v2 shows 11 and 19)"}),
     "smoke": ConvergenceScale(
-        depths=("VGG11", "VGG19"), seeds=(0, 1, 2), optimiser="adam", lr=3e-4, batch_size=32,
+        depths=("VGG11", "VGG19"), seeds=SEEDS, optimiser="adam", lr=3e-4, batch_size=32,
         epochs_without_bn=16, epochs_with_bn=3, train_size=2048, test_size=1000,
         why={"depths": "VGG11 and VGG19, the two depths of v2 Fig. 2 (VGG13 only at paper scale, for time)",
              "lr": ("Adam lr 3e-4: with lr 1e-3, a VGG19 ReLU run without BN stayed at chance loss for all of "
@@ -66,6 +73,10 @@ CONVERGENCE = {
                                    "the chance plateau after ~400 and ~600 steps, so 1024 leaves room to train"),
              "epochs_with_bn": ("3 epochs = 192 steps: with BN both activations leave chance within tens of steps "
                                 "and are far below it by step 192")}),
+    "tiny": ConvergenceScale(
+        depths=("VGG11", "VGG19"), seeds=SEEDS, optimiser="adam", lr=3e-4, batch_size=8,
+        epochs_without_bn=1, epochs_with_bn=1, train_size=32, test_size=16,
+        why={"all": "4 steps per run: a test of the machinery, too short to train (every decision inconclusive)"}),
 }
 
 L1 = {
@@ -83,6 +94,10 @@ L1 = {
              "batch": ("16 instead of 512: the penalty's pull per step does not depend on the batch (v2 B.3.1), "
                        "so the smallest batch buys the most steps per CPU second"),
              "prediction": "the penalty-only prediction uses this run's own steps and initial weights"}),
+    "tiny": L1Scale(
+        width_divisor=32, epochs_v1=1, epochs_v2=1, batch_size=16, train_size=64, test_size=32,
+        why={"all": "4 steps per run: a test of the machinery, far short of the penalty's horizon "
+                    "(every decision inconclusive)"}),
 }
 
 
@@ -107,10 +122,19 @@ def convergence_config(scale: str, depth: str, activation: str, batch_norm: bool
                        activation=activation, batch_norm=batch_norm)
 
 
-def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrained: bool = True):
+#: The two ways to run v2's λ1 pair: App. C's procedure, and each run on its own.
+V2_PROCEDURES = ("app-c", "fresh")
+
+
+def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrained: bool = True,
+              procedure: str = "fresh"):
     """The VGG16 L1 run of v1 (L18) or v2 (L19/L20) for one optimiser and lambda1 at ``scale``.
 
-    Seed 42 as the paper's code sets it.
+    Seed 42 as the paper's code sets it. ``procedure="app-c"`` is v2 App. C as
+    written: one optimiser per kind, reused across its λ1 loop (λ1 = 2 first), so
+    the λ1 = 0.002 run starts from the optimiser state the λ1 = 2 run left;
+    ``"fresh"`` gives every run a new optimiser. SGD with torch's defaults keeps
+    no state, so for SGD both procedures are the same run.
     """
     from gdcut.train import TrainConfig
 
@@ -119,7 +143,11 @@ def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrain
     stated = V1_L1 if version == "v1" else V2_L1
     validation.one_of("optimiser", optimiser, (stated["optimiser"],) if version == "v1" else stated["optimisers"])
     validation.one_of("lambda1", lambda1, stated["lambdas"])
+    validation.one_of("procedure", procedure, V2_PROCEDURES)
+    first = stated["lambdas"][0] if version == "v2" else None  # App. C's loop order: [2, 0.002]
+    carried = (procedure == "app-c" and version == "v2" and optimiser != "sgd" and lambda1 != first)
     return TrainConfig(model="VGG16", width_divisor=preset.width_divisor, pretrained=pretrained, optimiser=optimiser,
                        lr=stated["lr"], lambda1=lambda1, batch_size=preset.batch_size,
                        epochs=preset.epochs_v1 if version == "v1" else preset.epochs_v2, seed=42,
-                       shuffle=stated["shuffle"])
+                       shuffle=stated["shuffle"],
+                       optimiser_state_from=l1_config(scale, version, optimiser, first, pretrained) if carried else None)

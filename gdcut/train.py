@@ -189,39 +189,6 @@ def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> 
     return values
 
 
-def penalty_only_weights(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float,
-                         steps: int) -> torch.Tensor:
-    """The weights after ``steps`` of ``optimiser`` on lambda1*||w||_1 alone (v2 eq. 7), float32.
-
-    The analytic LASSO results (v2 Prop. 4.1, B.1-B.5; Table 1) describe exactly
-    this problem: weights whose data gradient vanishes. Running the real
-    torch.optim rule on it from a run's own initial weights and for the run's
-    number of steps predicts what the network's weights should show wherever
-    the penalty dominates the data gradient: the share below 1e-5, and the L1
-    norm (mean |w| times the parameter count). For SGD the closed form is
-    ``gdcut.theory.ndgm_iterate``; RMSProp and Adam keep per-weight state, so
-    the rule itself is run.
-    """
-    validation.finite_array("initial_weights", initial_weights, ndim=1)
-    validation.non_negative("lambda1", lambda1)
-    validation.non_negative_int("steps", steps)
-    weights = initial_weights.detach().clone().float().requires_grad_(True)
-    opt = make_optimiser(optimiser, [weights], lr)
-    for _ in range(steps):
-        # the gradient autograd gives lambda1 * sum|w| (tested equal), without building a graph each step
-        weights.grad = lambda1 * torch.sign(weights.detach())
-        opt.step()
-    return weights.detach()
-
-
-def penalty_only_share(initial_weights: torch.Tensor, optimiser: str, lr: float, lambda1: float, steps: int,
-                       threshold: float = PAPER_THRESHOLD) -> float:
-    """Share of ``penalty_only_weights`` with |w| < ``threshold``."""
-    validation.positive("threshold", threshold)
-    final = penalty_only_weights(initial_weights, optimiser, lr, lambda1, steps)
-    return float((final.abs() < threshold).float().mean())
-
-
 def provenance(device: torch.device) -> dict:
     """The numerical settings a verdict depends on, for the ledger."""
     info = {
@@ -565,14 +532,3 @@ def accuracy(model: nn.Module, data: DeviceData, batch_size: int = 1024) -> floa
         correct += int((model(x).argmax(1) == y).sum())
     model.train(was_training)
     return correct / n
-
-
-def area_under_loss(result: dict) -> float:
-    """Mean per-step training loss over the run: the area under the training-loss curve per step.
-
-    The statistic C5/C6 compare (chosen before any run): lower means faster training.
-    """
-    losses = result.get("step_loss") if isinstance(result, dict) else None
-    if not losses:
-        raise ValueError("result has no recorded steps")
-    return sum(losses) / len(losses)

@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import nn
 
-from gdcut import (convex, data, geometry, lasso, losses, models, mutation, problems, recursions, scales, theory,
-                   torch_runs, train, validation)
+from gdcut import (convex, data, deepnet, geometry, lasso, losses, models, mutation, problems, recursions, rules,
+                   scales, theory, torch_runs, train, validation)
 from gdcut.ledger import diff, plugin, registry, render
 
 MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
-           scales, mutation)
+           scales, mutation, rules, deepnet)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
 MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
 BAD_PATHS = st.sampled_from([MISSING_PATH, A_FILE, str(MISSING_PATH)])
@@ -593,15 +593,6 @@ TRAIN_ROWS = [
     Row("train.sample_weights", train.sample_weights,
         lambda: {"model": nn.Linear(2, 2), "count": 5, "generator": torch.Generator().manual_seed(0)},
         (Bad("count", counts(1)),)),
-    Row("train.penalty_only_weights", train.penalty_only_weights,
-        lambda: {"initial_weights": tensor(5).float(), "optimiser": "sgd", "lr": 0.1, "lambda1": 0.01, "steps": 2},
-        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
-         Bad("lambda1", penalties()), Bad("steps", counts(0)))),
-    Row("train.penalty_only_share", train.penalty_only_share,
-        lambda: {"initial_weights": tensor(5).float(), "optimiser": "adam", "lr": 0.1, "lambda1": 0.01, "steps": 2,
-                 "threshold": 1e-5},
-        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
-         Bad("lambda1", penalties()), Bad("steps", counts(0)), Bad("threshold", step_sizes()))),
     Row("train.share_cpu_between_workers", train.share_cpu_between_workers, lambda: {"device": "cpu"},
         (Bad("device", st.sampled_from(["gpu7", "tpu"]), raises=(RuntimeError,)),),
         exempt=("device: torch.device's own RuntimeError, which names the device string",)),
@@ -613,8 +604,6 @@ TRAIN_ROWS = [
     Row("train.accuracy", train.accuracy,
         lambda: {"model": models.SmallVGG("VGG11", "relu", False), "data": tiny_device_data(), "batch_size": 3},
         (Bad("batch_size", counts(1)),)),
-    Row("train.area_under_loss", train.area_under_loss, lambda: {"result": {"step_loss": [2.0, 1.0]}},
-        (Bad("result", st.sampled_from([{"step_loss": []}, {}, None])),)),
 ]
 
 # scales --------------------------------------------------------------------
@@ -630,7 +619,22 @@ SCALE_ROWS = [
         (Bad("scale", names(scales.L1)), Bad("version", names(["v1", "v2"])),
          Bad("optimiser", names(scales.V2_L1["optimisers"])),
          Bad("lambda1", (*penalties(), st.floats(0, 10).filter(lambda x: x not in (0.002, 2.0)))),
-         Bad("pretrained", flags()))),
+         Bad("pretrained", flags()), Bad("procedure", names(scales.V2_PROCEDURES)))),
+]
+
+GAPS = [1.0, 1.1, 0.9, 1.05, 0.95]
+RULE_ROWS = [
+    Row("rules.paired_superiority", rules.paired_superiority,
+        lambda: {"gaps": GAPS, "margin": 0.1, "rule": "r", "statistic": "s"}, (Bad("margin", step_sizes()),)),
+    Row("rules.paired_equivalence", rules.paired_equivalence,
+        lambda: {"gaps": GAPS, "margin": 0.1, "rule": "r", "statistic": "s"}, (Bad("margin", step_sizes()),)),
+    Row("rules.difference_superiority", rules.difference_superiority,
+        lambda: {"larger": GAPS, "smaller": GAPS, "margin": 0.1, "rule": "r", "statistic": "s"},
+        (Bad("margin", step_sizes()),)),
+    Row("deepnet.penalty_only_run", deepnet.penalty_only_run,
+        lambda: {"initial_weights": tensor(5).float(), "optimiser": "sgd", "lr": 0.1, "lambda1": 0.01, "steps": 2},
+        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
+         Bad("lambda1", penalties()), Bad("steps", counts(0)))),
 ]
 
 # mutation ------------------------------------------------------------------
@@ -672,7 +676,7 @@ LEDGER_ROWS = [
 
 TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSION_ROWS, *THEORY_ROWS,
                           *TORCH_RUN_ROWS, *LASSO_ROWS, *CONVEX_ROWS, *GEOMETRY_ROWS, *MODEL_ROWS, *DATA_ROWS,
-                          *TRAIN_ROWS, *SCALE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
+                          *TRAIN_ROWS, *SCALE_ROWS, *RULE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
 
 #: Public names that take no argument checks, and why.
 EXEMPT = {
@@ -693,6 +697,23 @@ EXEMPT = {
     "train.provenance": "reads torch's global settings; any device object is described as given",
     "train.precision_summary": "formats the result dict that train returned",
     "train.cache_key": "called by train on a checked TrainConfig and DeviceData",
+    "train.code_digest": "takes no arguments",
+    "rules.Ruling": "a record; its __post_init__ checks every field (tests/test_rules.py)",
+    "deepnet.area_under_loss": "reads a result dict that train returned",
+    "deepnet.paired_gaps": "reads result dicts that train returned",
+    "deepnet.untrained": "reads result dicts that train returned",
+    "deepnet.margin": "reads result dicts that train returned",
+    "deepnet.c5_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
+    "deepnet.c5_widening_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
+    "deepnet.c6_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
+    "deepnet.band_width": "a closed form called with a checked run's optimiser, lr and lambda1",
+    "deepnet.Prediction": "a result record built by predict",
+    "deepnet.predict": "reads a result dict that train returned",
+    "deepnet.sgd_penalty_l1": "a closed form over a result dict that train returned",
+    "deepnet.sgd_crossing_step": "bisection over result dicts that train returned",
+    "deepnet.l1_order_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
+    "deepnet.optimisers_differ_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
+    "deepnet.share_pattern_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
     "scales.ConvergenceScale": "preset records; their values are checked when scales turn them into TrainConfig",
     "scales.L1Scale": "preset records; their values are checked when scales turn them into TrainConfig",
     "mutation.Mutant": "records of the module's own mutant table",

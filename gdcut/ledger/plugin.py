@@ -29,7 +29,7 @@ register_profiles()
 ledger_key = pytest.StashKey["LedgerPlugin"]()
 registry_key = pytest.StashKey[dict]()
 
-SCALES = ("auto", "smoke", "paper")
+SCALES = ("auto", "tiny", "smoke", "paper")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,7 +37,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--claim", action="append", default=[], metavar="ID",
                     help="run only the tests linked to this claim (repeatable), e.g. --claim L3")
     group.addoption("--gdcut-scale", choices=SCALES, default="auto",
-                    help="deep-net scale: paper (the paper's settings), smoke (CPU-sized); auto = paper on CUDA, smoke otherwise")
+                    help="deep-net scale: paper (the paper's settings), smoke (CPU-sized), tiny (a few steps: tests the "
+                         "machinery, every decision inconclusive); auto = paper on CUDA, smoke otherwise")
     group.addoption("--gdcut-cifar10", metavar="DIR", default=os.environ.get("GDCUT_CIFAR10"),
                     help="directory holding CIFAR-10 (torchvision layout); default: $GDCUT_CIFAR10")
     group.addoption("--gdcut-allow-download", action="store_true", default=False,

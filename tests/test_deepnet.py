@@ -1,0 +1,174 @@
+"""gdcut.deepnet: the C5/C6 and L18-L20 rules on planted runs, and the penalty-only horizon.
+
+Tier 1: the penalty-only arrival step of SGD against its closed form (v2 Prop. B.2).
+Tier 2: planted results whose decision is known, for every decision of every rule.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from gdcut import deepnet, theory, train
+
+
+def planted_run(auc: float, final: float, steps: int = 100) -> dict:
+    """A C5/C6 run whose loss curve has mean ``auc`` and ends at ``final``."""
+    return {"step_loss": [auc] * steps, "epoch_loss": [auc, final]}
+
+
+def planted_pairs(relu_aucs, gelu_aucs, final=0.5) -> dict:
+    return {"relu": [planted_run(a, final) for a in relu_aucs], "gelu": [planted_run(a, final) for a in gelu_aucs]}
+
+
+SEED_NOISE = [0.0, 0.01, -0.01, 0.02, -0.02]
+
+
+def test_c6_equal_curves_are_indistinguishable():
+    runs = planted_pairs([1.0 + e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE])
+    assert deepnet.c6_ruling(runs).decision == "supports"
+
+
+def test_c6_a_clear_gap_refutes_indistinguishable():
+    runs = planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5)
+    assert deepnet.c6_ruling(runs).decision == "refutes"
+
+
+def test_a_void_run_makes_the_cell_inconclusive_whatever_the_gaps():
+    runs = planted_pairs([1.2] * 5, [1.0] * 5)
+    runs["relu"][3] = planted_run(2.3, final=2.3)
+    for ruling in (deepnet.c5_ruling(runs), deepnet.c6_ruling(runs)):
+        assert ruling.decision == "inconclusive" and "did not train" in ruling.reason
+
+
+def test_c5_decides_both_ways_and_abstains_on_noise():
+    assert deepnet.c5_ruling(planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5)).decision == "supports"
+    assert deepnet.c5_ruling(planted_pairs([1.0 + e / 10 for e in SEED_NOISE], [1.0] * 5)).decision == "refutes"
+    noisy = planted_pairs([1.3, 0.8, 1.25, 0.7, 1.2], [1.0] * 5)
+    assert deepnet.c5_ruling(noisy).decision == "inconclusive"
+
+
+def test_c5_widening_compares_the_gaps_of_two_depths():
+    shallow = planted_pairs([1.02 + e / 10 for e in SEED_NOISE], [1.0] * 5)
+    deep = planted_pairs([1.5 + e / 10 for e in SEED_NOISE], [1.0] * 5)
+    assert deepnet.c5_widening_ruling(deep, shallow).decision == "supports"
+    assert deepnet.c5_widening_ruling(shallow, shallow).decision == "refutes"
+
+
+# --------------------------------------------------------------------------- penalty-only runs
+def penalty_only_share(w0, optimiser, lr, lambda1, steps):
+    final, _ = deepnet.penalty_only_run(w0, optimiser, lr, lambda1, steps)
+    return float((final.abs() < deepnet.THRESHOLD).float().mean())
+
+
+@pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])
+def test_penalty_only_sgd_share_matches_the_closed_form(steps):
+    # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.theory)
+    w0 = (torch.rand(4000, generator=torch.Generator().manual_seed(1)) - 0.5) * 0.02
+    closed = np.abs(theory.ndgm_iterate(w0.double().numpy(), 0.003, 0.002, steps)) < deepnet.THRESHOLD
+    simulated = penalty_only_share(w0, "sgd", 0.003, 0.002, steps)
+    # float32 rounding moves a few entries near the threshold
+    assert simulated == pytest.approx(float(closed.mean()), abs=0.003)
+
+
+def test_penalty_only_share_follows_the_oscillation_band():
+    w0 = (torch.rand(5000, generator=torch.Generator().manual_seed(2)) - 0.5) * 0.01
+    # SGD, lr*lambda1 = 6e-6 < 1e-5 and enough steps for every weight to cross: all below the threshold
+    assert penalty_only_share(w0, "sgd", 0.003, 0.002, steps=1000) == 1.0
+    # SGD, lr*lambda1 = 6e-3: the 2-cycle spans (-6e-3, 6e-3), about 1e-5/6e-3 of it is below 1e-5
+    assert penalty_only_share(w0, "sgd", 0.003, 2.0, steps=50) < 0.02
+    # RMSProp on the penalty does not depend on lambda1 (v2 Prop. B.5): the same share for both
+    small = penalty_only_share(w0, "rmsprop", 0.003, 0.002, steps=300)
+    large = penalty_only_share(w0, "rmsprop", 0.003, 2.0, steps=300)
+    assert small == pytest.approx(large, abs=0.002)
+
+
+@pytest.mark.parametrize("optimiser", train.OPTIMISERS)
+def test_penalty_only_weights_equal_autograd_of_the_penalty(optimiser):
+    # the shortcut grad = lambda1 * sign(w) against autograd of lambda1 * sum|w| through torch.optim, with exact zeros
+    w0 = (torch.rand(300, generator=torch.Generator().manual_seed(4)) - 0.5) * 0.01
+    w0[:7] = 0.0
+    w = w0.clone().requires_grad_(True)
+    opt = train.make_optimiser(optimiser, [w], 0.003)
+    for _ in range(40):
+        opt.zero_grad()
+        (0.3 * w.abs().sum()).backward()
+        opt.step()
+    assert torch.equal(deepnet.penalty_only_run(w0, optimiser, 0.003, 0.3, 40)[0], w.detach())
+
+
+@pytest.mark.parametrize("lambda1", [0.002, 2.0])
+def test_sgd_arrival_is_the_closed_form_entry_step(lambda1):
+    w0 = torch.empty(2000).uniform_(-0.05, 0.05, generator=torch.Generator().manual_seed(0))
+    steps = 3_000
+    _, arrival = deepnet.penalty_only_run(w0, "sgd", 0.003, lambda1, steps)
+    n_k = theory.band_entry_step(w0.double().numpy(), 0.003, lambda1)
+    reached = arrival.numpy() <= steps
+    # SGD moves by h = αλ1 per step towards 0: the sign flips on the step after |w| < h (or lands on 0).
+    assert np.all(np.abs(arrival.numpy()[reached] - (n_k[reached] + 1)) <= 1)
+    assert np.all(n_k[~reached] >= steps - 1)
+
+
+def test_app_c_procedure_carries_the_optimiser_state_into_the_second_penalty():
+    w0 = torch.linspace(-0.02, 0.02, 101)
+    fresh, _ = deepnet.penalty_only_run(w0, "adam", 0.003, 0.002, 30)
+    carried, _ = deepnet.penalty_only_run(w0, "adam", 0.003, 0.002, 30, before=(2.0, 30))
+    assert not torch.equal(fresh, carried)
+    sgd_fresh, _ = deepnet.penalty_only_run(w0, "sgd", 0.003, 0.002, 30)
+    sgd_carried, _ = deepnet.penalty_only_run(w0, "sgd", 0.003, 0.002, 30, before=(2.0, 30))
+    assert torch.equal(sgd_fresh, sgd_carried)  # SGD keeps no state
+
+
+def l1_run(lambda1: float, steps: int, final_l1: float, share: float = 0.5, optimiser: str = "sgd",
+           width: float = 0.01) -> dict:
+    sample = torch.empty(1000).uniform_(-width, width, generator=torch.Generator().manual_seed(1))
+    return {"key": f"planted-{optimiser}-{lambda1}-{steps}-{final_l1}-{share}-{width}",
+            "config": {"optimiser": optimiser, "lr": 0.003, "lambda1": lambda1, "epochs": 1},
+            "initial_weight_sample": sample, "steps": steps, "parameters": 10_000,
+            "epoch_l1": [final_l1], "share_below_threshold": share}
+
+
+def test_a_run_shorter_than_the_horizon_is_inconclusive_for_every_optimiser():
+    for optimiser in ("sgd", "rmsprop", "adam"):
+        # weights up to 1 need hundreds of steps of size ~lr = 0.003 to reach 0, whatever the optimiser
+        small = l1_run(0.002, 5, 10.0, optimiser=optimiser, width=1.0)
+        large = l1_run(2.0, 5, 50.0, optimiser=optimiser, width=1.0)
+        ruling = deepnet.l1_order_ruling(small, large)
+        assert ruling.decision == "inconclusive" and "horizon" in ruling.reason, optimiser
+        assert deepnet.share_pattern_ruling(small, large, 99.89, 0.18).decision == "inconclusive"
+
+
+def test_after_the_horizon_the_l1_order_decides():
+    # SGD at λ1 = 0.002 needs |w0|/(αλ1) ≈ 1700 steps for |w0| ≤ 0.01; the closed-form crossing comes later.
+    small, large = l1_run(0.002, 3_000, 10.0), l1_run(2.0, 3_000, 50.0)
+    assert deepnet.l1_order_ruling(small, large).decision == "supports"
+    assert deepnet.l1_order_ruling(small, l1_run(2.0, 3_000, 5.0)).decision == "refutes"
+    assert deepnet.l1_order_ruling(small, l1_run(2.0, 3_000, 10.5)).decision == "inconclusive"
+
+
+def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
+    def rule(small_share, large_share, paper=(99.89, 0.18)):
+        return deepnet.share_pattern_ruling(l1_run(0.002, 3_000, 1.0, small_share),
+                                            l1_run(2.0, 3_000, 1.0, large_share), *paper).decision
+
+    assert rule(0.98, 0.002) == "supports"
+    assert rule(0.002, 0.98) == "refutes"       # reversed
+    assert rule(0.40, 0.002) == "refutes"       # less than half the paper's difference
+    assert rule(0.03, 0.02, paper=(3.31, 2.28)) == "supports"
+    assert rule(0.30, 0.02, paper=(3.31, 2.28)) == "refutes"  # wrong side of 5%
+
+
+def test_optimisers_differ_by_a_factor_of_two_or_not():
+    runs = [l1_run(2.0, 3_000, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (2.5, "adam"))]
+    assert deepnet.optimisers_differ_ruling(runs).decision == "supports"
+    close = [l1_run(2.0, 3_000, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (1.2, "adam"))]
+    assert deepnet.optimisers_differ_ruling(close).decision == "refutes"
+
+
+def test_a_nan_loss_is_a_broken_run_not_a_decision():
+    runs = planted_pairs([1.0] * 5, [1.0] * 5)
+    runs["gelu"][0] = {"step_loss": [math.nan] * 10, "epoch_loss": [0.5]}
+    with pytest.raises(ValueError, match="non-finite"):
+        deepnet.c6_ruling(runs)
