@@ -1,0 +1,74 @@
+"""The real C6 claim module on planted runs: the measurement, not the test, decides the verdict.
+
+``gdcut.train.train`` is replaced by a function that returns runs with a known
+outcome, and ``claims/test_deep_convergence.py`` runs unchanged in a pytester
+project: paper-agreeing curves (ReLU and GELU equal in every seed) must make
+C6 ``holds``, a clear gap ``refuted``, and nets that never trained
+``inconclusive``, each with exit status 0 (issue #9).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Imported here so that pytester's in-process runs find them already loaded (torch cannot be imported twice).
+import gdcut.deepnet  # noqa: F401
+import gdcut.figures  # noqa: F401
+import gdcut.rules  # noqa: F401
+import jinja2  # noqa: F401
+import matplotlib.pyplot  # noqa: F401
+import scipy.stats  # noqa: F401
+import torch  # noqa: F401
+import torchvision  # noqa: F401
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CONFTEST = """
+import dataclasses
+import types
+
+import pytest
+import torch
+
+from gdcut import train
+
+pytest_plugins = ["gdcut.ledger.plugin"]
+KIND = {kind!r}
+
+
+def planted(config, data, cache_dir=None, **options):
+    seed_noise = (config.seed - 2) * 0.01            # the same in both runs of a pair
+    gap = 0.3 if KIND == "differ" and config.activation == "relu" else 0.0
+    area = 1.0 + seed_noise + gap
+    return {{"config": dataclasses.asdict(config), "step_loss": [area] * 10,
+            "epoch_loss": [area, 2.3 if KIND == "void" else 0.5], "steps": 10, "initialisation": "planted",
+            "provenance": train.provenance(torch.device("cpu"))}}
+
+
+@pytest.fixture(scope="module")
+def dataset():
+    return types.SimpleNamespace(source="planted runs", train_labels=[0] * 32)
+
+
+@pytest.fixture(autouse=True)
+def planted_training(monkeypatch):
+    monkeypatch.setattr(train, "train", planted)
+"""
+
+
+@pytest.mark.parametrize("kind, verdict", [("agree", "holds"), ("differ", "refuted"), ("void", "inconclusive")])
+def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, kind, verdict):
+    pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n    gpu: deep\n    fast: analytic\n")
+    pytester.makeconftest(CONFTEST.format(kind=kind))
+    (pytester.path / "claims").mkdir()
+    shutil.copy(ROOT / "claims" / "test_deep_convergence.py", pytester.path / "claims")
+    result = pytester.runpytest("claims", "--claim", "C6", "--gdcut-scale", "smoke", "--gdcut-reports", "out",
+                                "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    claims = {c["id"]: c for c in json.loads((pytester.path / "out" / "ledger.json").read_text())["claims"]}
+    assert claims["C6"]["verdict"] == verdict
+    cells = [cell for group in claims["C6"]["decisions"] for cell in group["cells"]]
+    assert [cell["condition"] for cell in cells] == ["VGG11 with batch norm", "VGG19 with batch norm"]
