@@ -154,3 +154,94 @@ def difference_superiority(larger, smaller, margin: float, rule: str, statistic:
     return Ruling("inconclusive", rule, statistic, threshold, n, values,
                   f"too little power: the bounds [{lower:.3g}, {upper:.3g}] straddle "
                   f"{'0' if diff >= margin else f'the margin {margin:.3g}'}")
+
+
+# --------------------------------------------------------------------------- shares and per-sample outcomes
+# For analytic claims whose outcome is a measured share or a pattern over seeds
+# (issue #9, item 5): a binomial share against a stated level, and yes/no
+# outcomes per sample (seed, entry), where ``None`` marks a void sample.
+
+def share_bounds(hits: int, n: int, alpha: float = ALPHA) -> tuple[float, float]:
+    """One-sided (1 - alpha) Clopper-Pearson lower and upper bounds of the binomial share hits / n (exact)."""
+    from scipy import stats
+
+    for name, value in (("hits", hits), ("n", n)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    if n == 0 or hits > n:
+        raise ValueError(f"need 0 <= hits <= n and n >= 1, got hits={hits}, n={n}")
+    lower = 0.0 if hits == 0 else float(stats.beta.ppf(alpha, hits, n - hits + 1))
+    upper = 1.0 if hits == n else float(stats.beta.ppf(1 - alpha, hits + 1, n - hits))
+    return lower, upper
+
+
+def share_rule(hits: int, n: int, level: float, rule: str, statistic: str, alpha: float = ALPHA,
+               min_n: int = 1) -> Ruling:
+    """Is the share hits / n at least ``level``? (exact one-sided Clopper-Pearson bounds).
+
+    supports when the lower (1 - alpha) bound exceeds ``level``; refutes when the
+    upper bound stays below it; inconclusive otherwise or with fewer than ``min_n`` samples.
+    """
+    if not (isinstance(level, (int, float)) and 0 < level < 1):
+        raise ValueError(f"level must lie in (0, 1), got {level!r}")
+    pct = f"{100 * (1 - alpha):g}%"
+    threshold = (f"supports: lower {pct} Clopper-Pearson bound of the share > {level:g}; refutes: upper {pct} "
+                 f"bound < {level:g}; otherwise inconclusive; at least {min_n} samples")
+    if n < min_n:
+        return Ruling("inconclusive", rule, statistic, threshold, n, {"hits": hits, "level": level},
+                      f"{n} samples, fewer than the {min_n} the rule needs")
+    lower, upper = share_bounds(hits, n, alpha)
+    values = {"hits": hits, "share": hits / n, "lower bound": lower, "upper bound": upper, "level": level}
+    if lower > level:
+        return Ruling("supports", rule, statistic, threshold, n, values)
+    if upper < level:
+        return Ruling("refutes", rule, statistic, threshold, n, values)
+    return Ruling("inconclusive", rule, statistic, threshold, n, values,
+                  f"too little power: the {pct} bounds [{lower:.3g}, {upper:.3g}] straddle {level:g}")
+
+
+def _yes_no_void(outcomes) -> tuple[int, int, int]:
+    counts = [0, 0, 0]
+    for outcome in outcomes:
+        if outcome is None:
+            counts[2] += 1
+        elif type(outcome).__name__ in ("bool", "bool_"):
+            counts[0 if bool(outcome) else 1] += 1
+        else:
+            raise ValueError(f"an outcome must be True, False or None (void), got {outcome!r}")
+    return counts[0], counts[1], counts[2]
+
+
+def unanimity_rule(outcomes, rule: str, statistic: str, min_n: int, void: str = "void") -> Ruling:
+    """A typical behaviour over samples: supports when every usable sample shows it, refutes when none does.
+
+    ``outcomes`` holds True / False per sample and None for a void one (``void``
+    says why). Mixed outcomes are inconclusive (the behaviour depends on the sample),
+    and so are fewer than ``min_n`` usable samples.
+    """
+    yes, no, voids = _yes_no_void(outcomes)
+    threshold = (f"supports: all of ≥ {min_n} usable samples yes; refutes: all of ≥ {min_n} usable samples no; "
+                 "mixed or fewer usable: inconclusive")
+    values = {"yes": yes, "no": no, "void": voids}
+    if yes + no < min_n:
+        return Ruling("inconclusive", rule, statistic, threshold, yes + no, values,
+                      f"{yes + no} usable samples, fewer than the {min_n} the rule needs ({voids} {void})")
+    if no == 0:
+        return Ruling("supports", rule, statistic, threshold, yes + no, values)
+    if yes == 0:
+        return Ruling("refutes", rule, statistic, threshold, yes + no, values)
+    return Ruling("inconclusive", rule, statistic, threshold, yes + no, values,
+                  f"depends on the sample: {yes} yes, {no} no")
+
+
+def counterexample_rule(outcomes, rule: str, statistic: str, min_n: int, void: str = "void") -> Ruling:
+    """A universal statement over samples: one 'no' refutes it; supports when ≥ ``min_n`` usable samples all say yes."""
+    yes, no, voids = _yes_no_void(outcomes)
+    threshold = f"refutes: any sample no (a counterexample); supports: all of ≥ {min_n} usable samples yes"
+    values = {"yes": yes, "no": no, "void": voids}
+    if no:
+        return Ruling("refutes", rule, statistic, threshold, yes + no, values)
+    if yes < min_n:
+        return Ruling("inconclusive", rule, statistic, threshold, yes, values,
+                      f"{yes} usable samples, fewer than the {min_n} the rule needs ({voids} {void})")
+    return Ruling("supports", rule, statistic, threshold, yes, values)
