@@ -1,13 +1,16 @@
-"""Hypothesis profiles: ``ci`` (derandomised, bounded), ``dev`` (default), ``thorough``.
+"""Hypothesis profiles: ``ci`` (derandomised, bounded: the default), ``dev``, ``thorough``.
 
-``ci`` is loaded automatically when the environment sets ``CI=true``; any
-profile can be chosen with ``--hypothesis-profile NAME``.
+``ci`` is loaded unless another profile is chosen, so two runs of
+``scripts/verify`` or a plain ``pytest`` draw the same examples and write the
+same ledger. Exploration is opt-in: ``--hypothesis-profile dev`` (new examples
+on every run, an example database) or ``thorough`` (2000 examples). The
+ledger's provenance names the profile that ran.
 """
 from __future__ import annotations
 
-import os
-
 from hypothesis import HealthCheck, settings
+
+DEFAULT = "ci"  # reproducible by default; exploring is a choice
 
 # The ``evidence`` fixture is function-scoped but append-only, so sharing it
 # across the examples of one property test is safe (and wanted: the test's
@@ -22,6 +25,5 @@ def register_profiles() -> str:
                               suppress_health_check=_SUPPRESSED, print_blob=True)
     settings.register_profile("dev", max_examples=100, deadline=None, suppress_health_check=_SUPPRESSED)
     settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_SUPPRESSED)
-    name = "ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev"
-    settings.load_profile(name)
-    return name
+    settings.load_profile(DEFAULT)
+    return DEFAULT
