@@ -208,7 +208,7 @@ def _yes_no_void(outcomes) -> tuple[int, int, int]:
         elif type(outcome).__name__ in ("bool", "bool_"):
             counts[0 if bool(outcome) else 1] += 1
         else:
-            raise ValueError(f"an outcome must be True, False or None (void), got {outcome!r}")
+            raise ValueError(f"outcomes must hold True, False or None (void), got {outcome!r}")
     return counts[0], counts[1], counts[2]
 
 
