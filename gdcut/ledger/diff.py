@@ -33,7 +33,8 @@ def _decision_cells(entry: dict) -> dict[str, str]:
 
 def ran_here(card: dict, ledger: dict) -> bool:
     """Did this ledger's own run test the claim? (Not when no test reported, nor when the card was carried over.)"""
-    return bool(card.get("tests")) and card.get("run", ledger.get("generated_at")) == ledger.get("generated_at")
+    own_run = ledger.get("run", ledger.get("generated_at"))
+    return bool(card.get("tests")) and card.get("run", own_run) == own_run
 
 
 def diff_ledgers(old: dict, new: dict, common_only: bool = False) -> list[str]:

@@ -73,8 +73,9 @@ def pytest_cmdline_main(config: pytest.Config):
         return None
     linked = inventory.scan_claims(_claims_dir(config), config.rootpath)
     for claim in _registry(config).values():
-        markers = {m for test in linked.get(claim.id, []) for m in test.markers} & {"fast", "gpu"}
-        kind = "/".join(sorted(markers)) or ("context" if claim.not_testable else "no test")
+        tests = linked.get(claim.id, [])
+        markers = {m for test in tests for m in test.markers} & {"fast", "gpu"}
+        kind = "/".join(sorted(markers)) or ("test" if tests else "context" if claim.not_testable else "no test")
         print(f"{claim.id:<4} {kind:<8} {claim.title}")
     return 0
 

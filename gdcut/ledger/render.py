@@ -174,7 +174,7 @@ def _decisions(records: list[dict], passed: set[str]) -> list[dict]:
 
 
 def run_entry(generated_at: str, provenance: dict) -> dict:
-    """What the page says about one run: when, how, where (a card names its run by ``generated_at``)."""
+    """What the page says about one run: when, how, where (cards name their run by the ledger's ``run``)."""
     keys = ("command", "duration_s", "device", "deep-net scale", "deep-net data", "hypothesis profile", "git commit")
     return {"generated_at": generated_at, **{key: provenance.get(key, "") for key in keys}}
 
@@ -235,12 +235,15 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
             else:
                 orphans.append(result["nodeid"])
     stamp = generated_at.isoformat(timespec="seconds")
-    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), stamp, rerun_scale)
+    # A run's identity on its cards: to the microsecond, since two runs can end within one second.
+    run = generated_at.isoformat(timespec="microseconds")
+    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale)
               for claim in registry.values()]
-    runs = {stamp: run_entry(stamp, provenance)}
+    runs = {run: run_entry(stamp, provenance)}
     return {
         "schema": SCHEMA,
         "generated_at": stamp,
+        "run": run,
         "provenance": provenance,
         "runs": runs,
         "summary": dict(summarise(claims, runs), unknown_claim_tests=orphans),
@@ -361,8 +364,9 @@ def verdict_history(entries: list[tuple[str, dict]]) -> dict:
         cells = []
         for _, ledger in entries:
             card = next((c for c in ledger["claims"] if c.get("id") == claim_id), None)
+            own_run = ledger.get("run", ledger["generated_at"])
             cells.append({"verdict": card.get("verdict", "absent") if card else "absent",
-                          "carried": bool(card) and card.get("run", ledger["generated_at"]) != ledger["generated_at"]})
+                          "carried": bool(card) and card.get("run", own_run) != own_run})
         verdicts = [cell["verdict"] for cell in cells]
         rows.append({"id": claim_id, "cells": cells,
                      "changes": sum(a != b for a, b in zip(verdicts, verdicts[1:]))})
