@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcut.ledger import explain, merge
+from gdcut.ledger import carry, explain
 from gdcut.ledger.render import format_value, unique_records, verdict_history
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "gdcut" / "ledger" / "ledger.html.j2"
@@ -61,19 +61,19 @@ def test_untouched_cards_are_carried_over_with_their_run():
                 "claims": [_card("L3", "old"), _card("L4", "old", verdict="conditional")]}
     ledger = {"generated_at": "new", "runs": {"new": {"command": "pytest --claim L4"}},
               "claims": [_card("L3", "new", tests=(), verdict="not-run"), _card("L4", "new", verdict="holds")]}
-    merged, carried = merge.carry_over(previous, ledger)
+    merged, carried = carry.carry_over(previous, ledger)
     assert carried == ["L3"]
     assert [(c["id"], c["run"], c["verdict"]) for c in merged["claims"]] == [("L3", "old", "holds"),
                                                                              ("L4", "new", "holds")]
     assert set(merged["runs"]) == {"old", "new"}
-    assert merge.carry_over(None, ledger) == (ledger, [])
+    assert carry.carry_over(None, ledger) == (ledger, [])
 
 
 def test_previous_ledgers_of_another_schema_are_not_carried(tmp_path):
     path = tmp_path / "ledger.json"
     path.write_text('{"schema": 2, "claims": []}')
-    assert merge.load_previous(path, 3) is None
-    assert merge.load_previous(tmp_path / "absent.json", 3) is None
+    assert carry.load_previous(path, 3) is None
+    assert carry.load_previous(tmp_path / "absent.json", 3) is None
 
 
 def test_verdict_history_marks_moves_and_carried_cards():

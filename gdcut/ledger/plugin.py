@@ -302,7 +302,7 @@ class LedgerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self._should_write():
             return
-        from gdcut.ledger import merge, provenance
+        from gdcut.ledger import carry, provenance
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
         try:
@@ -320,8 +320,8 @@ class LedgerPlugin:
                 inventory.scan_claims(_claims_dir(self.config), self.config.rootpath), prov,
                 rerun_scale=resolve_scale("auto", cuda),
             )
-            previous = merge.load_previous(reports_dir / "ledger.json", render.SCHEMA)
-            ledger, self.carried = merge.carry_over(previous, fresh)
+            previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
+            ledger, self.carried = carry.carry_over(previous, fresh)
             ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),
                                      unknown_claim_tests=fresh["summary"]["unknown_claim_tests"])
             self.written = render.write_ledger(ledger, reports_dir)
