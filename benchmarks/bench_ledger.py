@@ -43,6 +43,7 @@ def svg() -> str:
         ax.set_yscale("symlog")
         ax.legend()
         text = figure_svg(fig)
+        plt.close(fig)
         points = int(points * 1.3)
     return text
 
@@ -78,7 +79,8 @@ def evidence_run(claims: dict[str, Claim], svg: str) -> tuple[list[dict], dict[s
                 records.append({"kind": "note", "claim": claim_id, "text": "measured beside the closed form"})
                 records.append({"kind": "table", "claim": claim_id, "caption": "Table 1 as measured",
                                 "header": ["variant", "0 absorbing"], "rows": [["SGD", "yes"], ["Adam", "no"]]})
-                records.append({"kind": "figure", "claim": claim_id, "caption": "Fig. 5 regenerated", "svg": svg})
+                records.append({"kind": "figure", "claim": claim_id, "caption": "Fig. 5 regenerated", "svg": svg,
+                                "csv": "panel,series,x,y\n"})
             results.append({"nodeid": nodeid, "outcome": "passed", "duration_s": 0.25, "reason": "",
                             "claims": [[claim_id, refutes]], "records": records})
             inventory.setdefault(claim_id, []).append(LinkedTest(nodeid, refutes, frozenset({"claim", "fast"})))

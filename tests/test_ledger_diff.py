@@ -74,3 +74,35 @@ def test_a_cell_whose_decision_moves_is_reported_by_condition():
 
     lines = diff_ledgers(with_decision("supports", "holds"), with_decision("inconclusive", "inconclusive"))
     assert lines == ["L3: decision [VGG11 +BN] supports -> inconclusive", "L3: verdict holds -> inconclusive"]
+
+
+def _one_claim_run(base: dict) -> dict:
+    """A ledger whose own run tested only L3: L4 was not run (no tests)."""
+    ledger = copy.deepcopy(base)
+    ledger["claims"].append(dict(copy.deepcopy(ledger["claims"][0]), id="L4", verdict="not-run", tests=[],
+                                 evidence=[]))
+    return ledger
+
+
+def test_common_compares_only_claims_run_in_both_and_the_summary_comes_first(tmp_path, capsys):
+    full = _ledger()
+    full["claims"].append(dict(copy.deepcopy(full["claims"][0]), id="L4"))
+    partial = _one_claim_run(_ledger(measured=2.0))
+    assert "L4: verdict holds -> not-run" in diff_ledgers(full, partial)
+    assert diff_ledgers(full, partial, common_only=True) == ["L3: upper point: 1.0 -> 2.0"]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(full))
+    new.write_text(json.dumps(partial))
+    assert main(["--common", str(old), str(new)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "1 claim(s) compared (run in both): 1 changed, 0 verdict(s) moved"
+    assert out[-1] == "L3: upper point: 1.0 -> 2.0"
+
+
+def test_the_html_page_is_explained_not_parsed(tmp_path, capsys):
+    page, ledger = tmp_path / "ledger.html", tmp_path / "ledger.json"
+    page.write_text("<!DOCTYPE html><html></html>")
+    ledger.write_text(json.dumps(_ledger()))
+    assert main([str(page), str(ledger)]) == 2
+    assert f"{page} is the HTML page; the diff reads the JSON ledger written beside it ({ledger})" \
+        in capsys.readouterr().err

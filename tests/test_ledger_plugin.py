@@ -181,8 +181,10 @@ def test_every_verdict_rule_end_to_end(project):
     assert claims["S1"]["complete"] and claims["S3"]["complete"]
     assert claims["S1"]["evidence"] == [{
         "name": "upper point", "measured": 0.0053, "paper": 0.0053, "unit": "1", "condition": "alpha=0.01",
-        "test": "claims/test_verdicts.py::test_holds",
+        "test": "claims/test_verdicts.py::test_holds", "count": 1, "agreement": "agrees", "relative_difference": 0.0,
     }]
+    assert claims["S3"]["sentence"] == "Holds when float64, and fails when float32."
+    assert claims["S3"]["sides"] == {"supports": ["float64"], "refutes": ["float32"], "inconclusive": []}
     assert claims["S1"]["notes"] == ["holds as stated"]
     assert claims["S1"]["parameters"][0]["name"] == "alpha"
     assert claims["S3"]["conditions"] == ["supporting: float64", "refuting: float32"]
@@ -343,7 +345,7 @@ def test_xdist_gives_the_serial_verdicts_and_evidence(project):
     assert project.ledger()["provenance"]["xdist workers"] == "2"
 
     def comparable(claim: dict) -> dict:
-        timing_free = {k: v for k, v in claim.items() if k != "time_s"}
+        timing_free = {k: v for k, v in claim.items() if k not in ("time_s", "run")}  # "run": which run made it
         timing_free["tests"] = [{k: v for k, v in t.items() if k != "duration_s"} for t in claim["tests"]]
         return timing_free
 
@@ -521,19 +523,21 @@ def test_json_top_level_and_claim_shape(project):
     project.claims_module("test_verdicts", VERDICT_MODULE)
     project.run("claims")
     ledger = project.ledger()
-    # "summary" (counts per verdict and section) sits beside the specified keys.
-    assert list(ledger) == ["schema", "generated_at", "provenance", "summary", "claims"]
-    assert ledger["schema"] == 2
+    # "runs" (which run each card comes from) and "summary" (counts, overview) sit beside the specified keys.
+    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "claims"]
+    assert ledger["schema"] == 3
+    assert list(ledger["runs"]) == [ledger["run"]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])
     assert isinstance(ledger["provenance"], dict) and "git commit" in ledger["provenance"]
     assert len(ledger["claims"]) == len(REGISTRY)
     for claim in ledger["claims"]:
-        assert {"id", "title", "where", "kind", "verdict", "conditions", "decisions", "evidence", "notes",
-                "tests"} <= set(claim)
+        assert {"id", "title", "where", "kind", "verdict", "sentence", "sides", "run", "conditions", "decisions",
+                "evidence", "notes", "tests", "rerun"} <= set(claim)
+        assert claim["run"] == ledger["run"]
         assert set(claim["where"]) == {"v1", "v2"}
         assert isinstance(claim["conditions"], list) and isinstance(claim["notes"], list)
         for row in claim["evidence"]:
-            assert {"name", "measured", "paper", "unit", "condition"} <= set(row)
+            assert {"name", "measured", "paper", "unit", "condition", "count", "agreement"} <= set(row)
         for test in claim["tests"]:
             assert {"nodeid", "outcome", "refutes", "role", "duration_s"} <= set(test)
             assert test["outcome"] in ("passed", "failed", "error", "skipped")
@@ -640,10 +644,12 @@ def test_history_keeps_the_newest_thirty(project):
     for path in old:
         path.write_text("{}")
     project.run("claims")
-    kept = sorted(history.iterdir())
+    kept = sorted(history.glob("*.json"))
     assert len(kept) == 30
     assert kept[:-1] == old[6:]  # the oldest six made room
     assert json.loads(kept[-1].read_text()) == project.ledger()
+    assert kept[-1].with_suffix(".html").read_text() == project.html()  # history keeps the page too
+    assert "Verdicts across runs" in (project.out / "history.html").read_text()
 
 
 def test_evidence_fixture_needs_a_claim_marker(project, pytester):
@@ -698,3 +704,38 @@ def test_a_worker_that_dies_under_xdist_makes_its_claim_unexpected(project):
     verdicts = project.verdicts()
     assert verdicts["S1"] == "unexpected"
     assert verdicts["S2"] == "holds"
+
+
+# --------------------------------------------------------------------------- partial runs over a full ledger
+def test_a_one_claim_run_after_a_full_run_keeps_every_verdict_and_says_so(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    project.run("claims")
+    full = project.verdicts()
+    result = project.run("claims", "--claim", "S3")
+    assert project.verdicts() == full
+    claims, ledger = project.claims(), project.ledger()
+    assert claims["S3"]["run"] == ledger["run"]
+    assert claims["S1"]["run"] != ledger["run"] and claims["S1"]["run"] in ledger["runs"]
+    assert len(ledger["runs"]) == 2
+    assert "This page combines 2 runs." in project.html()
+    result.stdout.fnmatch_lines(["S3   conditional  Holds when float64, and fails when float32.",
+                                 "C4   not-encoded  Not encoded: no test is linked to this claim yet.", "*",
+                                 "gdcut: 5 card(s) this run did not select are carried over*"])
+    assert "C1" not in result.stdout.str().split("short test summary")[-1].split("gdcut claims ledger")[0]
+    assert result.ret == pytest.ExitCode.OK  # C1's old "unexpected" card does not fail this run
+
+
+def test_list_claims_prints_ids_and_titles_and_runs_nothing(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    result = project.run("--gdcut-list-claims")
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["S1   test     S1: a claim", "S3   fast     S3: a claim", "C4   no test  C4: a claim",
+                                 "X1   context  X1: a claim"])
+    assert not project.out.exists()
+
+
+def test_a_data_directory_that_does_not_exist_is_a_usage_error(project):
+    project.claims_module("test_verdicts", VERDICT_MODULE)
+    result = project.run("claims", "--gdcut-cifar10", str(project.root / "nonexistent"))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--gdcut-cifar10: " in result.stderr.str() and "is not a directory" in result.stderr.str()

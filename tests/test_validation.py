@@ -852,7 +852,7 @@ def test_unreadable_registry_option_is_a_usage_error(project):
 
 
 @pytest.mark.skipif(not fashion_present, reason="Fashion-MNIST not installed")
-def test_missing_cifar10_directory_makes_a_deep_claim_not_run_naming_the_option(project):
+def test_missing_cifar10_directory_is_a_usage_error_and_an_empty_one_makes_the_claim_not_run(project):
     """As claims/test_deep_*.py load data: DataUnavailable becomes a skip whose reason names the option."""
     (project.path / "claims" / "test_deep.py").write_text(
         "import pytest\nfrom gdcut import data as gdata\n\n"
@@ -862,7 +862,14 @@ def test_missing_cifar10_directory_makes_a_deep_claim_not_run_naming_the_option(
         "        gdata.for_run(run_settings, 8, 8)\n"
         "    except gdata.DataUnavailable as missing:\n"
         "        pytest.skip(f'not run: {missing}')\n")
+    # A directory that does not exist is a typo: a usage error naming the option, before anything runs.
     result = project.runpytest("--gdcut-cifar10", str(MISSING_PATH), "--gdcut-reports", str(project.path / "out"),
                                "-p", "no:cacheprovider", "-rs")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert f"--gdcut-cifar10: {MISSING_PATH} is not a directory" in result.stderr.str()
+    # A directory without CIFAR-10 in it: the claim is not run, and the reason names the option.
+    empty = project.mkdir("empty")
+    result = project.runpytest("--gdcut-cifar10", str(empty), "--gdcut-reports", str(project.path / "out"),
+                               "-p", "no:cacheprovider", "-rs")
     assert result.ret == pytest.ExitCode.OK
-    result.stdout.fnmatch_lines(["*SKIPPED*not run: cifar_dir*does not exist*--gdcut-cifar10*"])
+    result.stdout.fnmatch_lines(["*SKIPPED*not run: cifar_dir*--gdcut-cifar10*"])

@@ -5,8 +5,10 @@ should compare equal.  Command line::
 
     gdcut-ledger-diff OLD.json NEW.json
     gdcut-ledger-diff --last [REPORTS_DIR]     # the two newest ledgers in REPORTS_DIR/history
+    gdcut-ledger-diff --common OLD.json NEW.json   # only the claims that ran in both
 
-Exit status 0 when nothing changed, 1 when something did, 2 on bad input.
+A summary line comes first, then one line per difference.  Exit status 0
+when nothing changed, 1 when something did, 2 on bad input.
 """
 from __future__ import annotations
 
@@ -29,8 +31,18 @@ def _decision_cells(entry: dict) -> dict[str, str]:
             for group in entry.get("decisions", []) for cell in group.get("cells", [])}
 
 
-def diff_ledgers(old: dict, new: dict) -> list[str]:
-    """One line per difference; empty when the two ledgers agree on every claim."""
+def ran_here(card: dict, ledger: dict) -> bool:
+    """Did this ledger's own run test the claim? (Not when no test reported, nor when the card was carried over.)"""
+    own_run = ledger.get("run", ledger.get("generated_at"))
+    return bool(card.get("tests")) and card.get("run", own_run) == own_run
+
+
+def diff_ledgers(old: dict, new: dict, common_only: bool = False) -> list[str]:
+    """One line per difference; empty when the two ledgers agree on every claim.
+
+    ``common_only``: compare only the claims that both ledgers' own runs tested,
+    so a one-claim run against a full one shows that claim alone.
+    """
     for name, ledger in (("old", old), ("new", new)):
         if not isinstance(ledger, dict) or not isinstance(ledger.get("claims"), list):
             raise ValueError(f"{name} is not a claims ledger (no 'claims' list)")
@@ -41,8 +53,12 @@ def diff_ledgers(old: dict, new: dict) -> list[str]:
     after = {c["id"]: c for c in new["claims"]}
     lines = [f"{claim_id}: only in old ledger" for claim_id in before.keys() - after.keys()]
     lines += [f"{claim_id}: only in new ledger" for claim_id in after.keys() - before.keys()]
+    if common_only:
+        lines = []
     for claim_id in [c for c in after if c in before]:
         was, now = before[claim_id], after[claim_id]
+        if common_only and not (ran_here(was, old) and ran_here(now, new)):
+            continue
         if was["verdict"] != now["verdict"]:
             lines.append(f"{claim_id}: verdict {was['verdict']} -> {now['verdict']}")
         old_rows = {_evidence_key(r): r for r in was.get("evidence", [])}
@@ -65,10 +81,35 @@ def diff_ledgers(old: dict, new: dict) -> list[str]:
     return sorted(lines)
 
 
+def summary(lines: list[str], old: dict, new: dict, common_only: bool) -> str:
+    """One line before the details: how many claims were compared and what moved."""
+    verdicts = sorted({line.split(":")[0] for line in lines if ": verdict " in line})
+    touched = {line.split(":")[0] for line in lines}
+    before = {card["id"]: card for card in old["claims"]}
+    compared = [card["id"] for card in new["claims"] if card["id"] in before
+                and (not common_only or ran_here(card, new) and ran_here(before[card["id"]], old))]
+    text = (f"{len(compared)} claim(s) compared{' (run in both)' if common_only else ''}: "
+            f"{len(touched)} changed, {len(verdicts)} verdict(s) moved")
+    text += f" ({', '.join(verdicts)})" if verdicts else ""
+    if not common_only:
+        unran = [c["id"] for c in new["claims"] if not ran_here(c, new)]
+        if unran and len(unran) > len(new["claims"]) / 2:
+            text += (f"; {len(unran)} claims were not run by the new ledger's own run: "
+                     "add --common to compare only the claims run in both")
+    return text
+
+
 def _load(path: Path) -> dict:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"cannot read ledger {path}: {error}") from None
+    if text.lstrip().startswith("<"):
+        raise ValueError(f"{path} is the HTML page; the diff reads the JSON ledger written beside it "
+                         f"({Path(path).with_suffix('.json')})")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
         raise ValueError(f"cannot read ledger {path}: {error}") from None
 
 
@@ -76,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="gdcut-ledger-diff", description=__doc__.split("\n\n")[0])
     parser.add_argument("paths", nargs="*", help="OLD.json NEW.json, or with --last the reports directory")
     parser.add_argument("--last", action="store_true", help="compare the two newest ledgers in REPORTS/history")
+    parser.add_argument("--common", action="store_true",
+                        help="compare only the claims that both ledgers' own runs tested (not carried over, not not-run)")
     options = parser.parse_args(argv)
     try:
         if options.last:
@@ -88,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             old_path, new_path = map(Path, options.paths)
         else:
             raise ValueError("give OLD.json and NEW.json, or --last [REPORTS_DIR]")
-        lines = diff_ledgers(_load(old_path), _load(new_path))
+        old, new = _load(old_path), _load(new_path)
+        lines = diff_ledgers(old, new, options.common)
     except ValueError as error:
         print(f"gdcut-ledger-diff: {error}", file=sys.stderr)
         return 2
+    print(summary(lines, old, new, options.common))
     print(f"--- {old_path}\n+++ {new_path}")
     print("\n".join(lines) if lines else "no differences in verdicts or evidence")
     return 1 if lines else 0

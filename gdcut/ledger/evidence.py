@@ -9,6 +9,7 @@ ledger sees the same data with or without ``-n``.
 """
 from __future__ import annotations
 
+import csv
 import io
 import math
 from fractions import Fraction
@@ -46,6 +47,34 @@ def jsonable(value):
     raise TypeError(f"evidence values must be numbers, strings, booleans or None, got {type(value).__name__}")
 
 
+def figure_csv(fig) -> str:
+    """The data drawn in a matplotlib figure, as CSV with columns panel, series, x, y.
+
+    Read back from the figure itself, so every figure offers its data without
+    the test saying it twice: lines give their points, scatter plots their
+    offsets and filled bands (``fill_between``) the outline of the band.
+    """
+    from matplotlib.collections import PathCollection, PolyCollection
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["panel", "series", "x", "y"])
+    for index, ax in enumerate(fig.axes):
+        panel = ax.get_title() or f"panel {index + 1}"
+        series = [(line.get_label(), line.get_xydata()) for line in ax.get_lines()]
+        for collection in ax.collections:
+            if isinstance(collection, PathCollection):
+                series.append((collection.get_label(), collection.get_offsets()))
+            elif isinstance(collection, PolyCollection):
+                for path in collection.get_paths():
+                    series.append((f"{collection.get_label()} (outline)", path.vertices))
+        for number, (label, points) in enumerate(series):
+            name = f"series {number + 1}" if not label or label.startswith("_") else label
+            for x, y in points:
+                writer.writerow([panel, name, repr(float(x)), repr(float(y))])
+    return buffer.getvalue()
+
+
 def figure_svg(fig) -> str:
     """A matplotlib figure as SVG text, reproducible byte for byte across runs."""
     import matplotlib.pyplot as plt
@@ -55,7 +84,6 @@ def figure_svg(fig) -> str:
     # ledger diffs show only real changes.
     with plt.rc_context({"svg.hashsalt": "gdcut", "svg.fonttype": "path"}):
         fig.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
-    plt.close(fig)
     return buffer.getvalue()
 
 
@@ -130,5 +158,10 @@ class Evidence:
                   reason=ruling.reason)
 
     def figure(self, fig, caption: str = "", *, claim=None) -> None:
-        """A matplotlib figure, stored as inline SVG (the figure is closed)."""
-        self._add("figure", claim, caption=str(caption), svg=figure_svg(fig))
+        """A matplotlib figure, stored as inline SVG with its data as CSV (the figure is closed)."""
+        import matplotlib.pyplot as plt
+
+        try:
+            self._add("figure", claim, caption=str(caption), svg=figure_svg(fig), csv=figure_csv(fig))
+        finally:
+            plt.close(fig)

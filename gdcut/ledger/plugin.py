@@ -49,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="cache of expensive results (default: <rootdir>/.gdcut-cache)")
     group.addoption("--gdcut-registry", metavar="FILE", default=None,
                     help="claims registry TOML (default: the one shipped in gdcut/ledger/claims.toml)")
+    group.addoption("--gdcut-list-claims", action="store_true", default=False,
+                    help="print every claim's ID, marker and title, then exit")
 
 
 def _registry(config: pytest.Config) -> dict[str, registry.Claim]:
@@ -65,13 +67,38 @@ def _claims_dir(config: pytest.Config) -> Path:
     return config.rootpath / "claims"
 
 
+def pytest_cmdline_main(config: pytest.Config):
+    """``--gdcut-list-claims``: the registry in one line per claim, without running anything."""
+    if not config.getoption("--gdcut-list-claims"):
+        return None
+    linked = inventory.scan_claims(_claims_dir(config), config.rootpath)
+    for claim in _registry(config).values():
+        tests = linked.get(claim.id, [])
+        markers = {m for test in tests for m in test.markers} & {"fast", "gpu"}
+        kind = "/".join(sorted(markers)) or ("test" if tests else "context" if claim.not_testable else "no test")
+        print(f"{claim.id:<4} {kind:<8} {claim.title}")
+    return 0
+
+
+def _check_data_paths(config: pytest.Config) -> None:
+    """A data directory the user named must exist: a typo would otherwise skip the deep-net claims quietly."""
+    cifar = config.getoption("--gdcut-cifar10")
+    if cifar and not Path(cifar).expanduser().is_dir() and not config.getoption("--gdcut-allow-download"):
+        source = "--gdcut-cifar10" if any(a.startswith("--gdcut-cifar10") for a in config.invocation_params.args) \
+            else "GDCUT_CIFAR10"
+        raise pytest.UsageError(f"{source}: {cifar} is not a directory (give the folder that holds "
+                                f"cifar-10-batches-py, or add --gdcut-allow-download to fetch CIFAR-10 there)")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     import matplotlib
 
     matplotlib.use("Agg")  # figures are rendered to SVG; no display on CI machines
     unknown = [c for c in config.getoption("--claim") if c not in _registry(config)]
     if unknown:
-        raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml")
+        raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml "
+                                "or --gdcut-list-claims")
+    _check_data_paths(config)
     mutant = os.environ.get("GDCUT_MUTANT")
     if mutant:  # gdcut.mutation: a deliberately wrong implementation, installed before tests import gdcut
         from gdcut import mutation
@@ -205,6 +232,8 @@ class LedgerPlugin:
         self.written: list[Path] = []
         self.summary: dict[str, int] = {}
         self.write_error = ""
+        self.carried: list[str] = []
+        self.fresh_claims: list[dict] = []
         self._source_links: dict[str, list[list]] | None = None
 
     def _result(self, nodeid: str) -> dict:
@@ -273,37 +302,57 @@ class LedgerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self._should_write():
             return
-        from gdcut.ledger import provenance
+        from gdcut.ledger import carry, provenance
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
         try:
             import torch
 
-            scale = resolve_scale(self.config.getoption("--gdcut-scale"), torch.cuda.is_available())
+            cuda = torch.cuda.is_available()
+            scale = resolve_scale(self.config.getoption("--gdcut-scale"), cuda)
             prov = provenance.collect(
                 self.config.rootpath, list(self.config.invocation_params.args), scale,
                 time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
+                self.config.getoption("--gdcut-cifar10"),
             )
-            ledger = render.build_ledger(
+            fresh = render.build_ledger(
                 _registry(self.config), [r for r in self.results.values() if r["outcome"]],
                 inventory.scan_claims(_claims_dir(self.config), self.config.rootpath), prov,
+                rerun_scale=resolve_scale("auto", cuda),
             )
+            previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
+            ledger, self.carried = carry.carry_over(previous, fresh)
+            ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),
+                                     unknown_claim_tests=fresh["summary"]["unknown_claim_tests"])
             self.written = render.write_ledger(ledger, reports_dir)
             self.summary = ledger["summary"]["by_verdict"]
+            self.fresh_claims = [c for c in fresh["claims"] if c["tests"] or not c["linked_tests"]]
         except OSError as error:
             self.write_error = f"gdcut: could not write the claims ledger to {reports_dir}: {error}"
             if session.exitstatus == 0:
                 session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
             return
-        if self.summary.get("unexpected") and session.exitstatus == 0:
+        # Only this run's cards decide the exit status: a carried-over card is old news.
+        if any(c["verdict"] == "unexpected" for c in fresh["claims"]) and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.write_error:
             terminalreporter.write_line(self.write_error, red=True, bold=True)
-        elif self.written:
-            counts = ", ".join(f"{n} {v}" for v, n in self.summary.items() if n)
-            terminalreporter.write_line(f"gdcut claims ledger: {self.written[1]} ({counts})")
+            return
+        if not self.written:
+            return
+        # One line per claim of this run that does not simply hold; the card has the evidence.
+        for card in self.fresh_claims:
+            if card["verdict"] == "holds" and card["complete"] or card["verdict"] == "not-testable":
+                continue
+            terminalreporter.write_line(f"{card['id']:<4} {card['verdict']:<12} {card['sentence']}",
+                                        red=card["verdict"] == "unexpected")
+        counts = ", ".join(f"{n} {v}" for v, n in self.summary.items() if n)
+        terminalreporter.write_line(f"gdcut claims ledger: {self.written[1]} ({counts})")
+        if self.carried:
+            terminalreporter.write_line(f"gdcut: {len(self.carried)} card(s) this run did not select are carried "
+                                        f"over from the previous ledger (each card names its run)")
 
 
 def _failure_line(report) -> str:

@@ -28,7 +28,19 @@ def _version(module_name: str) -> str:
     return getattr(module, "__version__", "unknown")
 
 
-def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers) -> dict:
+def deepnet_data(cifar_dir: str | None) -> str:
+    """Which data set the deep-net claims train on (the choice gdcut.data.load makes)."""
+    from gdcut.data import FASHION_MNIST_DIR
+
+    if cifar_dir:
+        return f"CIFAR-10 ({cifar_dir})"
+    if FASHION_MNIST_DIR.is_dir():
+        return f"Fashion-MNIST stand-in for CIFAR-10 ({FASHION_MNIST_DIR})"
+    return "none found (deep-net claims not run: pass --gdcut-cifar10 DIR or apt-get install dataset-fashion-mnist)"
+
+
+def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers,
+            cifar_dir: str | None = None) -> dict:
     """Provenance of this run as flat ``name -> text`` pairs."""
     import torch
     from hypothesis import settings
@@ -57,6 +69,7 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "hypothesis profile": settings.get_current_profile_name(),
         "device": device,
         "deep-net scale": scale,
+        "deep-net data": deepnet_data(cifar_dir),
         "mutant": os.environ.get("GDCUT_MUTANT") or "none (the real implementation)",
         "float32 matmul precision": torch.get_float32_matmul_precision(),
         "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),

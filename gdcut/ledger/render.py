@@ -10,17 +10,19 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import tempfile
 import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
+from gdcut.ledger import explain
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
 from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, function_key
 
-SCHEMA = 2  # 2: decisions per claim, the inconclusive verdict, test roles
+SCHEMA = 3  # 2: decisions, the inconclusive verdict, test roles; 3: sentences, sides, runs, counts
 RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
 HISTORY_KEEP = 30
 
@@ -29,14 +31,72 @@ def _by_kind(records: list[dict], kind: str) -> list[dict]:
     return [r for r in records if r["kind"] == kind]
 
 
-def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) -> dict:
-    """One claim's card: verdict, conditions, evidence and tests."""
+def unique_records(records: list[dict]) -> list[dict]:
+    """Identical records stored once, in first-seen order, each with the ``count`` of its copies.
+
+    A Hypothesis property test records once per example: under ``thorough``
+    that is up to 2000 copies of one condition or measurement.
+    """
+    counts: dict[str, list] = {}
+    for record in records:
+        key = json.dumps(record, sort_keys=True, ensure_ascii=False, default=str)
+        if key in counts:
+            counts[key][1] += 1
+        else:
+            counts[key] = [record, 1]
+    return [dict(record, count=count) for record, count in counts.values()]
+
+
+def _sides(tests: list[dict], records: list[dict], docs: dict[str, str]) -> dict[str, list[str]]:
+    """The conditions on each side of the verdict: supports, refutes, inconclusive.
+
+    A decision test puts each cell on the side it decided; an asserting test
+    puts its recorded conditions (or, with none, its description) on its role's side.
+    """
+    sides: dict[str, list[str]] = {"supports": [], "refutes": [], "inconclusive": []}
+    seen_functions = set()
+    for test in tests:
+        if test["outcome"] != "passed":
+            continue
+        own = [r for r in records if r["test"] == test["nodeid"]]
+        cells = _by_kind(own, "decision")
+        if cells:
+            for cell in cells:
+                text = cell["condition"] + (f" ({cell['reason']})" if cell["decision"] == "inconclusive" else "")
+                sides[cell["decision"]].append(text)
+            continue
+        key = function_key(test["nodeid"])
+        described = test["conditions"] or ([] if key in seen_functions else
+                                           [explain.describe_test(key, docs.get(key, ""))])
+        seen_functions.add(key)
+        sides["refutes" if test["refutes"] else "supports"].extend(described)
+    return {side: list(dict.fromkeys(texts)) for side, texts in sides.items()}
+
+
+def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
+    """Commands that re-run one claim from the project root, the script first, then the venv's pytest."""
+    scale_option = f" --gdcut-scale {scale}" if gpu else ""
+    return [f"scripts/verify --claim {claim_id}{scale_option}",
+            f".venv/bin/pytest claims --claim {claim_id}{scale_option}"]
+
+
+def _evidence_rows(records: list[dict]) -> list[dict]:
+    rows = []
+    for r in records:
+        row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
+        row.update(explain.compare(r["measured"], r["paper"]))
+        rows.append(row)
+    return rows
+
+
+def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], run: str, rerun_scale: str) -> dict:
+    """One claim's card: verdict, its sentence and sides, evidence and tests."""
     # Reports arrive in completion order, which pytest-xdist changes from run to
     # run; listing tests in source order keeps ledgers of equal runs equal.
     position = {test.key: index for index, test in enumerate(linked)}
     results = sorted(results, key=lambda r: (position.get(function_key(r["nodeid"]), len(position)), r["nodeid"]))
     own_records = {
-        r["nodeid"]: [dict(rec, test=r["nodeid"]) for rec in r["records"] if rec["claim"] == claim.id]
+        r["nodeid"]: unique_records([dict(rec, test=r["nodeid"]) for rec in r["records"] if rec["claim"] == claim.id])
         for r in results
     }
     outcomes = [
@@ -66,6 +126,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) ->
     conditions = list(dict.fromkeys(
         f"{role[r['test']]}: {r['text']}" for r in _by_kind(records, "condition") if r["test"] in passed
     ))
+    sides = _sides(tests, records, {t.key: t.doc for t in linked})
     gpu = any("gpu" in t.markers for t in linked)
     return {
         "id": claim.id,
@@ -76,25 +137,26 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest]) ->
         "where": dict(claim.where),
         "kind": claim.kind,
         "verdict": verdict.verdict,
+        "sentence": explain.verdict_sentence(verdict.verdict, sides, list(verdict.reasons), verdict.complete),
+        "sides": sides,
         "verdict_reasons": list(verdict.reasons),
         "complete": verdict.complete,
+        "run": run,
         "conditions": conditions,
         "decisions": _decisions(_by_kind(records, "decision"), passed),
-        "evidence": [
-            {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test")}
-            for r in _by_kind(records, "measure")
-        ],
+        "evidence": _evidence_rows(_by_kind(records, "measure")),
         "parameters": [{k: r[k] for k in ("name", "value", "note", "test")} for r in _by_kind(records, "parameter")],
-        "notes": [r["text"] for r in _by_kind(records, "note")],
+        "notes": list(dict.fromkeys(r["text"] for r in _by_kind(records, "note"))),
         "tables": [{k: r[k] for k in ("caption", "header", "rows", "test")} for r in _by_kind(records, "table")],
-        "figures": [{k: r[k] for k in ("caption", "svg", "test")} for r in _by_kind(records, "figure")],
+        "figures": [{k: r[k] for k in ("caption", "svg", "csv", "test")} for r in _by_kind(records, "figure")],
         "paper_values": [vars(v) for v in claim.paper_values],
         "discrepancies": list(claim.discrepancies),
         "not_testable": claim.not_testable,
         "tests": tests,
         "linked_tests": [{"test": t.key, "refutes": t.refutes} for t in linked],
         "time_s": round(sum(t["duration_s"] for t in tests), 3),
-        "rerun": f"pytest claims --claim {claim.id}" + (" --gdcut-scale paper" if gpu else ""),
+        "gpu": gpu,
+        "rerun": rerun_commands(claim.id, gpu, rerun_scale),
     }
 
 
@@ -106,17 +168,54 @@ def _decisions(records: list[dict], passed: set[str]) -> list[dict]:
             continue
         group = groups.setdefault((r["rule"], r["statistic"], r["threshold"]), {
             "rule": r["rule"], "statistic": r["statistic"], "threshold": r["threshold"], "cells": []})
-        group["cells"].append({key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test")})
+        group["cells"].append({key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test",
+                                                       "count")})
     return list(groups.values())
 
 
+def run_entry(generated_at: str, provenance: dict) -> dict:
+    """What the page says about one run: when, how, where (cards name their run by the ledger's ``run``)."""
+    keys = ("command", "duration_s", "device", "deep-net scale", "deep-net data", "hypothesis profile", "git commit")
+    return {"generated_at": generated_at, **{key: provenance.get(key, "") for key in keys}}
+
+
+def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
+    """Counts per verdict and section, and the reproducibility overview at the top of the page."""
+    by_verdict = Counter(c["verdict"] for c in claims)
+    by_section = {
+        section: dict(Counter(c["verdict"] for c in claims if c["section"] == section))
+        for section in SECTIONS
+        if any(c["section"] == section for c in claims)
+    }
+    ran = [c for c in claims if c["tests"]]
+    costly = sorted(ran, key=lambda c: -c["time_s"])[:5]
+    return {
+        "claims": len(claims),
+        "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
+        "by_section": by_section,
+        "section_names": dict(SECTIONS),
+        "checked": len(ran),
+        "tests_run": sum(len(c["tests"]) for c in ran),
+        "holds": [c["id"] for c in claims if c["verdict"] == "holds"],
+        "wrong": [{"id": c["id"], "verdict": c["verdict"], "title": c["title"], "sentence": c["sentence"]}
+                  for c in claims if c["verdict"] in ("refuted", "conditional")],
+        "open": [{"id": c["id"], "verdict": c["verdict"], "sentence": c["sentence"]}
+                 for c in claims if c["verdict"] in ("inconclusive", "unexpected", "not-run", "not-encoded")],
+        "test_time_s": round(sum(c["time_s"] for c in ran), 1),
+        "costliest": [{"id": c["id"], "time_s": c["time_s"]} for c in costly],
+        "cards_per_run": dict(Counter(c["run"] for c in claims if c["tests"])),
+        "runs": len(runs),
+    }
+
+
 def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],
-                 provenance: dict, generated_at: datetime | None = None) -> dict:
+                 provenance: dict, generated_at: datetime | None = None, rerun_scale: str = "smoke") -> dict:
     """The whole ledger as JSON-able data.
 
     ``results``: one dict per test node that reported, with keys nodeid,
     outcome, duration_s, reason, claims (list of [id, refutes]) and records
-    (evidence dicts).
+    (evidence dicts). ``rerun_scale``: the deep-net scale the cards' commands
+    ask for (the one that fits the machine writing the ledger).
     """
     generated_at = datetime.now(timezone.utc) if generated_at is None else generated_at
     if not isinstance(generated_at, datetime):
@@ -135,24 +234,19 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
                 per_claim[claim_id].append(dict(result, refutes=refutes))
             else:
                 orphans.append(result["nodeid"])
-    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, [])) for claim in registry.values()]
-    by_verdict = Counter(c["verdict"] for c in claims)
-    by_section = {
-        section: dict(Counter(c["verdict"] for c in claims if c["section"] == section))
-        for section in SECTIONS
-        if any(c["section"] == section for c in claims)
-    }
+    stamp = generated_at.isoformat(timespec="seconds")
+    # A run's identity on its cards: to the microsecond, since two runs can end within one second.
+    run = generated_at.isoformat(timespec="microseconds")
+    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale)
+              for claim in registry.values()]
+    runs = {run: run_entry(stamp, provenance)}
     return {
         "schema": SCHEMA,
-        "generated_at": generated_at.isoformat(timespec="seconds"),
+        "generated_at": stamp,
+        "run": run,
         "provenance": provenance,
-        "summary": {
-            "claims": len(claims),
-            "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
-            "by_section": by_section,
-            "section_names": dict(SECTIONS),
-            "unknown_claim_tests": orphans,
-        },
+        "runs": runs,
+        "summary": dict(summarise(claims, runs), unknown_claim_tests=orphans),
         "claims": claims,
     }
 
@@ -176,8 +270,7 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def render_html(ledger: dict) -> str:
-    """The ledger as one self-contained HTML page (inline CSS, SVG as data URIs)."""
+def _environment():
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     environment = Environment(
@@ -187,22 +280,46 @@ def render_html(ledger: dict) -> str:
         lstrip_blocks=True,
     )
     environment.filters["b64"] = lambda text: base64.b64encode(text.encode("utf-8")).decode("ascii")
-    environment.filters["number"] = _format_number
-    return environment.get_template("ledger.html.j2").render(ledger=ledger)
+    environment.filters["number"] = format_value
+    environment.filters["percent"] = lambda value: "" if value is None else f"{100 * value:+.3g}%"
+    return environment
 
 
-def _format_number(value) -> str:
-    if isinstance(value, bool) or value is None:
-        return "—" if value is None else str(value)
+def render_html(ledger: dict) -> str:
+    """The ledger as one self-contained HTML page (inline CSS and script, SVG and CSV as data URIs)."""
+    return _environment().get_template("ledger.html.j2").render(ledger=ledger)
+
+
+_LONG_DECIMAL = re.compile(r"^-?\d{7,}\.\d+$")
+
+
+def format_value(value) -> str:
+    """A value as a reader wants it: yes/no, six significant digits, lists without brackets."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list):
-        return "[" + ", ".join(_format_number(v) for v in value) + "]"
+        return ", ".join(format_value(v) for v in value)
+    if isinstance(value, str) and _LONG_DECIMAL.match(value):  # "321988288.000" printed by a test
+        return f"{float(value):.6g}"
     return str(value)
 
 
+def _history_name(ledger: dict) -> str:
+    stamp = ledger["generated_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    # pid and a nanosecond clock: two ledgers of one process within a second keep distinct names.
+    return f"ledger-{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}"
+
+
 def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
-    """Write ledger.json, ledger.html and a history copy; return the paths written."""
+    """Write ledger.json and ledger.html, a copy of both in history/, and the history page.
+
+    Returns the paths written: ledger.json, ledger.html, the history JSON and
+    HTML, and history.html (each claim's verdict across the kept history).
+    """
     reports_dir = Path(reports_dir)
     text = json.dumps(ledger, indent=1, ensure_ascii=False, allow_nan=False)
     html = render_html(ledger)
@@ -210,10 +327,47 @@ def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
     _atomic_write(json_path, text)
     _atomic_write(html_path, html)
     history = reports_dir / "history"
-    stamp = ledger["generated_at"].replace(":", "").replace("-", "").replace("+0000", "Z")
-    # pid and a nanosecond clock: two ledgers of one process within a second keep distinct names.
-    history_path = history / f"ledger-{stamp}-{os.getpid()}-{time.monotonic_ns() % 10**9:09d}.json"
-    _atomic_write(history_path, text)
+    name = _history_name(ledger)
+    history_json, history_html = history / f"{name}.json", history / f"{name}.html"
+    _atomic_write(history_json, text)
+    _atomic_write(history_html, html)
     for old in sorted(history.glob("ledger-*.json"))[:-HISTORY_KEEP]:
         old.unlink(missing_ok=True)
-    return [json_path, html_path, history_path]
+        old.with_suffix(".html").unlink(missing_ok=True)
+    page = reports_dir / "history.html"
+    _atomic_write(page, _environment().get_template("history.html.j2").render(
+        history=verdict_history(history_entries(history))))
+    return [json_path, html_path, history_json, history_html, page]
+
+
+def history_entries(history: Path) -> list[tuple[str, dict]]:
+    """(file stem, ledger) of every readable ledger in ``history``, oldest first."""
+    entries = []
+    for path in sorted(history.glob("ledger-*.json")):
+        try:
+            ledger = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(ledger, dict) and isinstance(ledger.get("claims"), list) and ledger.get("generated_at"):
+            entries.append((path.stem, ledger))
+    return entries
+
+
+def verdict_history(entries: list[tuple[str, dict]]) -> dict:
+    """Each claim's verdict in each kept ledger, newest first, and where it changed."""
+    entries = entries[::-1]
+    runs = [{"name": stem, "generated_at": ledger["generated_at"],
+             "command": ledger.get("provenance", {}).get("command", "")} for stem, ledger in entries]
+    ids = list(dict.fromkeys(card["id"] for _, ledger in entries for card in ledger["claims"]))
+    rows = []
+    for claim_id in ids:
+        cells = []
+        for _, ledger in entries:
+            card = next((c for c in ledger["claims"] if c.get("id") == claim_id), None)
+            own_run = ledger.get("run", ledger["generated_at"])
+            cells.append({"verdict": card.get("verdict", "absent") if card else "absent",
+                          "carried": bool(card) and card.get("run", own_run) != own_run})
+        verdicts = [cell["verdict"] for cell in cells]
+        rows.append({"id": claim_id, "cells": cells,
+                     "changes": sum(a != b for a, b in zip(verdicts, verdicts[1:]))})
+    return {"runs": runs, "rows": rows}

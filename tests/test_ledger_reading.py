@@ -1,0 +1,101 @@
+"""The reader's side of the ledger as pure functions: sentences, agreement, merged records, carried cards, colours."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gdcut.ledger import carry, explain
+from gdcut.ledger.render import format_value, unique_records, verdict_history
+
+TEMPLATE = Path(__file__).resolve().parents[1] / "gdcut" / "ledger" / "ledger.html.j2"
+
+
+@pytest.mark.parametrize(("measured", "paper", "agreement", "relative"), [
+    (25.28, 25.4, "agrees", (25.28 - 25.4) / 25.4),
+    (0.5, 1.0, "disagrees", -0.5),
+    (0.0, 0.0, "agrees", None),
+    (0.1, "≈ 1", "disagrees", -0.9),
+    ("y ≤ 0", "y ≤ 0", "agrees", None),
+    (1.0, "convergent geometric series", "", None),
+    (1.0, None, "", None),
+    (True, True, "agrees", None),
+])
+def test_compare_with_the_paper(measured, paper, agreement, relative):
+    result = explain.compare(measured, paper)
+    assert result["agreement"] == agreement
+    assert result["relative_difference"] == pytest.approx(relative) if relative is not None \
+        else result["relative_difference"] is None
+
+
+def test_sentences_name_both_sides():
+    sides = {"supports": ["float64"], "refutes": ["bfloat16", "float16", "int8"], "inconclusive": []}
+    assert explain.verdict_sentence("conditional", sides, []) == \
+        "Holds when float64, and fails when bfloat16; float16 (and 1 more, listed below)."
+    assert explain.verdict_sentence("refuted", {"refutes": ["p = 0.5"]}, []).startswith("Fails when p = 0.5; no ")
+    assert explain.verdict_sentence("inconclusive", {"inconclusive": ["VGG11 (too short)"]}, []) == \
+        "Inconclusive because VGG11 (too short)."
+    assert explain.verdict_sentence("holds", {}, [], complete=False).startswith("Holds (partial")
+    assert explain.describe_test("claims/t.py::test_eq9_fails[3]") == "eq9 fails"
+    assert explain.describe_test("x::test_a", "Averaging gives the loss; more.\n\nDetails.") == "Averaging gives the loss"
+
+
+def test_identical_records_are_stored_once_with_a_count():
+    a, b = {"kind": "condition", "text": "float64"}, {"kind": "condition", "text": "float32"}
+    assert unique_records([a, b, dict(a), a]) == [dict(a, count=3), dict(b, count=1)]
+
+
+def test_format_value_reads_like_text():
+    assert format_value([False, True]) == "no, yes"
+    assert format_value("321988288.000") == "3.21988e+08"
+    assert format_value(None) == "—" and format_value(0.123456789) == "0.123457"
+
+
+def _card(claim_id, run, tests=("t",), verdict="holds"):
+    return {"id": claim_id, "run": run, "tests": list(tests), "verdict": verdict}
+
+
+def test_untouched_cards_are_carried_over_with_their_run():
+    previous = {"schema": 3, "generated_at": "old", "runs": {"old": {"command": "pytest claims"}},
+                "claims": [_card("L3", "old"), _card("L4", "old", verdict="conditional")]}
+    ledger = {"generated_at": "new", "runs": {"new": {"command": "pytest --claim L4"}},
+              "claims": [_card("L3", "new", tests=(), verdict="not-run"), _card("L4", "new", verdict="holds")]}
+    merged, carried = carry.carry_over(previous, ledger)
+    assert carried == ["L3"]
+    assert [(c["id"], c["run"], c["verdict"]) for c in merged["claims"]] == [("L3", "old", "holds"),
+                                                                             ("L4", "new", "holds")]
+    assert set(merged["runs"]) == {"old", "new"}
+    assert carry.carry_over(None, ledger) == (ledger, [])
+
+
+def test_previous_ledgers_of_another_schema_are_not_carried(tmp_path):
+    path = tmp_path / "ledger.json"
+    path.write_text('{"schema": 2, "claims": []}')
+    assert carry.load_previous(path, 3) is None
+    assert carry.load_previous(tmp_path / "absent.json", 3) is None
+
+
+def test_verdict_history_marks_moves_and_carried_cards():
+    one = {"generated_at": "t1", "claims": [_card("L3", "t1", verdict="holds")]}
+    two = {"generated_at": "t2", "claims": [_card("L3", "t1", verdict="refuted")]}
+    history = verdict_history([("a", one), ("b", two)])
+    assert [run["name"] for run in history["runs"]] == ["b", "a"]
+    assert history["rows"] == [{"id": "L3", "changes": 1, "cells": [{"verdict": "refuted", "carried": True},
+                                                                    {"verdict": "holds", "carried": False}]}]
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_every_badge_has_a_contrast_of_at_least_4_5():
+    css = TEMPLATE.read_text(encoding="utf-8")
+    badges = re.findall(r"\.v-([a-z-]+) \{ background: (#[0-9a-f]{3,6});(?: color: (#[0-9a-f]{3,6});)? \}", css)
+    assert len(badges) == 8
+    for name, background, text in badges:
+        full = [c if len(c) == 7 else "#" + "".join(ch * 2 for ch in c[1:]) for c in (background, text or "#fff")]
+        light, dark = sorted(map(_luminance, full), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, name
