@@ -22,6 +22,7 @@ import pytest
 from gdcut import validation
 from gdcut.ledger import inventory, registry, render
 from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
+from gdcut.ledger.merge import MERGE_KEY, merge_input
 from gdcut.ledger.profiles import register_profiles
 from gdcut.ledger.verdict import function_key
 
@@ -348,20 +349,6 @@ class LedgerPlugin:
         elif self.written:
             counts = ", ".join(f"{n} {v}" for v, n in self.summary.items() if n)
             terminalreporter.write_line(f"gdcut claims ledger: {self.written[1]} ({counts})")
-
-
-MERGE_KEY = "merge_input"
-
-
-def merge_input(results: list[dict], linked: dict) -> dict:
-    """What ``gdcut-ledger merge`` needs to recompute verdicts: the per-test results and the source's links.
-
-    Stored in ledger.json under ``MERGE_KEY`` beside what ``render.build_ledger``
-    makes, so shard ledgers can be joined (``gdcut.ledger.merge``).
-    """
-    return {"results": results,
-            "inventory": {claim_id: [{"key": t.key, "refutes": t.refutes, "markers": sorted(t.markers)}
-                                     for t in tests] for claim_id, tests in linked.items()}}
 
 
 def _failure_line(report) -> str:
