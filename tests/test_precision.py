@@ -109,3 +109,9 @@ def test_without_tqdm_a_terminal_gets_plain_lines(monkeypatch):
     monkeypatch.setattr(sys, "__stderr__", SimpleNamespace(isatty=lambda: True))
     monkeypatch.setitem(sys.modules, "tqdm", None)  # import tqdm raises ImportError
     assert progress.RunProgress("run", 10, 0, 4, None).bar is None
+
+
+def test_the_plugin_offers_exactly_the_precisions_gdcut_precision_knows():
+    from gdcut.ledger import plugin
+
+    assert plugin.PRECISIONS == tuple(precision.PRECISIONS)  # duplicated there so the plugin imports no torch
