@@ -521,8 +521,9 @@ def test_json_top_level_and_claim_shape(project):
     project.claims_module("test_verdicts", VERDICT_MODULE)
     project.run("claims")
     ledger = project.ledger()
-    # "summary" (counts per verdict and section) sits beside the specified keys.
-    assert list(ledger) == ["schema", "generated_at", "provenance", "summary", "claims"]
+    # "summary" (counts per verdict and section) sits beside the specified keys, and "merge_input" (the per-test
+    # results gdcut-ledger merge recomputes verdicts from) after them.
+    assert list(ledger) == ["schema", "generated_at", "provenance", "summary", "claims", "merge_input"]
     assert ledger["schema"] == 2
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])
     assert isinstance(ledger["provenance"], dict) and "git commit" in ledger["provenance"]
