@@ -6,10 +6,18 @@ per sample, a ``DataLoader`` that collates batches, and an L1 penalty built each
 step as a Python sum of ``abs(param).sum()`` over the parameters, differentiated
 by autograd. gdcut's loop (``gdcut.train.training_step``, the step
 ``gdcut.train.train`` runs) keeps the data on the device as uint8 tensors,
-normalises a whole index slice at once, uses the channels-last layout and adds
-``lambda1 * sign(p)`` to the gradients in place.
+normalises a whole index slice at once, uses the channels-last layout, adds
+``lambda1 * sign(p)`` to the gradients in place and, on CUDA, runs the model
+through ``torch.compile`` (``gdcut.precision``).
+
+Both loops run at the same precision (``--precision``: the paper's float32 with
+cuDNN TF32, or bfloat16 autocast for both) with cuDNN deterministic, as the
+paper's code sets it. Time is measured after 5 warm-up steps (which include
+the compile), with CUDA events on a GPU and ``perf_counter`` on a CPU.
 
 Run:  python benchmarks/bench_train_loop.py [--steps 60] [--batch 32] [--width 16] [--threads 1]
+                                            [--precision paper|bf16] [--json OUT.json]
+      on an H100: --batch 512 --width 1 --steps 40 (the measure of issue 11: gdcut >= 5x the paper's loop)
 Prints samples/s of each loop and their ratio, then FLOPs per sample
 (torch.utils.flop_counter) and the estimated GPU hours of the paper scale.
 """
@@ -17,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -26,7 +35,9 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms
 
-from gdcut import data as gdata, models, scales, train
+from gdcut import data as gdata, models, precision, scales, train
+
+WARM_UP = 5  # steps excluded from the timing: allocator, cuDNN algorithm choice, torch.compile
 
 
 class PerSampleDataset(torch.utils.data.Dataset):
@@ -44,18 +55,41 @@ class PerSampleDataset(torch.utils.data.Dataset):
         return self.transform(Image.fromarray(self.images[index])), int(self.labels[index])
 
 
-def papers_loop(model, images, labels, batch, lr, lambda1, steps, device):
+class Timer:
+    """Seconds between ``start`` and ``stop``: CUDA events on a GPU (no host sync inside), perf_counter on a CPU."""
+
+    def __init__(self, device: torch.device):
+        self.cuda = device.type == "cuda"
+        if self.cuda:
+            self.events = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+
+    def start(self):
+        if self.cuda:
+            self.events[0].record()
+        else:
+            self.began = time.perf_counter()
+
+    def stop(self) -> float:
+        if self.cuda:
+            self.events[1].record()
+            torch.cuda.synchronize()
+            return self.events[0].elapsed_time(self.events[1]) / 1000
+        return time.perf_counter() - self.began
+
+
+def papers_loop(model, images, labels, batch, lr, lambda1, steps, device, autocast_dtype=None):
     loader = torch.utils.data.DataLoader(PerSampleDataset(images, labels), batch_size=batch, shuffle=True,
                                          num_workers=0, drop_last=True)
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     criterion = nn.CrossEntropyLoss()
-    done, start = 0, None
+    done, timer = 0, Timer(device)
     while done < steps:
         for inputs, targets in loader:
-            if done == 5:  # warm-up steps excluded
-                start = time.perf_counter()
+            if done == WARM_UP:
+                timer.start()
             inputs, targets = inputs.to(device), targets.to(device)
-            loss_ce = criterion(model(inputs), targets)
+            with torch.autocast(device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):
+                loss_ce = criterion(model(inputs), targets)
             l1_penalty = 0
             for param in model.parameters():
                 l1_penalty += torch.abs(param).sum()
@@ -67,32 +101,27 @@ def papers_loop(model, images, labels, batch, lr, lambda1, steps, device):
             done += 1
             if done == steps:
                 break
-    _sync(device)
-    return (steps - 5) * batch / (time.perf_counter() - start)
+    return (steps - WARM_UP) * batch / timer.stop()
 
 
-def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device):
+def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device, autocast_dtype=None):
     model.to(memory_format=torch.channels_last)  # as gdcut.train does
+    forward = precision.CompiledOrEager(model, precision.compile_wanted(device))
     params = list(model.parameters())
     optimizer = train.make_optimiser("sgd", params, lr)
     n = len(d.train_labels)
     order = torch.randperm(n, device=device)
     losses = torch.zeros(steps, device=device)
-    start = None
+    timer = Timer(device)
     for step in range(steps):
-        if step == 5:
-            start = time.perf_counter()
+        if step == WARM_UP:
+            timer.start()
         k = (step * batch) % (n - batch + 1)
         x, y = d.batch(order[k:k + batch])
-        losses[step] = train.training_step(model, optimizer, params, x, y, lambda1)
+        losses[step] = train.training_step(forward, optimizer, params, x, y, lambda1, autocast_dtype)
+    seconds = timer.stop()
     losses.cpu()
-    _sync(device)
-    return (steps - 5) * batch / (time.perf_counter() - start)
-
-
-def _sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    return (steps - WARM_UP) * batch / seconds, forward.path
 
 
 def training_flops_per_sample(model: nn.Module, batch: int = 2) -> float:
@@ -131,24 +160,40 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sustained-tflops", type=float, default=10.0,
                         help="assumed sustained FP32/TF32 training throughput of one GPU for the estimate")
+    parser.add_argument("--precision", choices=list(precision.PRECISIONS), default="paper",
+                        help="both loops: paper (float32, cuDNN TF32) or bf16 (bfloat16 autocast)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    parser.add_argument("--fashion-mnist", default=None, help="Fashion-MNIST directory (default: $GDCUT_FASHION_MNIST "
+                                                              "or the Debian path)")
+    parser.add_argument("--json", default=None, help="also write the report to this file")
     args = parser.parse_args()
+    if args.steps <= WARM_UP:
+        parser.error(f"--steps must exceed the {WARM_UP} warm-up steps")
     torch.set_num_threads(args.threads)
-    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    d = gdata.load(device, train_size=4096, test_size=16)
+    device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device)
+    precision.set_kernel_flags()
+    torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False  # as the paper's code
+    autocast_dtype = train.FORWARD_DTYPES[precision.forward_dtype(args.precision)]
+    fashion = args.fashion_mnist or os.environ.get(gdata.FASHION_MNIST_ENV) or gdata.FASHION_MNIST_DIR
+    d = gdata.load(device, train_size=max(4096, 2 * args.batch), test_size=16, fashion_mnist_dir=fashion)
     images, labels = d.train_images.cpu().numpy(), d.train_labels.cpu().numpy()
-    results = {}
+    results, compile_path = {}, ""
     for name in ("paper", "gdcut", "paper", "gdcut"):  # interleaved, best of two, against load drift
         torch.manual_seed(0)
         model = models.build("VGG16", width_divisor=args.width, pretrained=False)[0].to(device)
         if name == "paper":
-            rate = papers_loop(model, images, labels, args.batch, 0.003, 0.002, args.steps, device)
+            rate = papers_loop(model, images, labels, args.batch, 0.003, 0.002, args.steps, device, autocast_dtype)
         else:
-            rate = gdcut_loop(model, d, args.batch, 0.003, 0.002, args.steps, device)
+            rate, compile_path = gdcut_loop(model, d, args.batch, 0.003, 0.002, args.steps, device, autocast_dtype)
         results[name] = max(results.get(name, 0.0), rate)
     model = models.build("VGG16", width_divisor=args.width, pretrained=False)[0]
     flops = training_flops_per_sample(model)
     report = {
-        "device": str(device), "threads": args.threads, "model": f"VGG16/{args.width}", "batch": args.batch,
+        "device": str(device) if device.type == "cpu" else f"cuda: {torch.cuda.get_device_name(device)}",
+        "threads": args.threads, "model": f"VGG16/{args.width}", "batch": args.batch,
+        "precision": precision.describe(args.precision), "gdcut model path": compile_path,
+        "timing": f"{'CUDA events' if device.type == 'cuda' else 'perf_counter'} over {args.steps - WARM_UP} steps "
+                  f"after {WARM_UP} warm-up steps, best of two",
         "data": d.name, "optimiser": "SGD lr 0.003, lambda1 0.002",
         "samples_per_s": {k: round(v, 1) for k, v in results.items()},
         "ratio_gdcut_over_paper": round(results["gdcut"] / results["paper"], 2),
@@ -157,6 +202,9 @@ def main():
         "estimate": paper_scale_estimate(args.sustained_tflops),
     }
     print(json.dumps(report, indent=2))
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(report, handle, indent=2)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ def pair_runs(run_settings, dataset, depth: str, batch_norm: bool) -> dict[str, 
     runs = {"relu": [], "gelu": []}
     for seed in scales.convergence(run_settings.scale).seeds:
         for activation in runs:
-            config = scales.convergence_config(run_settings.scale, depth, activation, batch_norm, seed)
+            config = scales.convergence_config(run_settings.scale, depth, activation, batch_norm, seed,
+                                               forward_dtype=run_settings.forward_dtype)
             runs[activation].append(train.train(config, dataset, run_settings.cache_dir,
                                                 progress=run_settings.scale == "paper"))
     return runs

@@ -35,7 +35,8 @@ def preset(run_settings):
 
 
 def run(run_settings, dataset, version, optimiser, lambda1, procedure="fresh") -> dict:
-    config = scales.l1_config(run_settings.scale, version, optimiser, lambda1, procedure=procedure)
+    config = scales.l1_config(run_settings.scale, version, optimiser, lambda1, procedure=procedure,
+                              forward_dtype=run_settings.forward_dtype)
     paper_scale = run_settings.scale == "paper"
     # The first run of App. C's λ1 loop hands its optimiser state on: keep it now rather than train it twice.
     hands_on = version == "v2" and optimiser != "sgd" and lambda1 == scales.V2_L1["lambdas"][0]

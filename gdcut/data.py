@@ -12,9 +12,13 @@ Sources, in order of preference:
    names (``--gdcut-cifar10 DIR`` or ``GDCUT_CIFAR10``);
 2. CIFAR-10 downloaded by torchvision, only when the user allows it
    (``--gdcut-allow-download``);
-3. the embedded default, real Fashion-MNIST from the Debian package
-   ``dataset-fashion-mnist``, zero-padded from 28x28 to 32x32 and repeated over
-   three channels so it has the 3x32x32 shape the models expect.
+3. real Fashion-MNIST, from a directory the user names
+   (``--gdcut-fashion-mnist DIR`` or ``GDCUT_FASHION_MNIST``: the four files,
+   30 MB, can be carried to a machine without network) or else from the
+   Debian package ``dataset-fashion-mnist``; zero-padded from 28x28 to 32x32
+   and repeated over three channels so it has the 3x32x32 shape the models
+   expect. At the paper scale it is the whole 60,000-image training set, run
+   for the paper's epochs, and the data source in the ledger says so.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ import torch
 from gdcut import validation
 
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+FASHION_MNIST_ENV = "GDCUT_FASHION_MNIST"
 FASHION_MNIST_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
@@ -95,6 +100,18 @@ def read_idx(path: Path) -> np.ndarray:
     return data.reshape(shape)
 
 
+def fashion_mnist_directory(fashion_mnist_dir: Path | str) -> Path:
+    """``fashion_mnist_dir`` if it holds the four Fashion-MNIST files, else a ValueError naming what is missing."""
+    if not isinstance(fashion_mnist_dir, (str, Path)):
+        raise ValueError(f"fashion_mnist_dir must be a directory path, got {fashion_mnist_dir!r}")
+    directory = Path(fashion_mnist_dir).expanduser()
+    missing = [name for pair in FASHION_MNIST_FILES.values() for name in pair if not (directory / name).is_file()]
+    if missing:
+        raise ValueError(f"fashion_mnist_dir {directory} lacks the Fashion-MNIST files {missing} "
+                         f"(it needs all four: {', '.join(n for pair in FASHION_MNIST_FILES.values() for n in pair)})")
+    return directory
+
+
 def fashion_mnist_arrays(directory: Path = FASHION_MNIST_DIR, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST images (N x 1 x 32 x 32, zero-padded) and labels from the Debian package files."""
     validation.one_of("split", split, FASHION_MNIST_FILES)
@@ -155,18 +172,20 @@ def load(device: torch.device | str = "cpu", cifar_dir: Path | str | None = None
                 "folder that holds cifar-10-batches-py, or --gdcut-allow-download") from error
         name, source = "cifar10", f"CIFAR-10 (torchvision.datasets.CIFAR10, root {root})"
     else:
-        directory = Path(fashion_mnist_dir)
-        missing = [f for pair in FASHION_MNIST_FILES.values() for f in pair if not (directory / f).is_file()]
-        if missing:
+        try:
+            directory = fashion_mnist_directory(fashion_mnist_dir)
+        except ValueError as error:
             raise DataUnavailable(
-                f"no data set: no CIFAR-10 given and Fashion-MNIST files {missing} are missing from "
-                f"fashion_mnist_dir {directory}; "
-                "apt-get install dataset-fashion-mnist, or pass --gdcut-cifar10 DIR (or set GDCUT_CIFAR10), "
-                "or allow a download with --gdcut-allow-download")
+                f"no data set: no CIFAR-10 given and {error}; apt-get install dataset-fashion-mnist, or pass "
+                f"--gdcut-fashion-mnist DIR (or set {FASHION_MNIST_ENV}), or --gdcut-cifar10 DIR (or set "
+                "GDCUT_CIFAR10), or allow a download with --gdcut-allow-download") from error
         train = fashion_mnist_arrays(directory, "train")
         test = fashion_mnist_arrays(directory, "test")
         name = "fashion-mnist"
         source = f"Fashion-MNIST ({directory}), 28x28 zero-padded to 32x32, grey repeated over 3 channels"
+        if train_size is None:  # the paper scale: every image, since the paper's epochs are over its whole set
+            source += (f", all {len(train[1]):,} training images in place of CIFAR-10's 50,000, for the paper's "
+                       "epochs (no CIFAR-10 given)")
     train = _subset(*train, train_size, "train_size")
     test = _subset(*test, test_size, "test_size")
     digest = hashlib.sha256()
@@ -184,4 +203,5 @@ def for_run(settings, train_size: int | None, test_size: int | None) -> DeviceDa
     ``<cache_dir>/cifar10``.
     """
     return load(settings.device, cifar_dir=settings.cifar_dir, allow_download=settings.allow_download,
-                download_root=Path(settings.cache_dir) / "cifar10", train_size=train_size, test_size=test_size)
+                download_root=Path(settings.cache_dir) / "cifar10", train_size=train_size, test_size=test_size,
+                fashion_mnist_dir=settings.fashion_mnist_dir)

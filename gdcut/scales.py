@@ -111,15 +111,19 @@ def l1(scale: str) -> L1Scale:
     return L1[scale]
 
 
-def convergence_config(scale: str, depth: str, activation: str, batch_norm: bool, seed: int):
-    """The C5/C6 run for one depth, activation, batch-norm switch and seed at ``scale``."""
+def convergence_config(scale: str, depth: str, activation: str, batch_norm: bool, seed: int,
+                       forward_dtype: str = "float32"):
+    """The C5/C6 run for one depth, activation, batch-norm switch and seed at ``scale``.
+
+    ``forward_dtype`` is what ``--gdcut-precision`` selects (``gdcut.precision``).
+    """
     from gdcut.train import TrainConfig
 
     preset = convergence(scale)
     validation.one_of("depth", depth, preset.depths)
     return TrainConfig(model=depth, optimiser=preset.optimiser, lr=preset.lr, batch_size=preset.batch_size,
                        epochs=preset.epochs_with_bn if batch_norm else preset.epochs_without_bn, seed=seed,
-                       activation=activation, batch_norm=batch_norm)
+                       activation=activation, batch_norm=batch_norm, forward_dtype=forward_dtype)
 
 
 #: The two ways to run v2's λ1 pair: App. C's procedure, and each run on its own.
@@ -127,14 +131,15 @@ V2_PROCEDURES = ("app-c", "fresh")
 
 
 def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrained: bool = True,
-              procedure: str = "fresh"):
+              procedure: str = "fresh", forward_dtype: str = "float32"):
     """The VGG16 L1 run of v1 (L18) or v2 (L19/L20) for one optimiser and lambda1 at ``scale``.
 
     Seed 42 as the paper's code sets it. ``procedure="app-c"`` is v2 App. C as
     written: one optimiser per kind, reused across its λ1 loop (λ1 = 2 first), so
     the λ1 = 0.002 run starts from the optimiser state the λ1 = 2 run left;
     ``"fresh"`` gives every run a new optimiser. SGD with torch's defaults keeps
-    no state, so for SGD both procedures are the same run.
+    no state, so for SGD both procedures are the same run. ``forward_dtype`` is
+    what ``--gdcut-precision`` selects (``gdcut.precision``).
     """
     from gdcut.train import TrainConfig
 
@@ -149,5 +154,6 @@ def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrain
     return TrainConfig(model="VGG16", width_divisor=preset.width_divisor, pretrained=pretrained, optimiser=optimiser,
                        lr=stated["lr"], lambda1=lambda1, batch_size=preset.batch_size,
                        epochs=preset.epochs_v1 if version == "v1" else preset.epochs_v2, seed=42,
-                       shuffle=stated["shuffle"],
-                       optimiser_state_from=l1_config(scale, version, optimiser, first, pretrained) if carried else None)
+                       shuffle=stated["shuffle"], forward_dtype=forward_dtype,
+                       optimiser_state_from=(l1_config(scale, version, optimiser, first, pretrained,
+                                                       forward_dtype=forward_dtype) if carried else None))

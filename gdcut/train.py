@@ -16,8 +16,9 @@ v2 App. C (VGG16 with L1-penalised cross entropy) both run through ``train``:
 * results are cached on disk under a hash of everything that decides them
   (``cache_key``), read back without executing code (``weights_only``), and a
   checkpoint after every epoch lets an interrupted paper-scale run resume;
-  with ``progress`` each epoch is reported on the terminal and in
-  ``<cache>/<key>.checkpoint.log``;
+  with ``progress`` a tqdm bar or one line per epoch reports it (``gdcut.progress``);
+* on CUDA the model runs through ``torch.compile`` with an eager fallback
+  (``gdcut.precision``), and the result records which path ran;
 * as in v2 App. C, a run may start from the optimiser state another run ended
   with (``TrainConfig.optimiser_state_from``).
 """
@@ -32,23 +33,24 @@ import inspect
 import json
 import math
 import numbers
-import sys
 import time
 import warnings
-from contextlib import contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from pathlib import Path
 
 import torch
 from torch import nn
 
-from gdcut import models, validation
+from gdcut import models, precision, validation
 from gdcut.data import DeviceData
+from gdcut.progress import RunProgress
 
 OPTIMISERS = ("sgd", "rmsprop", "adam")
 FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 PAPER_THRESHOLD = 1e-5  # v1 §3, v2 Table 2: a weight counts as prunable when |w| < 1e-5
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
-RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data")  # the code a run's result depends on
+# the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
+RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked")
 # what a run and the run it takes its optimiser state from must share: the same parameter
 # tensors (model, width, batch norm) under the same optimiser, as App. C's loop has
 SHARED_WITH_STATE_SOURCE = ("model", "optimiser", "lr", "width_divisor", "batch_size", "batch_norm")
@@ -215,6 +217,9 @@ def precision_summary(result: dict) -> str:
             f"float32 matmul precision '{prov['float32_matmul_precision']}', cuDNN deterministic, torch {prov['torch']}")
     if "cuda.matmul.allow_tf32" in prov:
         text += f", TF32 matmul {prov['cuda.matmul.allow_tf32']}, TF32 cuDNN {prov['cudnn.allow_tf32']}, {prov['gpu']}"
+    text += f", model {prov['compile']}"
+    if "stacked" in prov:  # gdcut.stacked trained this run with other seeds at once
+        text += f", {prov['stacked']}"
     return text
 
 
@@ -232,10 +237,10 @@ def share_cpu_between_workers(device: torch.device) -> None:
 
 @functools.cache
 def code_digest() -> str:
-    """sha256 of the source of ``RUN_MODULES``: gdcut/train.py, gdcut/models.py and gdcut/data.py.
+    """sha256 of the source of ``RUN_MODULES`` (loop, networks, data, compile, stacked runs).
 
     These modules produce a run (loop, networks and initialisation, data
-    pipeline), so an edit to any of them may change its result; the digest in
+    pipeline, compiled or eager model, several seeds at once), so an edit to any of them may change its result; the digest in
     the cache key keeps a result made by other code from being served. Read once
     per process: the code that runs is the code imported at its start.
     """
@@ -250,10 +255,12 @@ def _kernel_settings(device: torch.device) -> dict:
     if device.type == "cuda":
         return {"gpu": torch.cuda.get_device_name(device),
                 "cuda.matmul.allow_tf32": torch.backends.cuda.matmul.allow_tf32,
-                "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32}
+                "cudnn.allow_tf32": torch.backends.cudnn.allow_tf32,
+                "compile": precision.compile_wanted(device)}
     # on a CPU the instruction set picks the oneDNN/ATen kernels and the thread
     # count how reductions are split: both change the last bits of a result
-    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_threads": torch.get_num_threads()}
+    return {"cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_threads": torch.get_num_threads(),
+            "compile": precision.compile_wanted(device)}
 
 
 def cache_key(config: TrainConfig, data: DeviceData) -> str:
@@ -423,8 +430,11 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
             torch.cuda.set_rng_state(saved["cuda_rng"], device)
         state = saved["state"]
     autocast_dtype = FORWARD_DTYPES[config.forward_dtype]
+    forward = precision.CompiledOrEager(model, precision.compile_wanted(device))
     model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
-    with _deterministic():
+    report = RunProgress(config.describe(), config.epochs * steps_per_epoch, state["epoch"] * steps_per_epoch,
+                         config.batch_size, entry.directory if entry is not None else None) if progress else None
+    with _deterministic(), closing(report) if report is not None else nullcontext():
         for epoch in range(state["epoch"], config.epochs):
             start = time.perf_counter()
             order = torch.randperm(n, generator=shuffle_generator) if config.shuffle else torch.arange(n)
@@ -432,7 +442,9 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
             epoch_losses = torch.zeros(steps_per_epoch, device=device)
             for step in range(steps_per_epoch):
                 x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
-                epoch_losses[step] = training_step(model, optimiser, params, x, y, config.lambda1, autocast_dtype)
+                epoch_losses[step] = training_step(forward, optimiser, params, x, y, config.lambda1, autocast_dtype)
+                if report is not None:
+                    report.step(epoch_losses[step])
             losses = epoch_losses.cpu()
             if not torch.isfinite(losses).all():
                 raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
@@ -441,15 +453,9 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
             state["epoch_l1"].append(l1_norm(params))
             state["epoch_seconds"].append(time.perf_counter() - start)
             state["epoch"] = epoch + 1
-            if progress:
-                line = (f"[gdcut] {config.describe()}: epoch {epoch + 1}/{config.epochs} loss "
-                        f"{state['epoch_loss'][-1]:.4f} L1 {state['epoch_l1'][-1]:.4g} "
-                        f"({state['epoch_seconds'][-1]:.1f}s)")
-                # the real stderr, past pytest's capture, and a log beside the checkpoint for xdist workers
-                print(line, file=sys.__stderr__, flush=True)
-                if entry is not None:
-                    with open(entry.path("checkpoint").with_suffix(".log"), "a") as log:
-                        print(line, file=log)
+            if report is not None:
+                report.epoch(epoch + 1, config.epochs, state["epoch_loss"][-1], state["epoch_l1"][-1],
+                             state["epoch_seconds"][-1], n)
             if entry is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
                 entry.save("checkpoint", {
                     "model": model.state_dict(), "optimiser": optimiser.state_dict(),
@@ -471,7 +477,7 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
         "parameters": sum(p.numel() for p in params),
         "test_accuracy": accuracy(model, data),
         "initial_weight_sample": initial,
-        "provenance": provenance(device),
+        "provenance": {**provenance(device), "compile": forward.path},
     }
     return _plain(result, "result"), optimiser.state_dict() if keep_optimiser_state else None
 
@@ -502,11 +508,11 @@ def _plain(value, where: str):
     raise TypeError(f"{where} is a {type(value).__name__}, which the training cache cannot store as data")
 
 
-def training_step(model: nn.Module, optimiser: torch.optim.Optimizer, params: list, x: torch.Tensor,
+def training_step(model, optimiser: torch.optim.Optimizer, params: list, x: torch.Tensor,
                   y: torch.Tensor, lambda1: float, autocast_dtype: torch.dtype | None = None) -> torch.Tensor:
     """One step of the paper's loop: cross entropy, backward, + lambda1*sign(p), optimiser step.
 
-    Returns the (detached, float32) cross entropy without synchronising the device.
+    ``model`` is the network or anything that calls it (``precision.CompiledOrEager``). Returns the (detached, float32) cross entropy without synchronising the device.
     """
     x = x.contiguous(memory_format=torch.channels_last)
     with torch.autocast(x.device.type, dtype=autocast_dtype or torch.float32, enabled=autocast_dtype is not None):

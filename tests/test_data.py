@@ -93,3 +93,20 @@ def test_read_idx_rejects_other_files(tmp_path):
 def test_load_rejects_bad_arguments(kwargs, name):
     with pytest.raises(ValueError, match=name):
         data.load("cpu", **kwargs)
+
+
+@fashion_present
+def test_a_carried_fashion_mnist_directory_is_read_and_the_full_set_is_named_in_the_source(tmp_path):
+    for pair in data.FASHION_MNIST_FILES.values():  # the four files carried to another folder
+        for name in pair:
+            (tmp_path / name).symlink_to(data.FASHION_MNIST_DIR / name)
+    d = data.load("cpu", fashion_mnist_dir=tmp_path, test_size=8)
+    assert d.name == "fashion-mnist" and len(d.train_labels) == 60_000
+    assert str(tmp_path) in d.source and "all 60,000 training images in place of CIFAR-10's 50,000" in d.source
+    assert "in place of" not in data.load("cpu", fashion_mnist_dir=tmp_path, train_size=8, test_size=8).source
+
+
+def test_a_fashion_mnist_directory_without_the_four_files_names_the_argument_and_the_missing_files(tmp_path):
+    (tmp_path / data.FASHION_MNIST_FILES["train"][0]).write_bytes(b"")
+    with pytest.raises(ValueError, match=r"fashion_mnist_dir .*t10k-labels-idx1-ubyte\.gz"):
+        data.fashion_mnist_directory(tmp_path)

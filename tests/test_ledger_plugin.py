@@ -523,8 +523,10 @@ def test_json_top_level_and_claim_shape(project):
     project.claims_module("test_verdicts", VERDICT_MODULE)
     project.run("claims")
     ledger = project.ledger()
-    # "runs" (which run each card comes from) and "summary" (counts, overview) sit beside the specified keys.
-    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "claims"]
+    # "runs" (which run each card comes from) and "summary" (counts, overview) sit beside the specified keys,
+    # and "merge_input" (the per-test results gdcut-ledger merge recomputes verdicts from) after them.
+    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "claims",
+                            "merge_input"]
     assert ledger["schema"] == 3
     assert list(ledger["runs"]) == [ledger["run"]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])

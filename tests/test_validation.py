@@ -34,12 +34,12 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import nn
 
-from gdcut import (convex, data, deepnet, geometry, lasso, losses, models, mutation, problems, recursions, rules,
-                   scales, theory, torch_runs, train, validation)
-from gdcut.ledger import diff, plugin, registry, render
+from gdcut import (convex, data, deepnet, distribute, geometry, lasso, losses, models, mutation, precision, problems,
+                   program, progress, recursions, rules, scales, stacked, theory, torch_runs, train, validation)
+from gdcut.ledger import diff, merge, plugin, registry, render
 
 MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
-           scales, mutation, rules, deepnet)
+           scales, mutation, rules, deepnet, precision, progress, stacked, program, distribute)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
 MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
 BAD_PATHS = st.sampled_from([MISSING_PATH, A_FILE, str(MISSING_PATH)])
@@ -558,12 +558,18 @@ DATA_ROWS = [
         exempt=("device: torch.device's own RuntimeError, which names the device string",
                 "download_root: only read when a download is allowed (no downloads in tests)")),
     Row("data.for_run", data.for_run,
-        lambda: {"settings": SimpleNamespace(device="cpu", cifar_dir=None, allow_download=False, cache_dir=A_FILE),
+        lambda: {"settings": SimpleNamespace(device="cpu", cifar_dir=None, allow_download=False, cache_dir=A_FILE,
+                                             fashion_mnist_dir=data.FASHION_MNIST_DIR),
                  "train_size": 8, "test_size": 8},
         (Bad("train_size", counts(1, none_ok=True)), Bad("test_size", counts(1, none_ok=True)),
          Bad("settings", BAD_PATHS.map(lambda path: SimpleNamespace(
-             device="cpu", cifar_dir=path, allow_download=False, cache_dir=A_FILE)),
+             device="cpu", cifar_dir=path, allow_download=False, cache_dir=A_FILE,
+             fashion_mnist_dir=data.FASHION_MNIST_DIR)),
              raises=(data.DataUnavailable,), mentions=CIFAR_OPTION)),
+        needs_fashion_mnist=True),
+    Row("data.fashion_mnist_directory", data.fashion_mnist_directory,
+        lambda: {"fashion_mnist_dir": data.FASHION_MNIST_DIR},
+        (Bad("fashion_mnist_dir", st.one_of(BAD_PATHS, st.sampled_from([A_FILE.parent, None, 3]))),),
         needs_fashion_mnist=True),
 ]
 
@@ -620,6 +626,34 @@ SCALE_ROWS = [
          Bad("optimiser", names(scales.V2_L1["optimisers"])),
          Bad("lambda1", (*penalties(), st.floats(0, 10).filter(lambda x: x not in (0.002, 2.0)))),
          Bad("pretrained", flags()), Bad("procedure", names(scales.V2_PROCEDURES)))),
+]
+
+# precision, stacked runs, the program's jobs, distribution ----------------
+def seed_configs(*seeds, **changes) -> list:
+    return [train.TrainConfig(**train_config(epochs=1, batch_size=4, seed=seed, **changes)) for seed in seeds]
+
+
+DEEP_MODULES = {program.CONVERGENCE_MODULE, program.L1_MODULE}
+RUN_ROWS = [
+    Row("precision.forward_dtype", precision.forward_dtype, lambda: {"precision": "bf16"},
+        (Bad("precision", names(precision.PRECISIONS)),)),
+    Row("precision.describe", precision.describe, lambda: {"precision": "paper"},
+        (Bad("precision", names(precision.PRECISIONS)),)),
+    Row("stacked.check_stackable", stacked.check_stackable, lambda: {"configs": seed_configs(0, 1)},
+        (Bad("configs", st.sampled_from([[], None, seed_configs(0, 0), [*seed_configs(0), *seed_configs(1, lr=0.5)],
+                                         seed_configs(0, 1, model="VGG16", width_divisor=32), ["VGG11"]])),)),
+    Row("stacked.train_group", stacked.train_group,
+        lambda: {"configs": seed_configs(0, 1), "data": tiny_device_data(), "cache_dir": None, "progress": False},
+        (Bad("configs", st.sampled_from([[], seed_configs(2, 2)])), Bad("data", st.none()),
+         Bad("progress", flags()))),
+    Row("program.jobs", program.jobs,
+        lambda: {"scale": "tiny", "precision_name": "bf16", "modules": DEEP_MODULES, "stack": True},
+        (Bad("scale", names(scales.L1)), Bad("precision_name", names(precision.PRECISIONS), mentions="precision"),
+         Bad("modules", st.sampled_from([{"claims/test_lasso_toy.py"}, {"x"}])), Bad("stack", flags()))),
+    Row("distribute.gpu_for_worker", distribute.gpu_for_worker, lambda: {"worker_id": "gw3", "device_count": 2},
+        (Bad("worker_id", st.sampled_from(["gw", "main", "gw-1", None, 3])), Bad("device_count", counts(1)))),
+    Row("distribute.parse_shard", distribute.parse_shard, lambda: {"text": "2/3"},
+        (Bad("text", st.sampled_from(["3/2", "0/1", "1/0", "a/b", "1", None]), mentions="--gdcut-shard"),)),
 ]
 
 GAPS = [1.0, 1.1, 0.9, 1.05, 0.95]
@@ -681,13 +715,18 @@ LEDGER_ROWS = [
         no_valid_call="tests/test_ledger_plugin.py writes real ledgers",
         exempt=("reports_dir: an OSError naming the path, which the plugin reports as 'could not write the claims "
                 "ledger to DIR' (tests/test_ledger_plugin.py)",)),
+    Row("ledger.merge.merge_ledgers", merge.merge_ledgers,
+        lambda: {"ledgers": [render.build_ledger(registry.registry(), [], {}, {}) | {
+            merge.MERGE_KEY: merge.merge_input([], {})}], "names": ["a.json"]},
+        (Bad("ledgers", st.sampled_from([[], None, [{}], [{"provenance": {}}]])),
+         Bad("names", st.sampled_from([[], None, ["a", "b"]])))),
     Row("ledger.plugin.resolve_scale", plugin.resolve_scale, lambda: {"requested": "auto", "cuda_available": False},
         (Bad("requested", names(plugin.SCALES)), Bad("cuda_available", flags()))),
 ]
 
 TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSION_ROWS, *THEORY_ROWS,
                           *TORCH_RUN_ROWS, *LASSO_ROWS, *CONVEX_ROWS, *GEOMETRY_ROWS, *MODEL_ROWS, *DATA_ROWS,
-                          *TRAIN_ROWS, *SCALE_ROWS, *RULE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
+                          *TRAIN_ROWS, *SCALE_ROWS, *RUN_ROWS, *RULE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
 
 #: Public names that take no argument checks, and why.
 EXEMPT = {
@@ -729,6 +768,15 @@ EXEMPT = {
     "scales.L1Scale": "preset records; their values are checked when scales turn them into TrainConfig",
     "mutation.Mutant": "records of the module's own mutant table",
     "mutation.main": "command line; test_mutation_command_line_rejects_unknown_mutants below",
+    "precision.set_kernel_flags": "takes no arguments",
+    "precision.compile_wanted": "reads GDCUT_COMPILE (checked, naming it); train passes data.device",
+    "precision.CompiledOrEager": "a wrapper train builds around its model; tests/test_precision.py",
+    "progress.RunProgress": "built by train and stacked from a checked TrainConfig",
+    "program.Job": "a record built by jobs",
+    "distribute.TrainingRun": "a pytest item built by pytest_collection_modifyitems",
+    "distribute.pytest_addoption": "a pytest hook",
+    "distribute.pytest_configure": "a pytest hook; --gdcut-shard is checked there (tests/test_distribute.py)",
+    "distribute.pytest_collection_modifyitems": "a pytest hook (tests/test_merge.py runs it sharded)",
 }
 
 ROWS = {row.name: row for row in TABLE}

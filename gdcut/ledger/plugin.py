@@ -6,7 +6,8 @@ test's claim links to its reports, provide the ``evidence`` and
 ``run_settings`` fixtures, and filter by ``--claim``.  The ``LedgerPlugin``
 object exists only on the controller; it buffers reports per node ID and
 writes ``reports/ledger.{json,html}`` when the session finishes, whatever the
-outcome (failures, ``-k``, ``-m``, Ctrl-C).
+outcome (failures, ``-k``, ``-m``, Ctrl-C). ``gdcut.distribute`` (loaded
+with this plugin) adds the training items, the GPU pinning and the shards.
 """
 from __future__ import annotations
 
@@ -21,15 +22,19 @@ import pytest
 from gdcut import validation
 from gdcut.ledger import inventory, registry, render
 from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
+from gdcut.ledger.merge import MERGE_KEY, merge_input
 from gdcut.ledger.profiles import register_profiles
 from gdcut.ledger.verdict import function_key
 
 register_profiles()
 
+pytest_plugins = ["gdcut.distribute"]
+
 ledger_key = pytest.StashKey["LedgerPlugin"]()
 registry_key = pytest.StashKey[dict]()
 
 SCALES = ("auto", "tiny", "smoke", "paper")
+PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing torch here
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                          "machinery, every decision inconclusive); auto = paper on CUDA, smoke otherwise")
     group.addoption("--gdcut-cifar10", metavar="DIR", default=os.environ.get("GDCUT_CIFAR10"),
                     help="directory holding CIFAR-10 (torchvision layout); default: $GDCUT_CIFAR10")
+    group.addoption("--gdcut-precision", choices=PRECISIONS, default="paper",
+                    help="deep-net precision: paper (float32, cuDNN TF32 convolutions, as PyTorch's defaults gave the "
+                         "paper's code) or bf16 (bfloat16 autocast; weights and optimiser state float32)")
+    group.addoption("--gdcut-fashion-mnist", metavar="DIR", default=os.environ.get("GDCUT_FASHION_MNIST"),
+                    help="directory holding the four Fashion-MNIST .gz files, used when no CIFAR-10 is given; "
+                         "default: $GDCUT_FASHION_MNIST, else /usr/share/datasets/fashion-mnist")
     group.addoption("--gdcut-allow-download", action="store_true", default=False,
                     help="allow torchvision to download CIFAR-10 into the --gdcut-cifar10 directory")
     group.addoption("--gdcut-reports", metavar="DIR", default=None,
@@ -99,6 +110,14 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml "
                                 "or --gdcut-list-claims")
     _check_data_paths(config)
+    fashion = config.getoption("--gdcut-fashion-mnist")
+    if fashion:  # checked now: a typo must not turn every deep-net claim into a silent not-run
+        from gdcut import data
+
+        try:
+            data.fashion_mnist_directory(fashion)
+        except ValueError as error:
+            raise pytest.UsageError(f"--gdcut-fashion-mnist: {error}") from None
     mutant = os.environ.get("GDCUT_MUTANT")
     if mutant:  # gdcut.mutation: a deliberately wrong implementation, installed before tests import gdcut
         from gdcut import mutation
@@ -187,6 +206,9 @@ class RunSettings:
     cifar_dir: Path | None
     allow_download: bool
     cache_dir: Path
+    precision: str  # --gdcut-precision
+    forward_dtype: str  # the TrainConfig.forward_dtype it selects
+    fashion_mnist_dir: Path
 
 
 def resolve_scale(requested: str, cuda_available: bool) -> str:
@@ -198,20 +220,38 @@ def resolve_scale(requested: str, cuda_available: bool) -> str:
     return requested
 
 
-@pytest.fixture(scope="session")
-def run_settings(pytestconfig: pytest.Config) -> RunSettings:
+def settings_from_config(config: pytest.Config) -> RunSettings:
+    """The deep-net settings of this session, for the claim tests and the training items alike.
+
+    Sets the TF32 flags of ``gdcut.precision`` in this process, so every
+    training run and cache key sees them.
+    """
     import torch
 
+    from gdcut import data, precision
+
+    precision.set_kernel_flags()
     cuda = torch.cuda.is_available()
-    cifar = pytestconfig.getoption("--gdcut-cifar10")
-    cache = pytestconfig.getoption("--gdcut-cache")
+    cifar = config.getoption("--gdcut-cifar10")
+    cache = config.getoption("--gdcut-cache")
+    fashion = config.getoption("--gdcut-fashion-mnist")
+    chosen = config.getoption("--gdcut-precision")
     return RunSettings(
-        scale=resolve_scale(pytestconfig.getoption("--gdcut-scale"), cuda),
+        scale=resolve_scale(config.getoption("--gdcut-scale"), cuda),
+        # on an xdist worker "cuda" is the GPU gdcut.distribute pinned it to
         device=torch.device("cuda" if cuda else "cpu"),
         cifar_dir=Path(cifar).expanduser() if cifar else None,
-        allow_download=pytestconfig.getoption("--gdcut-allow-download"),
-        cache_dir=Path(cache) if cache else pytestconfig.rootpath / ".gdcut-cache",
+        allow_download=config.getoption("--gdcut-allow-download"),
+        cache_dir=Path(cache) if cache else config.rootpath / ".gdcut-cache",
+        precision=chosen,
+        forward_dtype=precision.forward_dtype(chosen),
+        fashion_mnist_dir=Path(fashion).expanduser() if fashion else data.FASHION_MNIST_DIR,
     )
+
+
+@pytest.fixture(scope="session")
+def run_settings(pytestconfig: pytest.Config) -> RunSettings:
+    return settings_from_config(pytestconfig)
 
 
 def _skip_reason(report: pytest.TestReport) -> str:
@@ -302,6 +342,7 @@ class LedgerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self._should_write():
             return
+        from gdcut import precision
         from gdcut.ledger import carry, provenance
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
@@ -315,15 +356,18 @@ class LedgerPlugin:
                 time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
                 self.config.getoption("--gdcut-cifar10"),
             )
-            fresh = render.build_ledger(
-                _registry(self.config), [r for r in self.results.values() if r["outcome"]],
-                inventory.scan_claims(_claims_dir(self.config), self.config.rootpath), prov,
-                rerun_scale=resolve_scale("auto", cuda),
-            )
+            prov["deep-net precision"] = precision.describe(self.config.getoption("--gdcut-precision"))
+            prov["deep-net shard"] = self.config.getoption("--gdcut-shard") or "all (not sharded)"
+            results = [r for r in self.results.values() if r["outcome"]]
+            linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
+            fresh = render.build_ledger(_registry(self.config), results, linked, prov,
+                                        rerun_scale=resolve_scale("auto", cuda))
             previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
             ledger, self.carried = carry.carry_over(previous, fresh)
             ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),
                                      unknown_claim_tests=fresh["summary"]["unknown_claim_tests"])
+            # this run's own per-test results, for gdcut-ledger merge (carried cards are not re-decided there)
+            ledger[MERGE_KEY] = merge_input(results, linked)
             self.written = render.write_ledger(ledger, reports_dir)
             self.summary = ledger["summary"]["by_verdict"]
             self.fresh_claims = [c for c in fresh["claims"] if c["tests"] or not c["linked_tests"]]

@@ -1,0 +1,111 @@
+"""The paper's deep-net program as a list of training jobs, to spread over GPUs and machines.
+
+Every run the claim tests of ``claims/test_deep_convergence.py`` (C5/C6, v1
+Fig. 2, v2 Fig. 2) and ``claims/test_deep_l1.py`` (L18-L20, v1 §3 App. B, v2
+§4 App. C) ask ``gdcut.train.train`` for is trained by exactly one job here,
+with the same ``TrainConfig`` and the same ``keep_optimiser_state``, so the
+claim tests find it in the cache (tests/test_program.py checks the two lists
+agree). A job is:
+
+* one VGG16 run;
+* an App. C chain: the λ1 = 2 run that keeps its RMSProp/Adam state, then the
+  λ1 = 0.002 run that starts from it (one job, so no GPU waits for another);
+* the five seeds of a C5/C6 cell (depth, activation, batch norm): stacked
+  (``gdcut.stacked``) on CUDA, where one small network leaves the GPU idle;
+  one job per seed on a CPU, where stacking buys nothing and separate runs keep
+  the smoke-scale results bit-identical to a serial run.
+
+Jobs are listed longest first, so a round-robin split over GPUs or shards
+starts the long ones first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from gdcut import precision, scales, validation
+
+CONVERGENCE_MODULE = "claims/test_deep_convergence.py"
+L1_MODULE = "claims/test_deep_l1.py"
+
+
+@dataclass(frozen=True)
+class Job:
+    """Runs trained together by one training item; ``sizes`` are the data set's (train, test) sizes."""
+
+    name: str
+    configs: tuple  # TrainConfig; several only for a stacked group
+    sizes: tuple[int | None, int | None]
+    keep_optimiser_state: bool = False
+    checkpoint_every: int = 1
+
+    def run(self, data, cache_dir: Path, progress: bool) -> list[dict]:
+        """Train (or read from the cache) this job's runs."""
+        from gdcut import stacked, train
+
+        if len(self.configs) > 1:
+            return stacked.train_group(list(self.configs), data, cache_dir, progress=progress)
+        return [train.train(self.configs[0], data, cache_dir, progress=progress,
+                            checkpoint_every=self.checkpoint_every, keep_optimiser_state=self.keep_optimiser_state)]
+
+
+def jobs(scale: str, precision_name: str, modules: set[str] | frozenset[str], stack: bool) -> list[Job]:
+    """The training jobs of the claim modules in ``modules`` at ``scale`` and ``precision_name``.
+
+    ``stack`` groups the seeds of a C5/C6 cell into one stacked job (on CUDA).
+    """
+    validation.one_of("scale", scale, scales.L1)
+    forward_dtype = precision.forward_dtype(precision_name)
+    validation.boolean("stack", stack)
+    unknown = set(modules) - {CONVERGENCE_MODULE, L1_MODULE}
+    if unknown:
+        raise ValueError(f"modules must be among {CONVERGENCE_MODULE}, {L1_MODULE}; got {sorted(unknown)}")
+    found = []
+    if L1_MODULE in modules:
+        found.extend(_l1_jobs(scale, forward_dtype))
+    if CONVERGENCE_MODULE in modules:
+        found.extend(_convergence_jobs(scale, forward_dtype, stack))
+    return found
+
+
+def _l1_jobs(scale: str, forward_dtype: str) -> list[Job]:
+    preset = scales.l1(scale)
+    sizes = (preset.train_size, preset.test_size)
+    # claims/test_deep_l1.run: a full VGG16 checkpoint with Adam state is ~1.6 GB, so every 10 epochs at paper scale
+    every = 10 if scale == "paper" else 1
+    chains, singles = [], []
+    for optimiser in scales.V2_L1["optimisers"]:
+        first, second = scales.V2_L1["lambdas"]
+        if optimiser == "sgd":  # no optimiser state: both procedures are the same two runs
+            singles += [Job(f"L19-20:v2-sgd-lambda{lam:g}", (scales.l1_config(
+                scale, "v2", optimiser, lam, forward_dtype=forward_dtype),), sizes, checkpoint_every=every)
+                for lam in (first, second)]
+            continue
+        after = scales.l1_config(scale, "v2", optimiser, second, procedure="app-c", forward_dtype=forward_dtype)
+        # train(after) trains its predecessor (λ1 = 2, keeping the optimiser state) first, under its own lock
+        chains.append(Job(f"L19-20:v2-{optimiser}-lambda{first:g}-then-{second:g}-appC", (after,), sizes,
+                          checkpoint_every=every))
+        singles.append(Job(f"L19-20:v2-{optimiser}-lambda{second:g}-fresh", (scales.l1_config(
+            scale, "v2", optimiser, second, procedure="fresh", forward_dtype=forward_dtype),), sizes,
+            checkpoint_every=every))
+    v1 = [Job(f"L18:v1-sgd-lambda{lam:g}", (scales.l1_config(scale, "v1", "sgd", lam, forward_dtype=forward_dtype),),
+              sizes, checkpoint_every=every) for lam in scales.V1_L1["lambdas"]]
+    return chains + singles + v1  # longest first: a chain is two 200-epoch runs, v1 runs are 150 epochs
+
+
+def _convergence_jobs(scale: str, forward_dtype: str, stack: bool) -> list[Job]:
+    preset = scales.convergence(scale)
+    sizes = (preset.train_size, preset.test_size)
+    found = []
+    for depth in reversed(preset.depths):  # deepest first
+        for batch_norm in (False, True):
+            for activation in ("relu", "gelu"):
+                configs = [scales.convergence_config(scale, depth, activation, batch_norm, seed,
+                                                     forward_dtype=forward_dtype) for seed in preset.seeds]
+                cell = f"C5-6:{depth}-{activation}{'-bn' if batch_norm else ''}"
+                if stack:
+                    seeds = f"{preset.seeds[0]}-{preset.seeds[-1]}"
+                    found.append(Job(f"{cell}-seeds{seeds}-stacked", tuple(configs), sizes))
+                else:
+                    found.extend(Job(f"{cell}-seed{c.seed}", (c,), sizes) for c in configs)
+    return found

@@ -1,0 +1,104 @@
+"""gdcut.distribute and gdcut.program: GPU pinning, shards, the per-run lock, and jobs that match the claims."""
+import importlib.util
+import multiprocessing
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from gdcut import distribute, program, scales, train
+from tests.test_train import tiny_config, tiny_data
+
+ROOT = Path(__file__).parents[1]
+
+
+@pytest.mark.parametrize("worker, count, gpu", [("gw0", 4, 0), ("gw3", 4, 3), ("gw5", 4, 1), ("gw7", 1, 0)])
+def test_worker_k_is_pinned_to_gpu_k_mod_count(worker, count, gpu):
+    assert distribute.gpu_for_worker(worker, count) == gpu
+
+
+def test_an_xdist_worker_sets_its_gpu_at_configure_with_a_simulated_device_count(monkeypatch):
+    chosen = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    for worker in ("gw0", "gw1", "gw2", "gw3", "gw4"):
+        config = SimpleNamespace(workerinput={"workerid": worker}, getoption=lambda name: None,
+                                 addinivalue_line=lambda *a: None)
+        distribute.pytest_configure(config)
+    assert chosen == [0, 1, 2, 0, 1]
+
+
+@pytest.mark.parametrize("worker", ["main", "gw", "gwx", 3])
+def test_a_worker_name_that_is_not_gwK_is_rejected(worker):
+    with pytest.raises(ValueError, match="worker_id"):
+        distribute.gpu_for_worker(worker, 2)
+
+
+@pytest.mark.parametrize("text, shard", [("1/1", (1, 1)), ("2/3", (2, 3)), (" 3/3 ", (3, 3))])
+def test_shard_option_is_parsed(text, shard):
+    assert distribute.parse_shard(text) == shard
+
+
+@pytest.mark.parametrize("text", ["3/2", "0/2", "1", "a/b", "1/0", "-1/2"])
+def test_bad_shard_is_a_value_error_naming_the_option(text):
+    with pytest.raises(ValueError, match="--gdcut-shard"):
+        distribute.parse_shard(text)
+
+
+def _train_and_count(cache_dir, log):
+    # in a forked process: count every run train really makes, then train
+    real = train._run
+
+    def counted(*arguments):
+        with open(log, "a") as handle:
+            print("trained", file=handle)
+        return real(*arguments)
+    train._run = counted
+    train.train(tiny_config(epochs=1), tiny_data(n=32), cache_dir)
+
+
+def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
+    log = tmp_path / "trained.log"
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_train_and_count, args=(tmp_path / "cache", log)) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=300)
+    assert [worker.exitcode for worker in workers] == [0, 0]
+    assert log.read_text().splitlines() == ["trained"]
+    assert train.train(tiny_config(epochs=1), tiny_data(n=32), tmp_path / "cache")["from_cache"]
+
+
+def _claims_module(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "claims" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("scale", ["tiny", "paper"])
+@pytest.mark.parametrize("precision", ["paper", "bf16"])
+def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale, precision):
+    asked = set()
+    monkeypatch.setattr(train, "train", lambda config, data, cache_dir, progress=False, checkpoint_every=1,
+                        keep_optimiser_state=False: asked.add((config, keep_optimiser_state)) or {})
+    settings = SimpleNamespace(scale=scale, cache_dir=None, forward_dtype={"paper": "float32", "bf16": "bfloat16"}[
+        precision])
+    convergence, l1 = _claims_module("test_deep_convergence"), _claims_module("test_deep_l1")
+    for depth in scales.convergence(scale).depths:
+        for batch_norm in (False, True):
+            convergence.pair_runs(settings, None, depth, batch_norm)
+    l1.v1_runs(settings, None)
+    for optimiser, procedure in l1.v2_cells():
+        l1.v2_runs(settings, None, optimiser, procedure)
+    for stack in (False, True):
+        made = set()
+        for job in program.jobs(scale, precision, {program.CONVERGENCE_MODULE, program.L1_MODULE}, stack):
+            for config in job.configs:
+                made.add((config, job.keep_optimiser_state))
+                if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
+                    made.add((config.optimiser_state_from, True))
+        assert made == asked
