@@ -7,33 +7,42 @@ can be tested on planted results.
 C5/C6 (v1 Fig. 2; v2 Fig. 2, App. A.1)
     Statistic per run: the area under the training-loss curve per step (mean
     minibatch cross entropy over the run); lower is faster. Per seed the paired
-    gap d = AUC(ReLU) − AUC(GELU) (same seed: same initial weights and batch
-    order). Margin of practical size: 2% of the cell's mean AUC. A cell where
-    any run ends above 0.75 ln 10 (chance is ln 10) did not train: inconclusive.
-    C5 per depth without BN: paired superiority of d over the margin
+    gap d = ln AUC(ReLU) − ln AUC(GELU) (same seed: same initial weights and
+    batch order), a log ratio so that a deeper net's larger loss area alone
+    does not widen it. Margin of practical size: ln 1.02 (2%). A cell where
+    every run of one activation ends above 0.75 ln 10 (chance is ln 10) has
+    nothing trained to compare: inconclusive; a single stuck run stays in the
+    data. C5 per depth without BN: paired superiority of d over the margin
     (``gdcut.rules.paired_superiority``); C5 "the gap widens with depth": Welch
     superiority of d at the deepest over the shallowest net; C6 per depth with
     BN: TOST equivalence of d within the margin.
 
 L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
     The analysis (v2 §4, Prop. B.1-B.5) speaks about weights the penalty
-    dominates, once they have reached 0 and oscillate around it. A run ends
-    before its *horizon* when fewer than 99% of its sampled initial weights have
-    reached 0 under the penalty alone (the same torch.optim rule on
-    λ1‖w‖₁ from the run's own initial weights and optimiser state; for SGD the
-    closed form of v2 Prop. B.2, n_k = |w0|/(αλ1)), or, for the L1-norm order
-    under SGD, before the step from which the closed form predicts the larger
-    λ1's L1 norm to exceed the smaller's. Such a run is inconclusive, the same
-    rule for every optimiser and both versions.
-    L1-norm order (L18, L19b): ratio r = final L1 norm at the larger λ1 over
-    that at the smaller; supports when r ≥ 1.1, refutes when r ≤ 1/1.1,
-    inconclusive in between (one run per λ1, so a 10% band for noise).
-    Optimisers differ (L19a): largest over smallest final L1 norm across the
-    three optimisers at one λ1; supports when ≥ 2, refutes below.
+    dominates, once they have reached 0 and oscillate around it. A pair of runs
+    is inconclusive when any run cannot speak to it:
+    - premise: RMSProp or Adam at a batch other than the paper's 512 (their
+      step divides by the root of a second moment that holds the minibatch
+      gradient noise, so a miniature's batch changes the quantity measured);
+    - horizon: fewer than 99% of its sampled initial weights have reached 0
+      under the penalty alone (the same torch.optim rule on λ1‖w‖₁ from the
+      run's own initial weights and optimiser state; for SGD the closed form
+      of v2 Prop. B.2, n_k = |w0|/(αλ1)), or, for the L1-norm order under SGD,
+      the run ends before the closed-form crossing of the two L1 norms;
+    - certificate: its L1 norm moved by more than 10% over its last 3 epochs
+      (for the share rule also its share, by more than half the paper's
+      difference).
+    The statistics average the last 3 epochs, so one lucky step cannot decide.
+    L1-norm order (L18, L19b): ratio r = L1 norm at the larger λ1 over that at
+    the smaller; supports when r ≥ 1.1, refutes when r ≤ 1/1.1, inconclusive in
+    between (one run per λ1, so a 10% band for noise).
+    Optimisers differ (L19a): largest over smallest L1 norm across the three
+    optimisers at one λ1; supports when ≥ 2, refutes below.
     Share pattern (L18, L20): a row of shares below 1e-5 agrees with the paper
     when the difference share(small λ1) − share(large λ1) has the paper's sign
     and at least half its size, and each share lies on the same side of 5% as
-    the paper's; supports when it agrees, refutes otherwise.
+    the paper's; supports when it agrees, refutes otherwise. Table 2 is what
+    App. C's code printed, so only App. C's procedure decides L20.
 """
 from __future__ import annotations
 
@@ -46,11 +55,16 @@ from gdcut import rules, theory, validation
 
 CHANCE = math.log(10)
 TRAINED = 0.75 * CHANCE
-MARGIN_RELATIVE = 0.02
+#: C5/C6 margin of practical size: GELU's area under the loss curve 2% below ReLU's (or above), as a log ratio.
+MARGIN = math.log(1.02)
 HORIZON_QUANTILE = 0.99
 L1_ORDER_BAND = 1.1
 OPTIMISERS_DIFFER = 2.0
 SHARE_SIDE = 0.05
+#: Epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged.
+SETTLE_EPOCHS = 3
+#: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
+PAPER_BATCH = 512
 THRESHOLD = 1e-5  # v1 §3, v2 Table 2
 
 
@@ -64,10 +78,14 @@ def area_under_loss(result: dict) -> float:
 
 
 def paired_gaps(runs: dict[str, list[dict]]) -> list[float]:
-    """d = AUC(ReLU) − AUC(GELU) per seed; positive means GELU trained faster."""
+    """d = ln AUC(ReLU) − ln AUC(GELU) per seed; positive means GELU trained faster.
+
+    A log ratio, so a deeper net's larger loss area does not by itself make a
+    larger gap (a constant relative advantage is a constant d).
+    """
     if len(runs["relu"]) != len(runs["gelu"]):
         raise ValueError("runs must hold one ReLU and one GELU run per seed")
-    return [area_under_loss(r) - area_under_loss(g) for r, g in zip(runs["relu"], runs["gelu"])]
+    return [math.log(area_under_loss(r)) - math.log(area_under_loss(g)) for r, g in zip(runs["relu"], runs["gelu"])]
 
 
 def untrained(runs: dict[str, list[dict]]) -> dict[str, list[float]]:
@@ -76,53 +94,64 @@ def untrained(runs: dict[str, list[dict]]) -> dict[str, list[float]]:
             for act, rs in runs.items()}
 
 
-def margin(runs: dict[str, list[dict]]) -> float:
-    aucs = [area_under_loss(r) for rs in runs.values() for r in rs]
-    return MARGIN_RELATIVE * sum(aucs) / len(aucs)
-
-
-GAP = "paired gap d = AUC(ReLU) − AUC(GELU) per seed (mean training loss per step; d > 0: GELU faster)"
+GAP = "paired gap d = ln AUC(ReLU) − ln AUC(GELU) per seed (AUC: mean training loss per step; d > 0: GELU faster)"
+VOID = "void if every run of one activation ends above 0.75 ln 10 (nothing trained to compare)"
 C5_RULE = ("C5: GELU trains faster than ReLU at this depth without batch norm: one-sided paired t bounds on d, "
-           f"margin {MARGIN_RELATIVE:.0%} of the mean AUC; void if any run ends above 0.75 ln 10")
+           f"margin ln 1.02 (2%); {VOID}")
 C5_WIDENING_RULE = ("C5: the gap widens with depth: one-sided Welch bounds on mean d(deepest) − mean d(shallowest), "
-                    f"margin {MARGIN_RELATIVE:.0%} of the mean AUC; void if any run of either depth ends above 0.75 ln 10")
-C6_RULE = ("C6: with batch norm ReLU and GELU are indistinguishable: TOST on d within ± "
-           f"{MARGIN_RELATIVE:.0%} of the mean AUC; void if any run ends above 0.75 ln 10")
+                    f"margin ln 1.02 (2%); {VOID} at either depth")
+C6_RULE = f"C6: with batch norm ReLU and GELU are indistinguishable: TOST on d within ± ln 1.02 (2%); {VOID}"
 
 
 def _void_if_untrained(runs_by_cell: dict, rule: str, statistic: str, threshold: str) -> rules.Ruling | None:
-    """An inconclusive ruling naming the runs that never left the chance plateau, if any did not."""
-    stuck = []
-    for cell, runs in runs_by_cell.items():
-        for activation, losses in untrained(runs).items():
-            if losses:
-                stuck.append(f"{cell + ' ' if cell else ''}{activation.upper()} final losses {losses}")
-    if not stuck:
+    """An inconclusive ruling when every run of one activation in a cell stayed on the chance plateau.
+
+    A single stuck run stays in the data: failing to train is part of "training
+    slower", and its area under the loss is bounded by ln 10.
+    """
+    void = [f"{cell + ' ' if cell else ''}{activation.upper()} final losses {losses}"
+            for cell, runs in runs_by_cell.items() for activation, losses in untrained(runs).items()
+            if len(losses) == len(runs[activation])]
+    if not void:
         return None
     n = min(len(runs["relu"]) for runs in runs_by_cell.values())
     return rules.Ruling("inconclusive", rule, statistic, threshold, n, {},
-                        f"nets did not train (final-epoch loss above {TRAINED:.3f} = 0.75 ln 10): " + "; ".join(stuck))
+                        f"nets did not train (every run above {TRAINED:.3f} = 0.75 ln 10): " + "; ".join(void))
+
+
+def _stuck_note(runs_by_cell: dict) -> str:
+    stuck = [f"{cell + ' ' if cell else ''}{activation.upper()} {losses}"
+             for cell, runs in runs_by_cell.items() for activation, losses in untrained(runs).items() if losses]
+    return ("runs kept as data although stuck at chance: " + "; ".join(stuck)) if stuck else ""
+
+
+def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
+    if not note:
+        return ruling
+    values = dict(ruling.values, note=note)
+    return rules.Ruling(ruling.decision, ruling.rule, ruling.statistic, ruling.threshold, ruling.n, values,
+                        ruling.reason)
 
 
 def c5_ruling(runs: dict[str, list[dict]]) -> rules.Ruling:
     threshold = "supports: lower 95% bound of mean d > 0 and mean d ≥ margin; refutes: upper bound < margin"
-    return _void_if_untrained({"": runs}, C5_RULE, GAP, threshold) or rules.paired_superiority(
-        paired_gaps(runs), margin(runs), C5_RULE, GAP)
+    return _void_if_untrained({"": runs}, C5_RULE, GAP, threshold) or _with_note(
+        rules.paired_superiority(paired_gaps(runs), MARGIN, C5_RULE, GAP), _stuck_note({"": runs}))
 
 
 def c5_widening_ruling(deep: dict[str, list[dict]], shallow: dict[str, list[dict]]) -> rules.Ruling:
     threshold = "supports: lower 95% Welch bound > 0 and difference ≥ margin; refutes: upper bound < margin"
     statistic = "mean d at the deepest net − mean d at the shallowest"
-    both = {"relu": deep["relu"] + shallow["relu"], "gelu": deep["gelu"] + shallow["gelu"]}
-    return _void_if_untrained({"deep": deep, "shallow": shallow}, C5_WIDENING_RULE, statistic, threshold) or \
-        rules.difference_superiority(paired_gaps(deep), paired_gaps(shallow), margin(both), C5_WIDENING_RULE,
-                                     statistic)
+    cells = {"deep": deep, "shallow": shallow}
+    return _void_if_untrained(cells, C5_WIDENING_RULE, statistic, threshold) or _with_note(
+        rules.difference_superiority(paired_gaps(deep), paired_gaps(shallow), MARGIN, C5_WIDENING_RULE, statistic),
+        _stuck_note(cells))
 
 
 def c6_ruling(runs: dict[str, list[dict]]) -> rules.Ruling:
     threshold = "supports: 90% interval of mean d inside ± margin; refutes: wholly outside"
-    return _void_if_untrained({"": runs}, C6_RULE, GAP, threshold) or rules.paired_equivalence(
-        paired_gaps(runs), margin(runs), C6_RULE, GAP)
+    return _void_if_untrained({"": runs}, C6_RULE, GAP, threshold) or _with_note(
+        rules.paired_equivalence(paired_gaps(runs), MARGIN, C6_RULE, GAP), _stuck_note({"": runs}))
 
 
 # --------------------------------------------------------------------------- L18-L20: the penalty alone
@@ -244,34 +273,77 @@ def sgd_crossing_step(small: dict, large: dict, limit: int = 10**7) -> int:
     return high
 
 
-def _too_short(results: list[dict], rule: str, statistic: str, threshold: str, extra: int | None = None):
-    """An inconclusive ruling when any run ends before its horizon (or before ``extra``, a crossing step)."""
-    short = [f"{r['config']['optimiser']} λ1={r['config']['lambda1']:g}: {r['steps']} steps, horizon "
-             + (f"{predict(r).horizon}" if predict(r).reached else f"> {r['steps']}")
-             for r in results if not predict(r).reached]
-    if extra is not None and results[0]["steps"] < extra:
-        short.append(f"{results[0]['steps']} steps, closed-form crossing of the two L1 norms at step {extra}")
-    if not short:
+def settled_l1(result: dict) -> float:
+    """The run's L1 norm averaged over its last ``SETTLE_EPOCHS`` epochs (one epoch's step can be lucky)."""
+    last = result["epoch_l1"][-SETTLE_EPOCHS:]
+    return sum(last) / len(last)
+
+
+def settled_share(result: dict) -> float:
+    """The run's share of |w| < 1e-5 averaged over its last ``SETTLE_EPOCHS`` epochs."""
+    last = result["epoch_share"][-SETTLE_EPOCHS:]
+    return sum(last) / len(last)
+
+
+def _void(results: list[dict], rule: str, statistic: str, threshold: str, crossing: int | None = None,
+          share_tolerance: float | None = None) -> rules.Ruling | None:
+    """An inconclusive ruling when any run cannot speak to the analysis, else None.
+
+    A run cannot speak when (premise) it is RMSProp or Adam at a batch other
+    than the paper's 512, since their step divides by the root of a second
+    moment that holds the minibatch gradient noise; (horizon) it ends before 99%
+    of its sampled weights reach 0 under the penalty alone, or, given
+    ``crossing``, before the closed-form crossing of the two L1 norms;
+    (certificate) its L1 norm, or with ``share_tolerance`` (percentage points)
+    its share below 1e-5, still moves over the last ``SETTLE_EPOCHS`` epochs.
+    """
+    problems = []
+    for result in results:
+        config = result["config"]
+        name = f"{config['optimiser']} λ1={config['lambda1']:g}"
+        if config["optimiser"] != "sgd" and config["batch_size"] != PAPER_BATCH:
+            problems.append(f"{name}: batch {config['batch_size']}, not the paper's {PAPER_BATCH} (RMSProp's and "
+                            "Adam's steps divide by the root of a second moment that holds the minibatch noise)")
+            continue
+        prediction = predict(result)
+        if not prediction.reached:
+            problems.append(f"{name}: {result['steps']} steps, short of the horizon (99% of weights at 0 under the "
+                            f"penalty alone: {'> ' + str(result['steps']) if prediction.horizon > result['steps'] else prediction.horizon})")
+            continue
+        l1s, shares = result["epoch_l1"][-SETTLE_EPOCHS:], [100 * x for x in result["epoch_share"][-SETTLE_EPOCHS:]]
+        if len(l1s) < SETTLE_EPOCHS:
+            problems.append(f"{name}: {len(l1s)} epochs, fewer than the {SETTLE_EPOCHS} over which a run must settle")
+        elif max(l1s) > L1_ORDER_BAND * min(l1s):
+            problems.append(f"{name}: L1 norm not settled over the last {SETTLE_EPOCHS} epochs "
+                            f"({min(l1s):.4g} to {max(l1s):.4g})")
+        elif share_tolerance is not None and max(shares) - min(shares) > share_tolerance:
+            problems.append(f"{name}: share below 1e-5 not settled over the last {SETTLE_EPOCHS} epochs "
+                            f"({min(shares):.3g}% to {max(shares):.3g}%, more than {share_tolerance:.3g} points)")
+    if crossing is not None and results[0]["steps"] < crossing:
+        problems.append(f"{results[0]['steps']} steps, short of the closed-form crossing of the two L1 norms "
+                        f"at step {crossing}")
+    if not problems:
         return None
     return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), {},
-                        "run ended before the horizon the analysis needs: " + "; ".join(short))
+                        "the runs cannot speak to the analysis: " + "; ".join(problems))
 
 
-L1_ORDER_RULE = ("L1-norm order: r = final L1 norm at the larger λ1 / at the smaller; inconclusive before the "
-                 "horizon (99% of sampled weights at 0 under the penalty alone; for SGD also the closed-form "
-                 "crossing step)")
+SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
+         f"weights at 0 under the penalty alone) and settled (L1 norm within 10% over its last {SETTLE_EPOCHS} epochs)")
+L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over the last "
+                 f"{SETTLE_EPOCHS} epochs; {SPEAK}; for SGD also past the closed-form crossing step")
 
 
 def l1_order_ruling(small: dict, large: dict) -> rules.Ruling:
     """Does the larger λ1 end with the larger L1 norm (the paradox of v1 §3, v2 §4)?"""
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
-    statistic = "r = L1(larger λ1) / L1(smaller λ1), final epoch"
+    statistic = f"r = L1(larger λ1) / L1(smaller λ1), last {SETTLE_EPOCHS} epochs averaged"
     crossing = sgd_crossing_step(small, large) if small["config"]["optimiser"] == "sgd" else None
-    void = _too_short([small, large], L1_ORDER_RULE, statistic, threshold, crossing)
+    void = _void([small, large], L1_ORDER_RULE, statistic, threshold, crossing)
     if void:
         return void
-    ratio = large["epoch_l1"][-1] / small["epoch_l1"][-1]
-    values = {"r": ratio, "steps": small["steps"]} | ({"crossing step": crossing} if crossing else {})
+    ratio = settled_l1(large) / settled_l1(small)
+    values = {"r": ratio, "steps": small["steps"]} | ({"crossing step": crossing} if crossing is not None else {})
     if ratio >= L1_ORDER_BAND:
         return rules.Ruling("supports", L1_ORDER_RULE, statistic, threshold, 2, values)
     if ratio <= 1 / L1_ORDER_BAND:
@@ -280,25 +352,26 @@ def l1_order_ruling(small: dict, large: dict) -> rules.Ruling:
                         f"r = {ratio:.3g} within the {L1_ORDER_BAND} noise band of one run per λ1")
 
 
-OPTIMISERS_DIFFER_RULE = ("L19a: final L1 norms differ substantially across SGD, RMSProp and Adam at one λ1; "
-                          "inconclusive before every run's horizon")
+OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (last {SETTLE_EPOCHS} epochs averaged) differ substantially across "
+                          f"SGD, RMSProp and Adam at one λ1; {SPEAK}")
 
 
 def optimisers_differ_ruling(results: list[dict]) -> rules.Ruling:
     threshold = f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g}; refutes: below"
-    statistic = "largest / smallest final L1 norm across the three optimisers"
-    void = _too_short(results, OPTIMISERS_DIFFER_RULE, statistic, threshold)
+    statistic = "largest / smallest L1 norm across the three optimisers"
+    void = _void(results, OPTIMISERS_DIFFER_RULE, statistic, threshold)
     if void:
         return void
-    finals = [r["epoch_l1"][-1] for r in results]
+    finals = [settled_l1(r) for r in results]
     ratio = max(finals) / min(finals)
     decision = "supports" if ratio >= OPTIMISERS_DIFFER else "refutes"
     return rules.Ruling(decision, OPTIMISERS_DIFFER_RULE, statistic, threshold, len(results), {"ratio": ratio})
 
 
-SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1) agrees with the paper when the "
-              "difference has the paper's sign and at least half its size and each share lies on the paper's side "
-              "of 5%; inconclusive before the horizon")
+SHARE_RULE = (f"share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; last {SETTLE_EPOCHS} epochs "
+              "averaged) agrees with the paper when the difference has the paper's sign and at least half its size "
+              f"and each share lies on the paper's side of 5%; {SPEAK}, and the shares moved by less than half the "
+              "paper's difference over those epochs")
 
 
 def share_pattern_ruling(small: dict, large: dict, paper_small: float, paper_large: float) -> rules.Ruling:
@@ -306,12 +379,13 @@ def share_pattern_ruling(small: dict, large: dict, paper_small: float, paper_lar
     threshold = (f"supports: difference ≥ half the paper's {paper_small - paper_large:+.4g} points with its sign, "
                  "and both shares on the paper's side of 5%; refutes otherwise")
     statistic = "share(small λ1) − share(large λ1), percentage points"
-    void = _too_short([small, large], SHARE_RULE, statistic, threshold)
+    paper = (paper_small, paper_large)
+    paper_difference = paper[0] - paper[1]
+    void = _void([small, large], SHARE_RULE, statistic, threshold, share_tolerance=abs(paper_difference) / 2)
     if void:
         return void
-    measured = (100 * small["share_below_threshold"], 100 * large["share_below_threshold"])
-    paper = (paper_small, paper_large)
-    difference, paper_difference = measured[0] - measured[1], paper[0] - paper[1]
+    measured = (100 * settled_share(small), 100 * settled_share(large))
+    difference = measured[0] - measured[1]
     same_order = difference * paper_difference > 0 and abs(difference) >= abs(paper_difference) / 2
     same_side = all((m < 100 * SHARE_SIDE) == (p < 100 * SHARE_SIDE) for m, p in zip(measured, paper))
     values = {"small λ1 %": measured[0], "large λ1 %": measured[1], "difference": difference,

@@ -8,12 +8,12 @@ is never a counterexample. The test records the ruling with
 ``evidence.decision`` and passes whatever it says; a ruling built from a NaN
 is a programming error and raises.
 
-The two-sample rules use one-sided 95% t bounds, so "supports" and
-"refutes" each need the data to clear a margin of practical size (``margin``),
-not just a p-value:
+The two-sample rules use one-sided 95% t bounds and a margin of practical
+size (``margin``), not just a p-value:
 
-* superiority (C5): supports when the lower bound of the mean exceeds 0 and the
-  mean reaches the margin; refutes when the upper bound stays below the margin;
+* superiority (C5): supports when the lower bound of the mean exceeds 0 (the
+  effect is real) and the mean itself reaches the margin (it is large enough);
+  refutes when the upper bound stays below the margin (any effect is too small);
 * equivalence (C6, two one-sided tests, TOST): supports when the 90% interval
   lies inside (-margin, margin); refutes when it lies wholly outside.
 """
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from numbers import Real
 
 from gdcut.ledger.verdict import DECISIONS
 
@@ -52,7 +53,7 @@ class Ruling:
         for key, value in self.values.items():
             if value is None or isinstance(value, str):
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
                 raise ValueError(f"values[{key!r}] must be a finite number, None or text, got {value!r}: "
                                  "the code computing the statistic is broken")
         if self.decision == "inconclusive" and not self.reason:
@@ -70,6 +71,11 @@ def _t_bounds(sample, alpha: float) -> tuple[float, float, float, float]:
     return mean, sd, mean - half, mean + half
 
 
+def _checked_min_pairs(min_pairs) -> None:
+    if isinstance(min_pairs, bool) or not isinstance(min_pairs, int) or min_pairs < 2:
+        raise ValueError(f"min_pairs must be an integer of at least 2 (a t bound needs a spread), got {min_pairs!r}")
+
+
 def _checked_sample(name: str, sample) -> list[float]:
     values = [float(x) for x in sample]
     if any(not math.isfinite(x) for x in values):
@@ -81,6 +87,7 @@ def paired_superiority(gaps, margin: float, rule: str, statistic: str, alpha: fl
                        min_pairs: int = MIN_PAIRS) -> Ruling:
     """Is the mean paired gap positive and at least ``margin``? (one-sided t bounds)."""
     gaps = _checked_sample("gaps", gaps)
+    _checked_min_pairs(min_pairs)
     if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
         raise ValueError(f"margin must be a positive number, got {margin!r}")
     threshold = (f"supports: lower {100 * (1 - alpha):g}% bound of the mean > 0 and mean ≥ margin {margin:.4g}; "
@@ -103,6 +110,7 @@ def paired_equivalence(gaps, margin: float, rule: str, statistic: str, alpha: fl
                        min_pairs: int = MIN_PAIRS) -> Ruling:
     """Two one-sided tests (TOST): is the mean paired gap within (-margin, margin)?"""
     gaps = _checked_sample("gaps", gaps)
+    _checked_min_pairs(min_pairs)
     if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
         raise ValueError(f"margin must be a positive number, got {margin!r}")
     level = 100 * (1 - 2 * alpha)
@@ -127,6 +135,7 @@ def difference_superiority(larger, smaller, margin: float, rule: str, statistic:
     from scipy import stats
 
     larger, smaller = _checked_sample("larger", larger), _checked_sample("smaller", smaller)
+    _checked_min_pairs(min_pairs)
     if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
         raise ValueError(f"margin must be a positive number, got {margin!r}")
     threshold = (f"supports: lower {100 * (1 - alpha):g}% Welch bound of the difference > 0 and difference ≥ "
@@ -143,7 +152,7 @@ def difference_superiority(larger, smaller, margin: float, rule: str, statistic:
     if se == 0:
         lower = upper = diff
     else:
-        dof = (va + vb) ** 2 / (va ** 2 / (len(larger) - 1) + vb ** 2 / (len(smaller) - 1)) if va + vb else 1
+        dof = (va + vb) ** 2 / (va ** 2 / (len(larger) - 1) + vb ** 2 / (len(smaller) - 1))  # Welch-Satterthwaite
         half = float(stats.t.ppf(1 - alpha, dof)) * se
         lower, upper = diff - half, diff + half
     values = {"difference": diff, "lower bound": lower, "upper bound": upper, "margin": margin}

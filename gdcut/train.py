@@ -419,7 +419,7 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
     initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
     n = len(data.train_labels)
     steps_per_epoch = math.ceil(n / config.batch_size)
-    state = {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_seconds": []}
+    state = {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_share": [], "epoch_seconds": []}
     saved = entry.load("checkpoint") if entry is not None else None
     if saved is not None:
         model.load_state_dict(saved["model"])
@@ -451,6 +451,8 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
             state["step_loss"].extend(losses.tolist())
             state["epoch_loss"].append(float(losses.mean()))
             state["epoch_l1"].append(l1_norm(params))
+            # per epoch, so a rule can tell a settled share from one still moving (gdcut.deepnet)
+            state["epoch_share"].append(share_below_threshold(model))
             state["epoch_seconds"].append(time.perf_counter() - start)
             state["epoch"] = epoch + 1
             if report is not None:
@@ -472,6 +474,7 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
         "step_loss": state["step_loss"],
         "epoch_loss": state["epoch_loss"],
         "epoch_l1": state["epoch_l1"],
+        "epoch_share": state["epoch_share"],
         "epoch_seconds": state["epoch_seconds"],
         "share_below_threshold": share_below_threshold(model),
         "parameters": sum(p.numel() for p in params),

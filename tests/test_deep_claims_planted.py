@@ -45,7 +45,7 @@ def planted(config, data, cache_dir=None, **options):
     area = 1.0 + seed_noise + gap
     return {{"config": dataclasses.asdict(config), "step_loss": [area] * 10,
             "epoch_loss": [area, 2.3 if KIND == "void" else 0.5], "steps": 10, "initialisation": "planted",
-            "provenance": train.provenance(torch.device("cpu"))}}
+            "provenance": dict(train.provenance(torch.device("cpu")), compile="eager (planted)")}}
 
 
 @pytest.fixture(scope="module")

@@ -36,11 +36,25 @@ def test_c6_a_clear_gap_refutes_indistinguishable():
     assert deepnet.c6_ruling(runs).decision == "refutes"
 
 
-def test_a_void_run_makes_the_cell_inconclusive_whatever_the_gaps():
-    runs = planted_pairs([1.2] * 5, [1.0] * 5)
-    runs["relu"][3] = planted_run(2.3, final=2.3)
+def test_a_cell_where_no_run_of_one_activation_trained_is_inconclusive_whatever_the_gaps():
+    runs = planted_pairs([2.3] * 5, [1.0 + e for e in SEED_NOISE])
+    runs["relu"] = [planted_run(2.3, final=2.3) for _ in range(5)]
     for ruling in (deepnet.c5_ruling(runs), deepnet.c6_ruling(runs)):
         assert ruling.decision == "inconclusive" and "did not train" in ruling.reason
+
+
+def test_a_single_stuck_run_stays_in_the_data_and_is_named():
+    runs = planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5)
+    runs["relu"][3] = planted_run(2.3, final=2.3)  # a ReLU run that never trained: slower, not void
+    ruling = deepnet.c5_ruling(runs)
+    assert ruling.decision == "supports" and "stuck" in ruling.values["note"]
+
+
+def test_a_constant_relative_advantage_does_not_widen_with_depth():
+    # GELU 6.5% faster at both depths; the deeper net's larger loss area must not make the gap "widen".
+    shallow = planted_pairs([1.07 * (1 + e / 10) for e in SEED_NOISE], [1.0 * (1 + e / 10) for e in SEED_NOISE])
+    deep = planted_pairs([1.63 * 1.065 * (1 + e / 10) for e in SEED_NOISE], [1.63 * (1 + e / 10) for e in SEED_NOISE])
+    assert deepnet.c5_widening_ruling(deep, shallow).decision != "supports"
 
 
 def test_c5_decides_both_ways_and_abstains_on_noise():
@@ -122,12 +136,15 @@ def test_app_c_procedure_carries_the_optimiser_state_into_the_second_penalty():
 
 
 def l1_run(lambda1: float, steps: int, final_l1: float, share: float = 0.5, optimiser: str = "sgd",
-           width: float = 0.01) -> dict:
+           width: float = 0.01, batch_size: int = 512, l1_curve=None, share_curve=None) -> dict:
+    """A planted L1 run: settled at ``final_l1`` and ``share`` over its last epochs unless curves are given."""
     sample = torch.empty(1000).uniform_(-width, width, generator=torch.Generator().manual_seed(1))
-    return {"key": f"planted-{optimiser}-{lambda1}-{steps}-{final_l1}-{share}-{width}",
-            "config": {"optimiser": optimiser, "lr": 0.003, "lambda1": lambda1, "epochs": 1},
+    l1_curve = l1_curve or [final_l1] * 3
+    share_curve = share_curve or [share] * 3
+    return {"key": f"planted-{optimiser}-{lambda1}-{steps}-{l1_curve}-{share_curve}-{width}-{batch_size}",
+            "config": {"optimiser": optimiser, "lr": 0.003, "lambda1": lambda1, "epochs": 3, "batch_size": batch_size},
             "initial_weight_sample": sample, "steps": steps, "parameters": 10_000,
-            "epoch_l1": [final_l1], "share_below_threshold": share}
+            "epoch_l1": l1_curve, "epoch_share": share_curve, "share_below_threshold": share_curve[-1]}
 
 
 def test_a_run_shorter_than_the_horizon_is_inconclusive_for_every_optimiser():
@@ -158,6 +175,26 @@ def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
     assert rule(0.40, 0.002) == "refutes"       # less than half the paper's difference
     assert rule(0.03, 0.02, paper=(3.31, 2.28)) == "supports"
     assert rule(0.30, 0.02, paper=(3.31, 2.28)) == "refutes"  # wrong side of 5%
+
+
+def test_an_unsettled_run_is_inconclusive_not_a_counterexample():
+    small = l1_run(0.002, 3_000, 10.0)
+    moving = l1_run(2.0, 3_000, 5.0, l1_curve=[4.0, 9.0, 5.0])
+    ruling = deepnet.l1_order_ruling(small, moving)
+    assert ruling.decision == "inconclusive" and "not settled" in ruling.reason
+    jumpy = l1_run(2.0, 3_000, 1.0, share_curve=[0.001, 0.60, 0.002])
+    ruling = deepnet.share_pattern_ruling(l1_run(0.002, 3_000, 1.0, 0.98), jumpy, 99.89, 0.18)
+    assert ruling.decision == "inconclusive" and "share below 1e-5 not settled" in ruling.reason
+
+
+def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():
+    for optimiser in ("rmsprop", "adam"):
+        small = l1_run(0.002, 3_000, 10.0, optimiser=optimiser, batch_size=16)
+        large = l1_run(2.0, 3_000, 50.0, optimiser=optimiser, batch_size=16)
+        ruling = deepnet.l1_order_ruling(small, large)
+        assert ruling.decision == "inconclusive" and "batch 16" in ruling.reason
+    sgd = deepnet.l1_order_ruling(l1_run(0.002, 3_000, 10.0, batch_size=16), l1_run(2.0, 3_000, 50.0, batch_size=16))
+    assert sgd.decision == "supports"  # SGD's step α·λ1 does not depend on the batch
 
 
 def test_optimisers_differ_by_a_factor_of_two_or_not():
