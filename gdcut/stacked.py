@@ -119,7 +119,7 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
     n = len(data.train_labels)
     steps_per_epoch = math.ceil(n / first.batch_size)
     autocast_dtype = train.FORWARD_DTYPES[first.forward_dtype]
-    step_losses, epoch_l1, epoch_seconds = [], [], []
+    step_losses, epoch_l1, epoch_share, epoch_seconds = [], [], [], []
     seeds = ", ".join(str(config.seed) for config in configs)
     report = RunProgress(f"{first.describe()} (stacked: seeds {seeds})", first.epochs * steps_per_epoch, 0,
                          first.batch_size * size, None) if progress else None
@@ -152,6 +152,7 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
                                          f"in epoch {epoch}")
             step_losses.append(losses)
             epoch_l1.append(_member_l1(leaves))
+            epoch_share.append(_member_share(leaves))
             epoch_seconds.append(time.perf_counter() - start)
             if report is not None:
                 report.epoch(epoch + 1, first.epochs, float(losses.mean()), float(sum(epoch_l1[-1]) / size),
@@ -171,6 +172,7 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
             "step_loss": step_loss[:, member].tolist(),
             "epoch_loss": [float(losses[:, member].mean()) for losses in step_losses],
             "epoch_l1": [l1[member] for l1 in epoch_l1],
+            "epoch_share": [share[member] for share in epoch_share],
             # the group's wall time: what this run cost is a share of it
             "epoch_seconds": epoch_seconds,
             "share_below_threshold": train.share_below_threshold(net),
@@ -182,6 +184,12 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
         }
         results.append(train._plain(result, "result"))
     return results
+
+
+def _member_share(leaves: list[torch.Tensor]) -> list[float]:
+    # share of |w| < 1e-5 per member, as train.share_below_threshold counts it (every cfg-VGG tensor is a weight or bias)
+    small = torch.stack([(p.detach().flatten(1).abs() < train.PAPER_THRESHOLD).sum(1) for p in leaves]).sum(0)
+    return (small.double() / sum(p[0].numel() for p in leaves)).tolist()
 
 
 def _member_l1(leaves: list[torch.Tensor]) -> list[float]:

@@ -759,6 +759,8 @@ EXEMPT = {
     "deepnet.band_width": "a closed form called with a checked run's optimiser, lr and lambda1",
     "deepnet.Prediction": "a result record built by predict",
     "deepnet.predict": "reads a result dict that train returned",
+    "deepnet.settled_l1": "reads a result dict that train returned",
+    "deepnet.settled_share": "reads a result dict that train returned",
     "deepnet.sgd_penalty_l1": "a closed form over a result dict that train returned",
     "deepnet.sgd_crossing_step": "bisection over result dicts that train returned",
     "deepnet.l1_order_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
