@@ -752,7 +752,6 @@ EXEMPT = {
     "deepnet.area_under_loss": "reads a result dict that train returned",
     "deepnet.paired_gaps": "reads result dicts that train returned",
     "deepnet.untrained": "reads result dicts that train returned",
-    "deepnet.margin": "reads result dicts that train returned",
     "deepnet.c5_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
     "deepnet.c5_widening_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
     "deepnet.c6_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
