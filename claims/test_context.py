@@ -35,6 +35,9 @@ def _loss_with_fixed_mask(network, x, y, mask_seed: int) -> float:
 def test_dropout_loss_is_continuous_in_the_parameters(evidence):
     """For any fixed mask, and for the expectation over masks, the loss is continuous (Lipschitz here) in the weights."""
     evidence.condition("torch.nn.Dropout(p=0.5) in training mode inside a 3-4-1 tanh network, float64; mask fixed by reseeding")
+    evidence.premise("the loss read as a function of the weights (a fixed mask, or the expectation over masks); the "
+                     "paper does not say which function it calls discontinuous, and a per-step resampled mask is "
+                     "a random objective rather than one discontinuous function", False)
     network = _network(0)
     network.train()
     x, y = _inputs()
@@ -61,6 +64,9 @@ def test_dropout_loss_is_continuous_in_the_parameters(evidence):
 def test_expected_dropout_loss_is_smooth(evidence):
     """Averaging over all 2^4 masks of the hidden layer gives the expected loss; autograd and finite differences agree."""
     evidence.condition("exact expectation over all 16 dropout masks of a 4-unit hidden layer, float64")
+    evidence.premise("the loss read as a function of the weights (a fixed mask, or the expectation over masks); the "
+                     "paper does not say which function it calls discontinuous, and a per-step resampled mask is "
+                     "a random objective rather than one discontinuous function", False)
     network = _network(3)
     x, y = _inputs()
     first, activation, _, last = network
