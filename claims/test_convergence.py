@@ -142,6 +142,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
 def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence):
     """Prop 3.1 bounds ‖x_k − x*‖ in the Euclidean norm (Bertsekas 1997, Prop 1.2.5); β0 is far outside that unit ball."""
     evidence.condition("same runs as Fig. 1, float64; x* = 0 (S1)")
+    evidence.premise("Fig. 1's own setting: NDGM on L2 with Z1 ~ U[−1,1], q1 ~ U[−1,0], β0 ~ U[−1,1]^500", True)
     rows = []
     for seed in C1_SEEDS:
         start, _, _, distance = _non_capture_runs(seed, torch.float64)
@@ -163,6 +164,7 @@ def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence
 def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
     """GD on a C^∞ strongly convex loss with unique minimiser 0 reproduces Fig. 1: non-capture is not an NDGM effect."""
     evidence.condition("f(β) = ‖Z1 β‖² + 0.01‖β‖² (smooth, convex, unique isolated minimum 0), torch.optim.SGD")
+    evidence.premise("Fig. 1's instance (Z1, β0) and a monotone descent run, as C1 reads non-capture from", True)
     rows = []
     for dtype in (torch.float64, torch.float32):
         for seed in C1_SEEDS if dtype == torch.float64 else C1_SEEDS[:1]:
@@ -205,6 +207,13 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
         x = x - alpha * grad(x)
         xs.append(x)
     values = [f(v) for v in xs]
+    # Prop 3.1's premises, exactly: convex C¹ f (slopes 1/5 and 2 meet at 0 with value 0), isolated minimum 0,
+    # |x0 − x*| < 1, and every step decreases f.
+    evidence.premise("f convex and C¹ with isolated minimum 0 (f'(0−) = f'(0+) = 0, f' non-decreasing)",
+                     grad(F(0)) == 0 and all(grad(a) <= grad(b) for a, b in zip(sorted(xs), sorted(xs)[1:])))
+    evidence.premise("|x0 − x*| < 1 and the loss decreases at every step",
+                     abs(xs[0]) < 1 and all(b < a for a, b in zip(values, values[1:])))
+    evidence.origin("constructed", "a two-slope quadratic with α = 6/5 from x0 = 9/10")
     assert all(b < a for a, b in zip(values, values[1:]))
     assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.

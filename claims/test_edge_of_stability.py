@@ -390,6 +390,9 @@ def test_huber_is_once_but_not_twice_differentiable_with_bounded_gradient(eviden
 @pytest.mark.claim("E6", refutes=True)
 def test_huber_is_l_smooth_in_the_sense_of_eq5(evidence):
     """The Huber loss has a Lipschitz gradient (eq. 5) with L = λmax(ZᵀZ)/N, though it is not twice differentiable."""
+    evidence.premise("the paper's Huber loss (eq. 10, threshold 1) on the 50×200 instance", True, claim="E4")
+    evidence.premise("an L-smooth function in the sense of eq. 5 (checked below), not twice differentiable "
+                     "(E4's supporting test)", True, claim="E6")
     rows = []
     for data in problems.HUBER_DATA:
         Z, y = problems.huber_instance(0, data=data)

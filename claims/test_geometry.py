@@ -139,6 +139,10 @@ def test_closed_proper_functions_need_not_have_a_minimum(evidence):
 
     evidence.condition("the premise of Props A.2-A.3 (a finite global minimum at c): fails for closed proper convex"
                        " e^x (infimum not attained) and x (unbounded below)")
+    grid = np.linspace(-5, 5, 101)
+    midpoints_below = all(np.exp((a + b) / 2) <= (np.exp(a) + np.exp(b)) / 2 for a in grid for b in grid[::10])
+    evidence.premise("Prop A.4's premise: f closed, proper, convex (e^x and x: finite and continuous on ℝ, so closed "
+                     "and proper; e^x midpoint-convex on a grid)", midpoints_below)
     rows = []
     for left in (-10.0, -20.0, -40.0):
         # inf e^x = 0 is approached only as x -> −∞: on every box [left, 5] the minimiser sits on the left edge
