@@ -431,38 +431,31 @@ def _iterations_to_accuracy(lambda1: float, size: int, seed: int) -> tuple[list[
     return counts[0], counts[1]
 
 
-@pytest.mark.claim("C4")
-def test_iteration_exponents_on_matched_problems(evidence):
-    """Iterations to ε against ε on a matched pair; the classical bounds allow exponents ≤ 2 (subgradient) and ≤ 1 (GD)."""
-    lambda1, size = 1.0, 10
+@pytest.mark.claim("C4", refutes=True)
+def test_matched_problems_do_not_separate_the_rates(evidence):
+    """A caveat: on the matched pair both exponents are ≈ 1, which says nothing about the O(1/ε²) worst case.
+
+    With α = 1/L = δ/λ1 GD on the smoothing takes, outside the band |β| < δ, the step δ·sign(β): exactly the
+    subgradient step αλ1 = ε/(λ1 P) = δ. The pair is one recursion by construction, and a worst-case upper
+    bound is refuted only by an instance that needs more iterations than it allows (an exponent above 2).
+    """
     evidence.parameter("ε grid", [float(a) for a in ACCURACIES])
-    evidence.parameter("P, λ1, seeds", [size, lambda1, [0, 1, 2]])
+    evidence.parameter("P, λ1, seeds", [10, 1.0, [0, 1, 2, 3]], note="not stated; swept seeds")
     evidence.condition("torch.optim.SGD, float64; pair: λ1‖β‖₁ (subgradient, α = ε/G²) vs its Huber smoothing "
                        "with δ = ε/(λ1 P) (GD, α = 1/L)")
     rows, exponents = [], []
-    for seed in (0, 1, 2):
-        sub_counts, smooth_counts = _iterations_to_accuracy(lambda1, size, seed)
-        sub_exponent = convex.power_law_exponent(1 / ACCURACIES, sub_counts)
-        smooth_exponent = convex.power_law_exponent(1 / ACCURACIES, smooth_counts)
-        exponents.append((sub_exponent, smooth_exponent))
+    for seed in (0, 1, 2, 3):
+        sub_counts, smooth_counts = _iterations_to_accuracy(1.0, 10, seed)
+        exponents.append((convex.power_law_exponent(1 / ACCURACIES, sub_counts),
+                          convex.power_law_exponent(1 / ACCURACIES, smooth_counts)))
         rows += [[seed, f"{a:.1e}", s, m] for a, s, m in zip(ACCURACIES, sub_counts, smooth_counts)]
     evidence.table("Iterations to ε", header=["seed", "ε", "subgradient on λ1‖β‖₁", "GD on the smoothing"], rows=rows)
-    evidence.measure("exponent p, subgradient method (k ~ ε^−p)", float(np.mean([e[0] for e in exponents])), paper=2,
-                     condition="mean over seeds; paper's O(1/ε²); prediction for a sharp minimum: 1")
-    evidence.measure("exponent p, GD on the smooth counterpart", float(np.mean([e[1] for e in exponents])), paper=1,
-                     condition="mean over seeds; paper's O(1/ε); prediction: 1")
-    assert all(sub <= 2 + 0.1 and smooth <= 1 + 0.1 for sub, smooth in exponents)
-
-
-@pytest.mark.claim("C4", refutes=True)
-def test_matched_problems_do_not_separate_the_rates(evidence):
-    """O(1/ε²) vs O(1/ε) are worst-case upper bounds; on the matched pair both measured exponents are ≈ 1."""
-    sub_counts, smooth_counts = _iterations_to_accuracy(1.0, 10, seed=3)
-    sub_exponent = convex.power_law_exponent(1 / ACCURACIES, sub_counts)
-    smooth_exponent = convex.power_law_exponent(1 / ACCURACIES, smooth_counts)
-    evidence.measure("exponent gap (subgradient − smooth GD)", sub_exponent - smooth_exponent, paper=1,
-                     condition="seed 3")
-    evidence.note("Reaching f − f* ≤ ε on λ1‖β‖₁ takes about ‖β0‖∞/(αλ1) = ‖β0‖∞ λ1 P/ε steps: order 1/ε, not 1/ε². "
-                  "The O(1/ε²) rate is met only by adversarial instances whose dimension grows like 1/ε²; so the "
-                  "rates alone do not predict that a smooth network trains faster than a matched non-smooth one.")
-    assert abs(sub_exponent - 1) < 0.15 and abs(smooth_exponent - 1) < 0.15
+    worst = max(sub for sub, _ in exponents)
+    evidence.measure("largest exponent p, subgradient method (k ~ ε^−p)", worst, paper=2,
+                     condition="seeds 0-3; a sharp minimum predicts 1")
+    evidence.premise("the instance can contradict an O(1/ε²) upper bound: it needs more than order 1/ε² iterations "
+                     "(measured exponent above 2)", bool(worst > 2))
+    evidence.caveat("Reaching f − f* ≤ ε on λ1‖β‖₁ takes about ‖β0‖∞ λ1 P/ε steps, order 1/ε, and the smoothing with "
+                    "α = 1/L repeats the same steps; so the rates alone do not predict that a smooth network trains "
+                    "faster than a matched non-smooth one, but they are not refuted either.")
+    assert all(abs(sub - 1) < 0.15 and abs(smooth - 1) < 0.15 for sub, smooth in exponents)

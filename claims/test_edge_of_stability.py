@@ -455,23 +455,32 @@ def test_overparameterised_huber_minimum_curvature_and_non_divergence(evidence):
     exponent = convex.power_law_exponent(small, growth)
     assert exponent == pytest.approx(2.0, abs=1e-6)
     assert growth[0] / small[0] ** 2 == pytest.approx(eta / 2, rel=1e-6)
-    Z_np, losses, norms, _ = _huber_runs(0, "uniform", torch.float64)
-    ratios = [alpha * eta / 2 for alpha in HUBER_RATES]
-    for j, alpha in enumerate(HUBER_RATES):
-        if alpha > 2 / eta:
-            assert _tail(losses[:, j]).max() <= losses[:, j].max()
-            assert np.isfinite(losses[:, j]).all()
+    # Non-divergence above 2/η, by E3's rule fixed before the run: the second half's max ‖β‖ stays within
+    # 1.01 × the first tenth's (bounded gradients make divergence a steady drift), on both data and both seeds.
+    ratios, unstable = [], []
+    for data in problems.HUBER_DATA:
+        for seed in HUBER_SEEDS:
+            Z_np, losses, norms, _ = _huber_runs(seed, data, torch.float64)
+            edge = 2 / convex.huber_smoothness(Z_np)
+            for j, alpha in enumerate(HUBER_RATES):
+                if alpha > edge:
+                    unstable.append(e3_bounded_outcome(losses[:, j], norms[:, j]))
+                    ratios.append(alpha / edge)
+    assert unstable and all(outcome is True for outcome in unstable)
     evidence.measure("η at the minimum (autograd Hessian, scipy eigvalsh)", eta, paper=None,
                      condition="predicted λmax(ZᵀZ)/N")
     evidence.measure("2/η", 2 / eta, paper=None)
     evidence.measure("growth exponent along the top eigenvector, t ∈ [1e-4, 1e-2]", exponent, paper=2)
-    evidence.measure("largest α/(2/η) run without divergence", max(ratios), paper="α > 2/η")
+    evidence.measure("largest α/(2/η) run without divergence", max(ratios), paper="α > 2/η",
+                     condition=f"{len(unstable)} runs above 2/η (2 data, 2 seeds), tail/early max ‖β‖ ≤ 1.01")
 
 
 @pytest.mark.claim("E5", refutes=True)
 def test_unstable_huber_iterates_live_where_growth_is_subquadratic(evidence):
-    """Above 2/η the iterates oscillate at a scale where the Huber loss grows linearly: Ma et al.'s sub-quadratic
-    mechanism, not a counterexample to it."""
+    """A caveat: above 2/η the iterates oscillate where the Huber loss grows linearly, far from the minimum.
+
+    E5 speaks of growth *near* the minimum; growth measured at distance 10-1000 is outside that premise.
+    """
     Z, y = problems.huber_instance(0)
     minimiser = torch.linalg.pinv(Z) @ y
     _, vectors = np.linalg.eigh((Z.T @ Z).numpy())
@@ -487,6 +496,10 @@ def test_unstable_huber_iterates_live_where_growth_is_subquadratic(evidence):
         if alpha > 2 / eta:
             assert share > 0.5
     assert exponent == pytest.approx(1.0, abs=0.05)
+    evidence.premise("growth measured near the minimum (the quadratic region |r_i| < 1 of every residual)",
+                     bool(large.min() * float(torch.linalg.matrix_norm(Z, ord=2)) < 1))
+    evidence.caveat("Ma et al.'s sub-quadratic mechanism, not a counterexample: the unstable iterates live in the "
+                    "Huber loss's linear region, where it grows with exponent ≈ 1.")
     evidence.measure("growth exponent along the top eigenvector, t ∈ [10, 1000]", exponent, paper=2,
                      condition="paper: quadratic growth near the minimum")
     evidence.table("Share of residuals in the linear (|r| ≥ 1) region over the second half of the run",
