@@ -15,11 +15,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from hypothesis import event, given, note, target
+from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
-from gdcut import convex, geometry, problems, rules
+from gdcut import convex, geometry, problems, rules, search
 from gdcut.losses import huber_loss, l1_penalty
 
 pytestmark = pytest.mark.fast
@@ -130,32 +130,46 @@ def test_max_affine_functions_do_not_diverge(function, alpha, start):
 
 
 #: f(x) = max(−2x₁ − 3x₂, −2x₁ + 3x₂, 3x₁ − 2x₂): minimum 0 at 0, L = √13; found by an exhaustive search over
-#: small integer rows, started at α·(1/7, 2/11).
+#: small integer rows, started at α·(1/7, 2/11). Kept so CI has it without the search below.
 COUNTEREXAMPLE_ROWS = ((-2, -3), (-2, 3), (3, -2))
 COUNTEREXAMPLE_START = (Fraction(1, 7), Fraction(2, 11))
 
 
-def _exact_orbit(steps: int) -> list[tuple[Fraction, Fraction]]:
-    """x_{k+1} = x_k − a_j (α = 1; the function is positively homogeneous, so x/α is the orbit for every α)."""
-    x, orbit = COUNTEREXAMPLE_START, [COUNTEREXAMPLE_START]
-    for _ in range(steps):
-        values = [a[0] * x[0] + a[1] * x[1] for a in COUNTEREXAMPLE_ROWS]
-        assert values.count(max(values)) == 1  # never at a kink: the subgradient is unique
-        a = COUNTEREXAMPLE_ROWS[values.index(max(values))]
-        x = (x[0] - a[0], x[1] - a[1])
-        orbit.append(x)
-    return orbit
+def _zero_inside_hull(rows) -> bool:
+    """0 in the interior of conv{a1, a2, a3} (2-D): the three cross products a_i × a_(i+1) share one strict sign.
+
+    That is E1's premise for f = max_i a_iᵀx: convex, L-Lipschitz, with a finite (sharp) minimum f* = 0 at 0.
+    """
+    cross = [rows[i][0] * rows[(i + 1) % 3][1] - rows[i][1] * rows[(i + 1) % 3][0] for i in range(3)]
+    return all(c > 0 for c in cross) or all(c < 0 for c in cross)
+
+
+def _e1_ratio(rows, start) -> tuple[Fraction, convex.Cycle] | None:
+    """Exact limsup (f(x_k) − f*)/(αL²) over the certified cycle; None at a kink or without a repeat."""
+    cycle = convex.max_affine_cycle(list(rows), start)
+    if cycle is None:
+        return None
+    return max(cycle.gaps) / max(a[0] ** 2 + a[1] ** 2 for a in rows), cycle
+
+
+def _record_e1_counterexample(evidence, rows, start, how: str, detail: str) -> Fraction:
+    evidence.premise("f = max_i a_iᵀx convex and Lipschitz (L = max ‖a_i‖) with a finite minimum f* = 0 at 0 "
+                     "(0 inside the rows' hull); constant step α", _zero_inside_hull(rows))
+    ratio, cycle = _e1_ratio(rows, start)
+    evidence.certificate("cycle", cycle.period, cycle.period, True,
+                         f"exact rationals: x_(k+{cycle.period}) = x_k from k = {cycle.transient}; the limsup is the "
+                         "cycle's maximum")
+    evidence.origin(how, f"rows {rows}, x0/α = ({start[0]}, {start[1]}): {detail}")
+    evidence.measure(f"limsup (f(x_k) − f*) / (αL²), exact, {how}", float(ratio), paper="≤ 1",
+                     condition=f"period-{cycle.period} cycle, any α (f is positively homogeneous)")
+    return ratio
 
 
 @pytest.mark.claim("E1", refutes=True)
 def test_limsup_bound_fails_for_a_two_dimensional_max_affine_function(evidence):
-    orbit = _exact_orbit(200)
-    gaps = [max(a[0] * x[0] + a[1] * x[1] for a in COUNTEREXAMPLE_ROWS) for x in orbit]
-    period = next(p for p in range(1, 100) if orbit[-1] == orbit[-1 - p])
-    limsup = max(gaps[-period:])
-    assert limsup == Fraction(1083, 77) and limsup / 13 == Fraction(1083, 1001) > 1
-    evidence.measure("limsup (f(x_k) − f*) / (αL²), exact", float(limsup / 13), paper="≤ 1",
-                     condition=f"exact rationals, α = 1, period-{period} cycle")
+    ratio = _record_e1_counterexample(evidence, COUNTEREXAMPLE_ROWS, COUNTEREXAMPLE_START, "constructed",
+                                      "kept from an exhaustive search over small integer rows")
+    assert ratio == Fraction(1083, 1001) > 1
     rows = []
     for dtype in (torch.float64, torch.float32):
         for alpha in (1e-3, 1.0, 1e3):
@@ -170,6 +184,25 @@ def test_limsup_bound_fails_for_a_two_dimensional_max_affine_function(evidence):
                   "(f_best − f* → at most αL²/2), not lim f(x_k); the last iterate need not converge, and its limsup "
                   "can exceed αL². Non-divergence itself does hold for sharp minima (see the bound in "
                   "convex.sharp_max_affine_limsup_bound and the hypothesis test).")
+
+
+SMALL_ROW = st.tuples(st.integers(-3, 3), st.integers(-3, 3))
+RATIONAL = st.fractions(-3, 3, max_denominator=20)
+
+
+@pytest.mark.claim("E1", refutes=True)
+def test_search_rediscovers_a_limsup_counterexample(evidence):
+    """A search from scratch: Hypothesis, guided by target(ratio), over 2-D max-affine f with rows in {−3…3}² and
+    rational starts; its budget is the profile's max_examples (--hypothesis-profile thorough: 2000)."""
+    found = search.find_counterexample(
+        lambda rows, start: _zero_inside_hull(rows) and _e1_ratio(rows, start) is not None,
+        st.tuples(st.lists(SMALL_ROW, min_size=3, max_size=3).map(tuple), st.tuples(RATIONAL, RATIONAL)),
+        lambda instance: float(_e1_ratio(*instance)[0]))
+    if found is None:
+        pytest.skip(f"no ratio > 1 within {settings().max_examples} examples; run with --hypothesis-profile thorough")
+    (rows, start), seconds = found
+    assert _record_e1_counterexample(evidence, rows, start, "search",
+                                     f"found by Hypothesis target() in {seconds:.1f} s") > 1
 
 
 # --------------------------------------------------------------------------- E2

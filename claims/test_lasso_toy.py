@@ -13,10 +13,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, event, given, note, target
+from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, theory
+from gdcut import problems, recursions, search, theory
 from gdcut.losses import l1_penalty
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -169,7 +169,7 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
     evidence.premise("β0 off the lattice αλ1·ℤ (eq. 8's 2-cycle, not the absorbing 0)",
                      not theory.hits_zero(beta0, alpha, lambda1).any())
-    evidence.certificate("two-cycle", 0, 0, list(trajectory[n0 + 2]) == list(trajectory[n0]),
+    evidence.certificate("cycle", 0, 0, list(trajectory[n0 + 2]) == list(trajectory[n0]),
                          f"exact: β_(N0+2) = β_N0 with N0 = {n0}, the worked example")
     evidence.origin("constructed", "the paper's own β0 = (0.5053, 0.4953)")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
@@ -257,7 +257,7 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     n0 = theory.oscillation_start(example, alpha, lambda1)
     orbit = exact_ndgm(example, alpha, lambda1, n0 + 2)
     cycle_norms = {sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])}
-    evidence.certificate("two-cycle", 0, 0, list(orbit[n0 + 2]) == list(orbit[n0])
+    evidence.certificate("cycle", 0, 0, list(orbit[n0 + 2]) == list(orbit[n0])
                          and cycle_norms == set(theory.eventual_l1_norms(example, alpha, lambda1)),
                          f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
     evidence.origin("constructed", "the paper's own worked example β0 = (0.5053, 0.5053)")
@@ -282,6 +282,35 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     evidence.note("What Boyd et al. (2003, §2) give for a constant step is f_best − f* ≤ αL²/2 with L the Euclidean "
                   "Lipschitz constant, here λ1√P: min over the cycle of ‖β‖₁ ≤ Pαλ1/2 (see the Boyd test). The per-entry "
                   "bound |β| < αλ1 sums to Pαλ1 (Prop B.6), not αλ1.")
+
+
+def _eq9_ratio(instance) -> float:
+    """limsup ‖β_k‖₁ / (αλ1) of exact NDGM, read off the certified 2-cycle (β_(N0+2) = β_N0)."""
+    (alpha, lambda1), beta0 = instance
+    n0 = theory.oscillation_start(beta0, alpha, lambda1)
+    orbit = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    assert list(orbit[n0 + 2]) == list(orbit[n0])  # the certificate every searched instance must meet
+    return float(max(sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])) / (alpha * lambda1))
+
+
+@pytest.mark.claim("L4", refutes=True)
+def test_search_rediscovers_an_eq9_counterexample(evidence):
+    """A search from scratch over rational α, λ1 and β0 ∈ [−1, 1]^P, P ∈ {1, 2, 3} (P = 1 satisfies eq. 9):
+    Hypothesis with target(limsup ‖β‖₁ / αλ1), budget the profile's max_examples."""
+    instances = st.tuples(step_settings(), st.lists(st.fractions(F(-1), F(1), max_denominator=97), min_size=1,
+                                                    max_size=3).map(lambda b: np.array(b, dtype=object)))
+    found = search.find_counterexample(
+        lambda setting, beta0: not theory.hits_zero(beta0, *setting).any(), instances, _eq9_ratio)
+    if found is None:
+        pytest.skip(f"no ratio > 1 within {settings().max_examples} examples; run with --hypothesis-profile thorough")
+    ((alpha, lambda1), beta0), seconds = found
+    evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ", True)
+    evidence.certificate("cycle", 2, 2, True, "exact: β_(N0+2) = β_N0 checked for every searched instance")
+    evidence.origin("search", f"α = {alpha}, λ1 = {lambda1}, β0 = {[str(b) for b in beta0]}: found by Hypothesis "
+                    f"target() in {seconds:.1f} s")
+    ratio = _eq9_ratio(((alpha, lambda1), beta0))
+    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="< 1", condition=f"P = {len(beta0)}")
+    assert ratio > 1
 
 
 @pytest.mark.claim("L4")

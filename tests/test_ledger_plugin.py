@@ -265,7 +265,7 @@ def test_uncertified_counterexample_to_a_limit(evidence):
 @pytest.mark.claim("S2", refutes=True)
 def test_certified_counterexample_to_a_limit(evidence):
     evidence.premise("β0 off the lattice", True)
-    evidence.certificate("two-cycle", 0, 0, True, "β_{N+2} = β_N exactly")
+    evidence.certificate("cycle", 0, 0, True, "β_{N+2} = β_N exactly")
     evidence.origin("search", "hypothesis target()")
 
 @pytest.mark.claim("S3", refutes=True)
@@ -297,7 +297,7 @@ def test_a_refuting_test_without_a_certificate_is_reported_inconclusive(project)
     assert verdicts == {"S1": "inconclusive", "S2": "refuted", "S3": "inconclusive", "C1": "holds"}
     assert "without a convergence certificate" in claims["S1"]["verdict_reasons"][0]
     assert claims["S1"]["limit"] and claims["S1"]["tests"][0]["counts_as"] == "inconclusive"
-    assert claims["S2"]["certificates"][0]["certificate"] == "two-cycle"
+    assert claims["S2"]["certificates"][0]["certificate"] == "cycle"
     assert claims["S2"]["origins"] == [{"how": "search", "detail": "hypothesis target()",
                                         "test": "claims/test_certificates.py::test_certified_counterexample_to_a_limit"}]
     assert [c["text"] for c in claims["C1"]["caveats"]] == [

@@ -35,11 +35,11 @@ from hypothesis.strategies import SearchStrategy
 from torch import nn
 
 from gdcut import (convex, data, deepnet, geometry, lasso, losses, models, mutation, problems, recursions, rules,
-                   scales, theory, torch_runs, train, validation)
+                   scales, search, theory, torch_runs, train, validation)
 from gdcut.ledger import diff, plugin, registry, render
 
 MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
-           scales, mutation, rules, deepnet)
+           scales, mutation, rules, deepnet, search)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
 MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
 BAD_PATHS = st.sampled_from([MISSING_PATH, A_FILE, str(MISSING_PATH)])
@@ -680,6 +680,11 @@ TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSIO
 
 #: Public names that take no argument checks, and why.
 EXEMPT = {
+    "convex.Cycle": "record returned by convex.max_affine_cycle",
+    "convex.max_affine_cycle": "exact-arithmetic helper over ints and Fractions (not arrays); its ValueErrors are "
+                               "tested in tests/test_convex.py",
+    "search.find_counterexample": "takes callables and a Hypothesis strategy; its ValueErrors are tested in "
+                                  "tests/test_convex.py",
     "losses.l1_norm": "a reduction inside every loss evaluation (hot loop); any tensor is valid input",
     "train.training_step": "one step of train()'s inner loop (hot loop): train() validates the config it is built from,"
                            " and add_l1_subgradient_ inside it checks lambda1",
