@@ -154,6 +154,8 @@ def vertical_hyperplane_supports(A, b, c, normal) -> bool:
     A, b = _check_max_affine(A, b)
     c = _check_point("c", c, A.shape[1])
     normal = _check_point("normal", normal, A.shape[1])
+    if not normal.any():
+        raise ValueError("normal must be non-zero (a zero normal defines no hyperplane)")
     m, n = A.shape
     epigraph = {"A_ub": np.c_[A, -np.ones(m)], "b_ub": -b, "bounds": [(None, None)] * (n + 1)}
     lowest = _lp(np.r_[normal, 0.0], **epigraph)
