@@ -218,14 +218,9 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
     assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
-        w = torch.tensor([0.9], dtype=dtype, requires_grad=True)
-        opt = torch.optim.SGD([w], lr=1.2)
-        torch_xs = []
-        for _ in range(30):
-            opt.zero_grad()
-            torch.where(w >= 0, w**2, w**2 / 10).sum().backward()
-            opt.step()
-            torch_xs.append(float(w.detach()))
+        _, measured = convex.torch_sgd_run(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
+                                           torch.tensor([[0.9]], dtype=dtype), 1.2, 30, {"x": lambda w: w[:, 0]})
+        torch_xs = measured["x"][1:, 0].tolist()
         assert torch_xs[0] == pytest.approx(-1.26, rel=1e-6)
         assert np.allclose(torch_xs, [float(v) for v in xs[1:]], rtol=1e-5, atol=1e-7)
     evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])), paper="< 1")

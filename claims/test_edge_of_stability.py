@@ -170,6 +170,18 @@ def test_limsup_bound_fails_for_a_two_dimensional_max_affine_function(evidence):
     ratio = _record_e1_counterexample(evidence, COUNTEREXAMPLE_ROWS, COUNTEREXAMPLE_START, "constructed",
                                       "kept from an exhaustive search over small integer rows")
     assert ratio == Fraction(1083, 1001) > 1
+    # Swept over the start the paper does not fix: x0/α uniform on a grid of [−s, s]² for s = 1/100, 1, 10 (x0 = 0
+    # itself is the kink, where the subgradient is not unique). Exact cycles throughout.
+    generator = np.random.default_rng(0)
+    region = []
+    for scale in (Fraction(1, 100), Fraction(1), Fraction(10)):
+        ratios = [_e1_ratio(COUNTEREXAMPLE_ROWS, tuple(scale * Fraction(int(v), 1000) for v in pair))
+                  for pair in generator.integers(-1000, 1001, size=(200, 2))]
+        usable = [r for r, _ in filter(None, ratios)]
+        region.append([str(scale), len(usable), sum(r > 1 for r in usable), f"{float(max(usable)):.4f}"])
+    evidence.table("Where the bound fails: random starts x0/α on [−s, s]² (ties at a kink dropped)",
+                   header=["s", "starts with a certified cycle", "ratio > 1", "largest ratio"], rows=region)
+    assert all(row[2] > 0 for row in region)
     rows = []
     for dtype in (torch.float64, torch.float32):
         for alpha in (1e-3, 1.0, 1e3):
@@ -362,6 +374,8 @@ def test_huber_oscillation_saturates_and_alpha_one_does_not_rise(evidence):
     inconclusive. A loss that climbs by 1% in the first 50 steps at α = 1 would flip it.
     Also measured: the oscillation rate saturates at 1 (period 2) for every α > 2/η.
     """
+    evidence.premise("v1 Fig. 3's setting: NDGM on the Huber loss (threshold 1), 50×200 data, α = 1 among the "
+                     "paper's step sizes", 1.0 in E3_PAPER_RATES)
     rows, saturated, above_edge = [], 0, 0
     for dtype in (torch.float64, torch.float32):
         name = str(dtype).replace("torch.", "")

@@ -91,7 +91,8 @@ def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Ten
         loss = loss_fn(x)
         losses.append(loss.detach().double())
         for name, measure in measures.items():
-            recorded[name].append(measure(x.detach()).double())
+            # A copy: a measure may return a view of x, which the optimiser's in-place step would overwrite.
+            recorded[name].append(measure(x.detach().clone()).double())
         if k == steps:
             break
         (rates * loss).sum().backward()

@@ -238,6 +238,57 @@ def _dtype_ignored(original):
     return run_torch_optimizer
 
 
+def _share_counted_on_complement(original):
+    """A share rule fed the failures as successes (the share read on its complement)."""
+    def share_rule(successes, n, *args, **kwargs):
+        return original(n - successes, n, *args, **kwargs)
+    return share_rule
+
+
+def _unanimity_inverted(original):
+    """Each sample's yes read as no: a rule that decides the opposite of what it measured."""
+    def unanimity_rule(outcomes, *args, **kwargs):
+        return original([None if o is None else not o for o in outcomes], *args, **kwargs)
+    return unanimity_rule
+
+
+def _sgd_half_step(original):
+    """torch SGD runs taken with half the step size they were given."""
+    def torch_sgd_run(loss_fn, x0, alpha, steps, measures=None):
+        return original(loss_fn, x0, np.asarray(alpha, dtype=np.float64) / 2, steps, measures)
+    return torch_sgd_run
+
+
+def _dropout_without_rescale(original):
+    """Dropout that zeroes units but forgets inverted dropout's 1/(1 − p) rescaling of the kept ones."""
+    class Dropout(original):
+        def forward(self, x):
+            return original.forward(self, x) * (1 - self.p) if self.training else x
+    return Dropout
+
+
+def _dropout_mask_ignores_seed(original):
+    """Dropout drawing its mask from a private generator: reseeding no longer fixes the mask."""
+    import torch
+
+    class Dropout(original):
+        generator = torch.Generator().manual_seed(0)
+
+        def forward(self, x):
+            if not self.training:
+                return x
+            keep = (torch.rand(x.shape, generator=self.generator) >= self.p).to(x.dtype)
+            return x * keep / (1 - self.p)
+    return Dropout
+
+
+def _l1_drift_trusted(original):
+    """The stationarity certificate trusted without measuring: every NDGM run reported converged."""
+    def ndgm_l1_drift(W, y, lambda1, alpha, beta0, steps):
+        return np.zeros(np.atleast_2d(beta0).shape[0])
+    return ndgm_l1_drift
+
+
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("sign-zero-is-one", "NDGM's subgradient of |β| taken as +1 at β = 0 (zero no longer absorbing)",
            "gdcut.recursions:l1_subgradient", _sign_of_zero_is_one, ("L1", "L2", "L13", "L15")),
@@ -283,6 +334,18 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _rmsprop_without_eps, ("L13", "L14")),
     Mutant("starts-inside-unit-ball", "the non-capture β0 scaled into the unit ball of Prop 3.1",
            "gdcut.problems:non_capture_instance", _starts_inside_the_unit_ball, ("C1",)),
+    Mutant("share-on-complement", "a share rule fed its failures as successes", "gdcut.rules:share_rule",
+           _share_counted_on_complement, ("L13",)),
+    Mutant("unanimity-inverted", "a unanimity rule that reads each sample's yes as no", "gdcut.rules:unanimity_rule",
+           _unanimity_inverted, ("C1", "E3")),
+    Mutant("sgd-half-step", "torch SGD runs with half their step size", "gdcut.convex:torch_sgd_run", _sgd_half_step,
+           ("C1",)),
+    Mutant("dropout-without-rescale", "dropout without the 1/(1 − p) rescaling", "torch.nn:Dropout",
+           _dropout_without_rescale, ("X2",)),
+    Mutant("dropout-mask-ignores-seed", "dropout masks from a private generator (reseeding does not fix them)",
+           "torch.nn:Dropout", _dropout_mask_ignores_seed, ("X2",)),
+    Mutant("l1-drift-trusted", "NDGM's stationarity certificate returns 0 without running: unconverged runs pass",
+           "gdcut.lasso:ndgm_l1_drift", _l1_drift_trusted, ("L6",)),
     Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.torch_runs:run_torch_optimizer",
            _dtype_ignored, ("L1", "L5")),
 ]}
