@@ -11,9 +11,11 @@ fails or a claim's verdict moves away from the unmutated baseline.
     python -m gdcut.mutation --mutant NAME    # one (repeatable); --list shows them
     python -m gdcut.mutation --no-gpu --by-test   # also: per refuting test, the mutants that kill it
 
-A mutant kills a *test* when that test's outcome or what it counts as on the
-ledger (supports, refutes, caveat, inconclusive, decides) differs from the
-baseline's: a refutation turned inconclusive by a failed certificate is a kill.
+A mutant kills a *test* when that test's outcome, what it counts as on the
+ledger (supports, refutes, caveat, inconclusive, decides) or one of its
+decisions differs from the baseline's: a refutation turned inconclusive by a
+failed certificate is a kill, and so is a flipped decision. A mutant is killed
+when pytest fails, a verdict moves, or it kills a test.
 """
 from __future__ import annotations
 
@@ -365,7 +367,7 @@ def apply(name: str) -> Mutant:
 # --------------------------------------------------------------------------- runner
 def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root: Path,
                 extra: list[str]) -> tuple[int, dict, dict]:
-    """(pytest's exit code, verdict per claim, {(claim, nodeid): (outcome, counts as, refutes)} per linked test)."""
+    """(pytest's exit code, verdict per claim, {(claim, nodeid): (outcome, counts as, refutes, decisions)} per test)."""
     environment = dict(os.environ)
     environment.pop(ENV_VAR, None)
     if mutant:
@@ -379,9 +381,15 @@ def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root
     done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}
-    tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"])
+    tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"], _decisions_of(c, t["nodeid"]))
              for c in ledger["claims"] if c["id"] in claims for t in c["tests"]}
     return done.returncode, {c["id"]: c["verdict"] for c in ledger["claims"] if c["id"] in claims}, tests
+
+
+def _decisions_of(claim: dict, nodeid: str) -> tuple:
+    """The (condition, decision) cells a test recorded on a claim's card: a flipped decision is a kill too."""
+    return tuple(sorted((cell["condition"], cell["decision"]) for group in claim.get("decisions", [])
+                        for cell in group["cells"] if cell["test"] == nodeid))
 
 
 def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) -> dict:
@@ -403,17 +411,17 @@ def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) 
             started = time.monotonic()
             code, verdicts, tests = _run_claims(mutant.claims, scratch / mutant.name, mutant.name, root, list(extra))
             moved = {c: f"{baseline[c]} -> {verdicts.get(c)}" for c in mutant.claims if verdicts.get(c) != baseline[c]}
-            killed = code != 0 or bool(moved)
-            # Tests of the mutant's claims whose outcome or count moved (a test missing from the run moved too).
+            # Tests of the mutant's claims whose outcome, count or decisions moved (a test missing from the run too).
             tests_killed = sorted({nodeid for (claim, nodeid), before in baseline_tests.items()
                                    if claim in mutant.claims and tests.get((claim, nodeid)) != before})
+            killed = code != 0 or bool(moved) or bool(tests_killed)
             results.append({"mutant": mutant.name, "description": mutant.description, "killed": killed,
                             "pytest_exit": code, "verdicts_moved": moved, "tests_killed": tests_killed,
                             "seconds": round(time.monotonic() - started, 1)})
             log(f"{'killed  ' if killed else 'SURVIVED'} {mutant.name}: exit {code}, {moved or 'no verdict moved'}")
     killed = sum(r["killed"] for r in results)
     by_test = {nodeid: [r["mutant"] for r in results if nodeid in r["tests_killed"]]
-               for (_, nodeid), (_, _, refutes) in sorted(baseline_tests.items()) if refutes}
+               for (_, nodeid), (_, _, refutes, _) in sorted(baseline_tests.items()) if refutes}
     return {"score": killed / len(results) if results else None, "killed": killed, "total": len(results),
             "survivors": [r["mutant"] for r in results if not r["killed"]], "results": results,
             "by_test": by_test}
