@@ -240,11 +240,16 @@ def _dtype_ignored(original):
     return run_torch_optimizer
 
 
-def _share_counted_on_complement(original):
-    """A share rule fed the failures as successes (the share read on its complement)."""
-    def share_rule(successes, n, *args, **kwargs):
-        return original(n - successes, n, *args, **kwargs)
-    return share_rule
+def _exact_zeros_unrecorded(original):
+    """torch runs that never record an exact 0 along the way (only the end state is looked at)."""
+    import dataclasses
+
+    import torch
+
+    def run_torch_optimizer(*args, **kwargs):
+        run = original(*args, **kwargs)
+        return dataclasses.replace(run, ever_zero=torch.zeros_like(run.ever_zero))
+    return run_torch_optimizer
 
 
 def _unanimity_inverted(original):
@@ -336,8 +341,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _rmsprop_without_eps, ("L13", "L14")),
     Mutant("starts-inside-unit-ball", "the non-capture β0 scaled into the unit ball of Prop 3.1",
            "gdcut.problems:non_capture_instance", _starts_inside_the_unit_ball, ("C1",)),
-    Mutant("share-on-complement", "a share rule fed its failures as successes", "gdcut.rules:share_rule",
-           _share_counted_on_complement, ("L13",)),
+    Mutant("exact-zeros-unrecorded", "torch runs that do not record the exact zeros met along the way",
+           "gdcut.torch_runs:run_torch_optimizer", _exact_zeros_unrecorded, ("L13",)),
     Mutant("unanimity-inverted", "a unanimity rule that reads each sample's yes as no", "gdcut.rules:unanimity_rule",
            _unanimity_inverted, ("C1", "E3")),
     Mutant("sgd-half-step", "torch SGD runs with half their step size", "gdcut.convex:torch_sgd_run", _sgd_half_step,
