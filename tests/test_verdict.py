@@ -238,3 +238,23 @@ def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testa
         assert encoded <= {o.nodeid for o in outcomes}
     if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable", "inconclusive"):
         assert verdict.reasons
+
+
+def test_evidence_rejects_malformed_premises_certificates_and_origins():
+    """The issue-10 records name the bad argument (the plugin's evidence fixture builds this same object)."""
+    import pytest
+
+    from gdcut.ledger.evidence import RECORD_KEY, Evidence
+
+    properties: list = []
+    evidence = Evidence(properties, ["L4"])
+    for call, argument in ((lambda: evidence.premise("p", 1), "holds"), (lambda: evidence.premise(" ", True), "text"),
+                           (lambda: evidence.certificate("eyeballed", 0, 0, True), "kind"),
+                           (lambda: evidence.certificate("cycle", 0, 0, "yes"), "holds"),
+                           (lambda: evidence.origin("guessed"), "how"), (lambda: evidence.caveat(""), "text")):
+        with pytest.raises(ValueError, match=argument):
+            call()
+    evidence.certificate("horizon", 99, 108, True, "max N0 against T − 2")
+    [(key, record)] = properties
+    assert key == RECORD_KEY and record == {"kind": "certificate", "claim": "L4", "certificate": "horizon", "value": 99,
+                                            "tolerance": 108, "holds": True, "detail": "max N0 against T − 2"}
