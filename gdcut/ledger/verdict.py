@@ -30,7 +30,8 @@ Two rules (issue 10) decide what an ordinary passing test counts as
 1. *In the premise.* A test that recorded a premise check that fails
    (``evidence.premise(text, holds=False)``) ran on an instance outside the
    claim's premise: it counts as a ``caveat``, whatever its role. Caveats are
-   listed in the reasons and never move the verdict.
+   listed in the reasons and never move the verdict. A test that records
+   decisions keeps them: its pre-registered rule already says when a cell is void.
 2. *Converged where the claim is about a limit.* For a claim marked
    ``limit = true`` in the registry, a refuting test counts as a refutation
    only with at least one convergence certificate and none failed
