@@ -142,6 +142,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
 def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence):
     """Prop 3.1 bounds ‖x_k − x*‖ in the Euclidean norm (Bertsekas 1997, Prop 1.2.5); β0 is far outside that unit ball."""
     evidence.condition("same runs as Fig. 1, float64; x* = 0 (S1)")
+    evidence.premise("Fig. 1's own setting: NDGM on L2 with Z1 ~ U[−1,1], q1 ~ U[−1,0], β0 ~ U[−1,1]^500", True)
     rows = []
     for seed in C1_SEEDS:
         start, _, _, distance = _non_capture_runs(seed, torch.float64)
@@ -163,6 +164,7 @@ def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence
 def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
     """GD on a C^∞ strongly convex loss with unique minimiser 0 reproduces Fig. 1: non-capture is not an NDGM effect."""
     evidence.condition("f(β) = ‖Z1 β‖² + 0.01‖β‖² (smooth, convex, unique isolated minimum 0), torch.optim.SGD")
+    evidence.premise("Fig. 1's instance (Z1, β0) and a monotone descent run, as C1 reads non-capture from", True)
     rows = []
     for dtype in (torch.float64, torch.float32):
         for seed in C1_SEEDS if dtype == torch.float64 else C1_SEEDS[:1]:
@@ -205,18 +207,20 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
         x = x - alpha * grad(x)
         xs.append(x)
     values = [f(v) for v in xs]
+    # Prop 3.1's premises, exactly: convex C¹ f (slopes 1/5 and 2 meet at 0 with value 0), isolated minimum 0,
+    # |x0 − x*| < 1, and every step decreases f.
+    evidence.premise("f convex and C¹ with isolated minimum 0 (f'(0−) = f'(0+) = 0, f' non-decreasing)",
+                     grad(F(0)) == 0 and all(grad(a) <= grad(b) for a, b in zip(sorted(xs), sorted(xs)[1:])))
+    evidence.premise("|x0 − x*| < 1 and the loss decreases at every step",
+                     abs(xs[0]) < 1 and all(b < a for a, b in zip(values, values[1:])))
+    evidence.origin("constructed", "a two-slope quadratic with α = 6/5 from x0 = 9/10")
     assert all(b < a for a, b in zip(values, values[1:]))
     assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
-        w = torch.tensor([0.9], dtype=dtype, requires_grad=True)
-        opt = torch.optim.SGD([w], lr=1.2)
-        torch_xs = []
-        for _ in range(30):
-            opt.zero_grad()
-            torch.where(w >= 0, w**2, w**2 / 10).sum().backward()
-            opt.step()
-            torch_xs.append(float(w.detach()))
+        _, measured = convex.torch_sgd_run(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
+                                           torch.tensor([[0.9]], dtype=dtype), 1.2, 30, {"x": lambda w: w[:, 0]})
+        torch_xs = measured["x"][1:, 0].tolist()
         assert torch_xs[0] == pytest.approx(-1.26, rel=1e-6)
         assert np.allclose(torch_xs, [float(v) for v in xs[1:]], rtol=1e-5, atol=1e-7)
     evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])), paper="< 1")
@@ -422,38 +426,31 @@ def _iterations_to_accuracy(lambda1: float, size: int, seed: int) -> tuple[list[
     return counts[0], counts[1]
 
 
-@pytest.mark.claim("C4")
-def test_iteration_exponents_on_matched_problems(evidence):
-    """Iterations to ε against ε on a matched pair; the classical bounds allow exponents ≤ 2 (subgradient) and ≤ 1 (GD)."""
-    lambda1, size = 1.0, 10
+@pytest.mark.claim("C4", refutes=True)
+def test_matched_problems_do_not_separate_the_rates(evidence):
+    """A caveat: on the matched pair both exponents are ≈ 1, which says nothing about the O(1/ε²) worst case.
+
+    With α = 1/L = δ/λ1 GD on the smoothing takes, outside the band |β| < δ, the step δ·sign(β): exactly the
+    subgradient step αλ1 = ε/(λ1 P) = δ. The pair is one recursion by construction, and a worst-case upper
+    bound is refuted only by an instance that needs more iterations than it allows (an exponent above 2).
+    """
     evidence.parameter("ε grid", [float(a) for a in ACCURACIES])
-    evidence.parameter("P, λ1, seeds", [size, lambda1, [0, 1, 2]])
+    evidence.parameter("P, λ1, seeds", [10, 1.0, [0, 1, 2, 3]], note="not stated; swept seeds")
     evidence.condition("torch.optim.SGD, float64; pair: λ1‖β‖₁ (subgradient, α = ε/G²) vs its Huber smoothing "
                        "with δ = ε/(λ1 P) (GD, α = 1/L)")
     rows, exponents = [], []
-    for seed in (0, 1, 2):
-        sub_counts, smooth_counts = _iterations_to_accuracy(lambda1, size, seed)
-        sub_exponent = convex.power_law_exponent(1 / ACCURACIES, sub_counts)
-        smooth_exponent = convex.power_law_exponent(1 / ACCURACIES, smooth_counts)
-        exponents.append((sub_exponent, smooth_exponent))
+    for seed in (0, 1, 2, 3):
+        sub_counts, smooth_counts = _iterations_to_accuracy(1.0, 10, seed)
+        exponents.append((convex.power_law_exponent(1 / ACCURACIES, sub_counts),
+                          convex.power_law_exponent(1 / ACCURACIES, smooth_counts)))
         rows += [[seed, f"{a:.1e}", s, m] for a, s, m in zip(ACCURACIES, sub_counts, smooth_counts)]
     evidence.table("Iterations to ε", header=["seed", "ε", "subgradient on λ1‖β‖₁", "GD on the smoothing"], rows=rows)
-    evidence.measure("exponent p, subgradient method (k ~ ε^−p)", float(np.mean([e[0] for e in exponents])), paper=2,
-                     condition="mean over seeds; paper's O(1/ε²); prediction for a sharp minimum: 1")
-    evidence.measure("exponent p, GD on the smooth counterpart", float(np.mean([e[1] for e in exponents])), paper=1,
-                     condition="mean over seeds; paper's O(1/ε); prediction: 1")
-    assert all(sub <= 2 + 0.1 and smooth <= 1 + 0.1 for sub, smooth in exponents)
-
-
-@pytest.mark.claim("C4", refutes=True)
-def test_matched_problems_do_not_separate_the_rates(evidence):
-    """O(1/ε²) vs O(1/ε) are worst-case upper bounds; on the matched pair both measured exponents are ≈ 1."""
-    sub_counts, smooth_counts = _iterations_to_accuracy(1.0, 10, seed=3)
-    sub_exponent = convex.power_law_exponent(1 / ACCURACIES, sub_counts)
-    smooth_exponent = convex.power_law_exponent(1 / ACCURACIES, smooth_counts)
-    evidence.measure("exponent gap (subgradient − smooth GD)", sub_exponent - smooth_exponent, paper=1,
-                     condition="seed 3")
-    evidence.note("Reaching f − f* ≤ ε on λ1‖β‖₁ takes about ‖β0‖∞/(αλ1) = ‖β0‖∞ λ1 P/ε steps: order 1/ε, not 1/ε². "
-                  "The O(1/ε²) rate is met only by adversarial instances whose dimension grows like 1/ε²; so the "
-                  "rates alone do not predict that a smooth network trains faster than a matched non-smooth one.")
-    assert abs(sub_exponent - 1) < 0.15 and abs(smooth_exponent - 1) < 0.15
+    worst = max(sub for sub, _ in exponents)
+    evidence.measure("largest exponent p, subgradient method (k ~ ε^−p)", worst, paper=2,
+                     condition="seeds 0-3; a sharp minimum predicts 1")
+    evidence.premise("the instance can contradict an O(1/ε²) upper bound: it needs more than order 1/ε² iterations "
+                     "(measured exponent above 2)", bool(worst > 2))
+    evidence.caveat("Reaching f − f* ≤ ε on λ1‖β‖₁ takes about ‖β0‖∞ λ1 P/ε steps, order 1/ε, and the smoothing with "
+                    "α = 1/L repeats the same steps; so the rates alone do not predict that a smooth network trains "
+                    "faster than a matched non-smooth one, but they are not refuted either.")
+    assert all(abs(sub - 1) < 0.15 and abs(smooth - 1) < 0.15 for sub, smooth in exponents)

@@ -13,10 +13,10 @@ from fractions import Fraction
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, event, given, note, target
+from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, theory
+from gdcut import problems, recursions, search, theory
 from gdcut.losses import l1_penalty
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -113,6 +113,9 @@ def test_uniform_initialisations_never_hit_zero_in_float64_and_float32(evidence)
 
 @pytest.mark.claim("L1", refutes=True)
 def test_half_precision_reaches_exact_zero_and_bfloat16_freezes(evidence):
+    """A caveat: in bfloat16/float16 β0 takes finitely many values, so eq. 12's probability-zero set has mass."""
+    evidence.premise("β0 has a continuous distribution (U[−1,1] in real arithmetic): the 'probability 1' of eq. 12 "
+                     "needs it, and a 16-bit dtype has only 2^16 values", False)
     counts, rows = {}, []
     for alpha in ZERO_HIT_TRIALS:
         for name in ("bfloat16", "float16"):
@@ -122,11 +125,11 @@ def test_half_precision_reaches_exact_zero_and_bfloat16_freezes(evidence):
                              paper="0 (probability 1)", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
     evidence.table("Low precision on L3 (λ1 = 1, β0 ~ U[−1,1])",
                    ["dtype", "α", "entries that reached exact 0", "entries frozen away from 0"], rows)
-    evidence.note("Rounding puts the iterate on a grid of spacing ulp(β); once β0 is rounded to bfloat16/float16 "
-                  "it can sit on αλ1·ℤ as represented, and the entry then stops at exactly 0. With α=0.001 in "
-                  "bfloat16 the step is below half an ulp of β near 1, so the update is lost and the entry never "
-                  "moves: pure-bfloat16 SGD without float32 master weights neither reaches nor approaches 0. "
-                  "Mixed-precision training keeps float32 master weights, where the float32 row applies.")
+    evidence.caveat("Rounding puts the iterate on a grid of spacing ulp(β); once β0 is rounded to bfloat16/float16 "
+                    "it can sit on αλ1·ℤ as represented, and the entry then stops at exactly 0. With α=0.001 in "
+                    "bfloat16 the step is below half an ulp of β near 1, so the update is lost and the entry never "
+                    "moves: pure-bfloat16 SGD without float32 master weights neither reaches nor approaches 0. "
+                    "Mixed-precision training keeps float32 master weights, where the float32 row applies.")
     assert counts[("bfloat16", 0.01)][0] > 0
     _, frozen, total = counts[("bfloat16", 0.001)]
     assert frozen > total // 10
@@ -164,6 +167,11 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     beta0 = np.array([F(5053, 10000), F(4953, 10000)], dtype=object)
     n0 = theory.oscillation_start(beta0, alpha, lambda1)
     trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    evidence.premise("β0 off the lattice αλ1·ℤ (eq. 8's 2-cycle, not the absorbing 0)",
+                     not theory.hits_zero(beta0, alpha, lambda1).any())
+    evidence.certificate("cycle", 0, 0, list(trajectory[n0 + 2]) == list(trajectory[n0]),
+                         f"exact: β_(N0+2) = β_N0 with N0 = {n0}, the worked example")
+    evidence.origin("constructed", "the paper's own β0 = (0.5053, 0.4953)")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
     evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs),
                      paper="all entries at γ_k (> 0) together, then all at γ_k − αλ1")
@@ -172,7 +180,12 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     rows = []
     for entries in (2, 10):
         beta = problems.toy_lasso_initialisations(20_000, entries, seed=entries)
-        run = sgd_on_l1(beta, 1.0, 0.01, 110, record_last=2)
+        steps = 110
+        horizon = int(theory.band_entry_step(beta.numpy(), 0.01, 1.0).max())
+        # From max N0 on every entry is 2-periodic (Prop B.2), so the last two recorded steps show the cycle.
+        evidence.certificate("horizon", horizon, steps - 2, horizon <= steps - 2,
+                             f"closed-form max N0 = max ⌊|β0|/αλ1⌋ against the run's T − 2, P = {entries}")
+        run = sgd_on_l1(beta, 1.0, 0.01, steps, record_last=2)
         same = ((run.trajectory[-1] > 0).all(dim=1) | (run.trajectory[-1] < 0).all(dim=1)).sum().item()
         predicted = theory.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
@@ -239,6 +252,15 @@ def test_one_entry_eventual_norm_below_alpha_lambda(setting, beta, evidence):
 def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     alpha, lambda1 = F(1, 100), F(1)
     example = np.array([F(5053, 10000)] * 2, dtype=object)
+    evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ (else the limit is 0)",
+                     not theory.hits_zero(example, alpha, lambda1).any())
+    n0 = theory.oscillation_start(example, alpha, lambda1)
+    orbit = exact_ndgm(example, alpha, lambda1, n0 + 2)
+    cycle_norms = {sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])}
+    evidence.certificate("cycle", 0, 0, list(orbit[n0 + 2]) == list(orbit[n0])
+                         and cycle_norms == set(theory.eventual_l1_norms(example, alpha, lambda1)),
+                         f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
+    evidence.origin("constructed", "the paper's own worked example β0 = (0.5053, 0.5053)")
     worked = max(theory.eventual_l1_norms(example, alpha, lambda1))
     evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="< αλ1 = 0.01")
     assert worked > alpha * lambda1
@@ -260,6 +282,35 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     evidence.note("What Boyd et al. (2003, §2) give for a constant step is f_best − f* ≤ αL²/2 with L the Euclidean "
                   "Lipschitz constant, here λ1√P: min over the cycle of ‖β‖₁ ≤ Pαλ1/2 (see the Boyd test). The per-entry "
                   "bound |β| < αλ1 sums to Pαλ1 (Prop B.6), not αλ1.")
+
+
+def _eq9_ratio(instance) -> float:
+    """limsup ‖β_k‖₁ / (αλ1) of exact NDGM, read off the certified 2-cycle (β_(N0+2) = β_N0)."""
+    (alpha, lambda1), beta0 = instance
+    n0 = theory.oscillation_start(beta0, alpha, lambda1)
+    orbit = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    assert list(orbit[n0 + 2]) == list(orbit[n0])  # the certificate every searched instance must meet
+    return float(max(sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])) / (alpha * lambda1))
+
+
+@pytest.mark.claim("L4", refutes=True)
+def test_search_rediscovers_an_eq9_counterexample(evidence):
+    """A search from scratch over rational α, λ1 and β0 ∈ [−1, 1]^P, P ∈ {1, 2, 3} (P = 1 satisfies eq. 9):
+    Hypothesis with target(limsup ‖β‖₁ / αλ1), budget the profile's max_examples."""
+    instances = st.tuples(step_settings(), st.lists(st.fractions(F(-1), F(1), max_denominator=97), min_size=1,
+                                                    max_size=3).map(lambda b: np.array(b, dtype=object)))
+    found = search.find_counterexample(
+        lambda setting, beta0: not theory.hits_zero(beta0, *setting).any(), instances, _eq9_ratio)
+    if found is None:
+        pytest.skip(f"no ratio > 1 within {settings().max_examples} examples; run with --hypothesis-profile thorough")
+    ((alpha, lambda1), beta0), seconds = found
+    evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ", True)
+    evidence.certificate("cycle", 2, 2, True, "exact: β_(N0+2) = β_N0 checked for every searched instance")
+    evidence.origin("search", f"α = {alpha}, λ1 = {lambda1}, β0 = {[str(b) for b in beta0]}: found by Hypothesis "
+                    f"target() in {seconds:.1f} s")
+    ratio = _eq9_ratio(((alpha, lambda1), beta0))
+    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="< 1", condition=f"P = {len(beta0)}")
+    assert ratio > 1
 
 
 @pytest.mark.claim("L4")
@@ -309,7 +360,12 @@ def test_prop_b6_in_float64_over_many_initialisations(evidence):
 
 @pytest.mark.claim("L5", refutes=True)
 def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
+    """A caveat: in bfloat16 the step αλ1 = 1e-3 is below half an ulp of β near 1, so updates are lost to rounding."""
     entries, alpha, lambda1 = 10, 0.001, 1.0
+    half_ulp = float(torch.finfo(torch.bfloat16).eps) / 4  # half the spacing of bfloat16 numbers in [0.5, 1)
+    evidence.premise(f"every NDGM update moves β (αλ1 = {alpha * lambda1:g} against half an ulp {half_ulp:.2g} of "
+                     "bfloat16 in [0.5, 1)): Prop B.6 is about the recursion, not about lost updates",
+                     alpha * lambda1 > half_ulp)
     beta0 = problems.toy_lasso_initialisations(2_000, entries, seed=6).to(torch.bfloat16)
     run = sgd_on_l1(beta0, lambda1, alpha, 1200, record_last=2)
     norms = run.trajectory.double().abs().sum(dim=-1)
@@ -318,6 +374,8 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
     evidence.condition("bfloat16 parameters (no float32 master copy), torch.optim.SGD, α = 0.001, λ1 = 1")
     evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="0")
     evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="< 1")
+    evidence.caveat("Pure-bfloat16 SGD (no float32 master weights) leaves most entries frozen where they started, "
+                    "far above Pαλ1: Prop B.6 does not describe it.")
     assert exceed > 1000
 
 

@@ -229,6 +229,7 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
     0 absorbing (Table 1), per torch dtype: every entry that was exactly 0 at some step
     must still be 0 at T; one that left refutes; no entry at 0 → inconclusive (untested).
     """
+    evidence.premise("β0 ~ U[−1,1] in float64/float32 (continuous up to 2^-53/2^-24), torch's RMSprop on λ1‖β‖₁", True)
     rows = []
     for name in ("float64", "float32"):
         run = rmsprop_zero_run(name)
@@ -291,7 +292,16 @@ def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(e
 
 @pytest.mark.claim("L14", refutes=True)
 def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
+    """At λ1 ≤ 1e-6 torch's eps = 1e-8 is not negligible: the eventual step is α/(1 + eps/λ1), not α.
+
+    Certificate: the end state is read at T = RMS_STEPS, where γ^T is far below the paper's 'negligible' 1e-5.
+    """
     lambdas, finals = rmsprop_across_penalties()
+    evidence.premise("RMSProp (torch defaults γ = 0.99, eps = 1e-8) on λ1‖β‖₁ with λ1 > 0; Prop B.5 states no "
+                     "lower bound on λ1", all(lam > 0 for lam in lambdas))
+    decay = 0.99**RMS_STEPS
+    evidence.certificate("horizon", decay, 1e-5, decay <= 1e-5,
+                         f"γ^T at T = {RMS_STEPS} against the paper's negligible γ^t = O(1e-5)")
     reference = finals[-1, lambdas.index(1.0)]
     for lambda1 in (1e-8, 1e-6):
         i = lambdas.index(lambda1)

@@ -1,6 +1,8 @@
 """Setup and preliminaries (v1 §1-2, v2 §2-3): claims S1-S4."""
 from __future__ import annotations
 
+import itertools
+
 import math
 
 import numpy as np
@@ -153,26 +155,62 @@ def test_each_way_of_writing_relu_returns_a_different_derivative_at_zero(evidenc
                   " max(0, x), so NDGM on eq. 3 is a subgradient method whichever spelling is used.")
 
 
+def _one_sided_derivatives_at_zero(f) -> tuple[float, float]:
+    """(f'(0+), f'(0−)) from exact dyadic difference quotients: f is piecewise linear near 0 in these tests."""
+    h = torch.tensor(2.0**-10, dtype=DTYPE)
+    zero = torch.zeros((), dtype=DTYPE)
+    return float((f(h) - f(zero)) / h), float((f(zero) - f(-h)) / h)
+
+
 @pytest.mark.claim("S2", refutes=True)
-def test_autograd_is_not_a_subgradient_for_every_convex_function(evidence):
-    """f(x) = max(0, x) - max(0, -x) equals x (convex, ∂f(0) = {1}); autograd at 0 can return something else."""
-    evidence.condition("convex but written as a difference of ReLUs: f(x) = max(0, x) - max(0, -x) = x; torch autograd, float64")
-    wrong = {}
+def test_difference_of_relus_is_outside_the_premise(evidence):
+    """f(x) = max(0, x) − max(0, −x) equals x: autograd can return 0 at 0, but f is differentiable, not a kink."""
+    evidence.condition("f(x) = max(0, x) − max(0, −x) = x written with each spelling of max(0, ·); torch autograd, float64")
+    returned = {}
     for name, relu in sorted(RELU_VARIANTS.items()):
         x = torch.zeros((), dtype=DTYPE, requires_grad=True)
         (relu(x) - relu(-x)).backward()
-        returned = float(x.grad)
-        evidence.measure(f"autograd f'(0), {name}", returned, paper=None, condition="only 1 is a subgradient")
-        # Subgradient inequality at γ = -1 (for g < 1) or γ = +1 (for g > 1): f(γ) = γ >= g·γ fails.
-        if returned != 1.0:
-            gamma = -1.0 if returned < 1.0 else 1.0
-            assert gamma < returned * gamma
-            wrong[name] = returned
-    assert wrong, "at least one spelling of max(0, ·) must give a non-subgradient for this to be a counterexample"
-    assert "relu" in wrong  # the spelling networks use
-    evidence.note("What autograd returns is a subgradient for the paper's losses (eq. 3, 7, 15: a convex, non-decreasing outer"
-                  " function of convex max(0, ·) pieces, plus |·|), not for every convex function: the chain rule applied to"
-                  " a non-convex decomposition of a convex function can leave the subdifferential.")
+        returned[name] = float(x.grad)
+    right, left = _one_sided_derivatives_at_zero(lambda x: RELU_VARIANTS["relu"](x) - RELU_VARIANTS["relu"](-x))
+    evidence.premise("f is non-differentiable at the point (one-sided derivatives differ)", right != left)
+    assert right == left == 1.0 and returned["relu"] == 0.0
+    evidence.caveat(f"On the differentiable f(x) = x, spelled max(0, x) − max(0, −x), autograd returns "
+                    f"{', '.join(f'{k}: {v:g}' for k, v in returned.items())} at 0 instead of f'(0) = 1: the chain rule "
+                    "through a non-convex decomposition can miss even a gradient. Outside S2's premise (a kink).")
+
+
+@pytest.mark.claim("S2", refutes=True)
+def test_autograd_returns_a_non_subgradient_of_a_convex_kink(evidence):
+    """f = 3u − v with u, v two spellings of max(0, x) is 2·max(0, x): convex, a kink at 0, ∂f(0) = [0, 2].
+
+    Autograd returns 3u'(0) − v'(0); with relu (0) and maximum (1/2) that is −1/2, and f(−1) = 0 < (−1/2)(−1):
+    the subgradient inequality fails, so the NDGM step is not a subgradient step.
+    """
+    evidence.origin("constructed", "3·u − v over pairs (u, v) of spellings of max(0, ·) with different derivatives at 0")
+    rows, wrong = [], []
+    for (first, u), (second, v) in itertools.permutations(sorted(RELU_VARIANTS.items()), 2):
+        f = lambda x, u=u, v=v: 3 * u(x) - v(x)
+        grid = torch.arange(-256, 257, dtype=DTYPE) / 128  # dyadic points: 3u − v is computed without rounding
+        convex = bool(torch.equal(f(grid), 2 * torch.relu(grid)))
+        right, left = _one_sided_derivatives_at_zero(f)
+        x = torch.zeros((), dtype=DTYPE, requires_grad=True)
+        f(x).backward()
+        g = float(x.grad)
+        subgradient = left <= g <= right  # ∂f(0) = [f'(0−), f'(0+)] for a convex function of one variable
+        rows.append([f"3·{first} − {second}", convex, f"[{left:g}, {right:g}]", g, subgradient])
+        if convex and right != left and not subgradient:
+            wrong.append((first, second, g))
+    evidence.table("Autograd at the kink of f = 3u − v = 2·max(0, x)",
+                   header=["f", "f = 2·max(0, x) on the grid", "∂f(0)", "autograd f'(0)", "subgradient"], rows=rows)
+    evidence.premise("f convex (equal to 2·max(0, x) on a grid through 0)", all(r[1] for r in rows))
+    evidence.premise("f non-differentiable at 0 (one-sided derivatives 0 and 2)", all(r[2] == "[0, 2]" for r in rows))
+    assert wrong, "some pair of spellings must give a non-subgradient for this to be a counterexample"
+    first, second, g = wrong[0]
+    assert 0.0 < g * -1.0  # f(−1) = 0 would have to be ≥ g·(−1)
+    evidence.measure(f"autograd f'(0) for 3·{first} − {second}", g, paper="∈ ∂f(0) = [0, 2]")
+    evidence.note("For the paper's own losses (eq. 3, 7, 15: convex, non-decreasing outer functions of convex "
+                  "max(0, ·) pieces, plus |·|) autograd does return subgradients (supporting tests); the identification "
+                  "with the subgradient method fails once a convex loss is written through a non-convex decomposition.")
 
 
 # --------------------------------------------------------------------------- S3

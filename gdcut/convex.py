@@ -91,7 +91,8 @@ def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Ten
         loss = loss_fn(x)
         losses.append(loss.detach().double())
         for name, measure in measures.items():
-            recorded[name].append(measure(x.detach()).double())
+            # A copy: a measure may return a view of x, which the optimiser's in-place step would overwrite.
+            recorded[name].append(measure(x.detach().clone()).double())
         if k == steps:
             break
         (rates * loss).sum().backward()
@@ -244,3 +245,45 @@ def oscillation_rate(losses) -> float:
         raise ValueError("losses must be a 1-D curve with at least 3 points")
     differences = np.diff(values)
     return float(np.mean(differences[1:] * differences[:-1] < 0))
+
+
+@dataclass(frozen=True)
+class Cycle:
+    """An exact, eventually periodic subgradient orbit: the gaps f(x_k) − f* on its cycle, and where the cycle starts."""
+    gaps: tuple
+    transient: int
+    period: int
+
+
+def max_affine_cycle(rows, start, max_steps: int = 10_000) -> Cycle | None:
+    """The exact orbit x_{k+1} = x_k − a_j (a_j the unique active row) of f(x) = max_i a_iᵀx, followed until it repeats.
+
+    v2 App. D.1 (Prop 5.1): f is positively homogeneous with f* = 0 at 0, so the orbit for step α is α times the
+    orbit for α = 1, and the ratio limsup (f − f*)/(αL²) does not depend on α. ``rows`` are integer vectors and
+    ``start`` rationals (``fractions.Fraction``), so every iterate is exact and a repeated state certifies the cycle.
+    None when the orbit meets a kink (two active rows: the subgradient is not unique) or does not repeat within
+    ``max_steps`` (a drifting orbit: 0 outside the rows' hull).
+    """
+    from fractions import Fraction
+
+    rows = [tuple(row) for row in rows] if isinstance(rows, (list, tuple)) else rows
+    if not isinstance(rows, list) or not rows or any(
+            len(row) != len(rows[0]) or not all(isinstance(v, int) and not isinstance(v, bool) for v in row)
+            for row in rows):
+        raise ValueError("rows must be a non-empty list of equally long tuples of ints")
+    if (not isinstance(start, (list, tuple)) or len(start) != len(rows[0])
+            or not all(isinstance(v, (int, Fraction)) and not isinstance(v, bool) for v in start)):
+        raise ValueError(f"start must be a tuple of {len(rows[0])} ints or Fractions")
+    validation.positive_int("max_steps", max_steps)
+    x, seen, gaps = tuple(Fraction(v) for v in start), {}, []
+    for step in range(max_steps):
+        if x in seen:
+            return Cycle(tuple(gaps[seen[x]:]), seen[x], step - seen[x])
+        seen[x] = step
+        values = [sum(a * v for a, v in zip(row, x)) for row in rows]
+        top = max(values)
+        if values.count(top) > 1:
+            return None
+        gaps.append(top)
+        x = tuple(v - a for v, a in zip(x, rows[values.index(top)]))
+    return None

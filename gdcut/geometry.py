@@ -99,7 +99,12 @@ def crossing_value(A, b, c, mu) -> float:
 
 
 def max_crossing(A, b, c) -> tuple[float, np.ndarray]:
-    """(q*, a maximising slope mu) at c (v2 App. A.2.2, second bullet), by the dual LP over the simplex."""
+    """(q*, a maximising slope mu) at c (v2 App. A.2.2, second bullet), by the dual LP over the simplex.
+
+    By LP duality this equals f(c) at *every* c (q* = f**(c) = f(c) for a closed convex f), minimum or not: it
+    checks the solver, not G1. What G1 adds at a minimum is that the horizontal slope mu = 0 already attains
+    it: ``crossing_value(A, b, c, 0) == f(c)``.
+    """
     A, b = _check_max_affine(A, b)
     c = _check_point("c", c, A.shape[1])
     m = A.shape[0]
@@ -140,18 +145,24 @@ def subdifferential_width(A, b, c, d) -> float:
 
 
 def vertical_hyperplane_supports(A, b, c, normal) -> bool:
-    """Whether {(x, w): normal^T (x - c) = 0} keeps all of epi f on one side (a vertical supporting hyperplane).
+    """Whether the vertical hyperplane {(x, w): normal^T (x - c) = 0} keeps all of epi f on one side.
 
-    f is finite everywhere, so epi f projects onto all of R^n and no vertical
-    hyperplane can support it; this checks it on the box [-1, 1]^n around c by LP.
+    By LP over epi f = {(x, t): A x + b <= t}: it supports when normal^T (x - c) is bounded below by 0, or above
+    by 0, over the epigraph. A max-affine f is finite everywhere, so its epigraph projects onto all of R^n and
+    the answer is False for every non-zero normal (v2 App. A.2: the supporting family is non-vertical).
     """
     A, b = _check_max_affine(A, b)
     c = _check_point("c", c, A.shape[1])
     normal = _check_point("normal", normal, A.shape[1])
-    bounds = [(ci - 1, ci + 1) for ci in c]
-    smallest = _lp(normal, bounds=bounds).fun - normal @ c
-    largest = -_lp(-normal, bounds=bounds).fun - normal @ c
-    return bool(smallest >= -_TOLERANCE or largest <= _TOLERANCE)
+    if not normal.any():
+        raise ValueError("normal must be non-zero (a zero normal defines no hyperplane)")
+    m, n = A.shape
+    epigraph = {"A_ub": np.c_[A, -np.ones(m)], "b_ub": -b, "bounds": [(None, None)] * (n + 1)}
+    lowest = _lp(np.r_[normal, 0.0], **epigraph)
+    highest = _lp(np.r_[-normal, 0.0], **epigraph)
+    below = lowest is not None and lowest.fun - normal @ c >= -_TOLERANCE
+    above = highest is not None and -highest.fun - normal @ c <= _TOLERANCE
+    return bool(below or above)
 
 
 # --------------------------------------------------------------------------- the eq. 3 loss at beta = 0

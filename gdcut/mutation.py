@@ -9,6 +9,13 @@ fails or a claim's verdict moves away from the unmutated baseline.
 
     python -m gdcut.mutation                  # every mutant
     python -m gdcut.mutation --mutant NAME    # one (repeatable); --list shows them
+    python -m gdcut.mutation --no-gpu --by-test   # also: per refuting test, the mutants that kill it
+
+A mutant kills a *test* when that test's outcome, what it counts as on the
+ledger (supports, refutes, caveat, inconclusive, decides) or one of its
+decisions differs from the baseline's: a refutation turned inconclusive by a
+failed certificate is a kill, and so is a flipped decision. A mutant is killed
+when pytest fails, a verdict moves, or it kills a test.
 """
 from __future__ import annotations
 
@@ -127,6 +134,168 @@ def _sklearn_scaling_forgotten(original):
     return sklearn_optimum
 
 
+# Issue 10: mutants that break a counterexample: a wrong limit, an unconverged run passed off as converged,
+# a premise dropped. Each refuting test in claims/ (deep nets aside) is killed by at least one of these.
+def _relu_as_half_sum(original):
+    """max(0, x) written (x + |x|)/2: autograd's derivative at 0 becomes 1/2 (abs' (0) = 0)."""
+    return {**original, "relu": lambda x: (x + x.abs()) / 2}
+
+
+def _relu_spellings_collapsed(original):
+    """Every spelling of max(0, ·) built with torch.relu: the premise 'spellings differ at the kink' dropped."""
+    return {name: original["relu"] for name in original}
+
+
+def _oscillation_start_early(original):
+    """N0 read two steps early: the run is stopped before every entry is 2-periodic (an unconverged 'limit')."""
+    def oscillation_start(beta0, alpha, lambda1):
+        return max(original(beta0, alpha, lambda1) - 2, 0)
+    return oscillation_start
+
+
+def _cycle_half_read(original):
+    """The limsup read over the first half of the cycle: too short a window passed off as the whole limit."""
+    from gdcut.convex import Cycle
+
+    def max_affine_cycle(rows, start, max_steps=10_000):
+        cycle = original(rows, start, max_steps)
+        return None if cycle is None else Cycle(cycle.gaps[: max(1, len(cycle.gaps) // 2)], cycle.transient,
+                                                cycle.period)
+    return max_affine_cycle
+
+
+def _search_accepts_anything(original):
+    """The search returns its first admissible instance, whatever its ratio (a 'find' that found nothing)."""
+    import time
+
+    from hypothesis import assume, given, settings
+
+    def find_counterexample(admissible, instances, ratio):
+        found = []
+
+        @settings(database=None, max_examples=50)
+        @given(instance=instances)
+        def search(instance):
+            assume(admissible(*instance))
+            found.append(instance)
+
+        started = time.monotonic()
+        search()
+        return (found[0], time.monotonic() - started) if found else None
+    return find_counterexample
+
+
+def _huber_smoothness_halved(original):
+    def huber_smoothness(Z):
+        return original(Z) / 2
+    return huber_smoothness
+
+
+def _huber_without_linear_piece(original):
+    """½r² everywhere: the Huber loss's linear region (and its sub-quadratic growth) dropped."""
+    def huber_loss(beta, Z, y, delta=1.0):
+        residual = y - beta @ Z.T
+        return (0.5 * residual**2).mean(-1)
+    return huber_loss
+
+
+def _iterations_squared(original):
+    def iterations_to_accuracy(gaps, accuracy):
+        found = original(gaps, accuracy)
+        return None if found is None else found * found
+    return iterations_to_accuracy
+
+
+def _unbounded_lp_reported_as_zero(original):
+    """An unbounded max-affine LP reported as a minimum 0 at the origin (the 'finite minimum' premise faked)."""
+    def max_affine_minimum(A, b):
+        try:
+            return original(A, b)
+        except ValueError:
+            return 0.0, np.zeros(np.asarray(A).shape[1])
+    return max_affine_minimum
+
+
+def _rmsprop_without_eps(original):
+    """torch's RMSprop with eps = 0: the regime where eps dominates a small λ1 disappears."""
+    import torch
+
+    return {**original, "rmsprop": lambda params, lr, **kw: torch.optim.RMSprop(params, lr=lr, **{**kw, "eps": 0.0})}
+
+
+def _starts_inside_the_unit_ball(original):
+    """β0 ~ U[−0.01, 0.01]: the non-capture instance moved inside Prop 3.1's ball (its premise changed)."""
+    def non_capture_instance(seed, rows=20, columns=500, dtype=None):
+        import torch
+
+        Z1, q1, beta0 = original(seed, rows, columns, dtype=dtype or torch.float64)
+        return Z1, q1, beta0 / (100 * np.sqrt(columns))
+    return non_capture_instance
+
+
+def _dtype_ignored(original):
+    """Every torch run made in float64, whatever the dtype of β0: the 16-bit rounding behind L1/L5's caveats is gone."""
+    def run_torch_optimizer(loss_fn, x0, *args, **kwargs):
+        return original(loss_fn, x0.double(), *args, **kwargs)
+    return run_torch_optimizer
+
+
+def _exact_zeros_unrecorded(original):
+    """torch runs that never record an exact 0 along the way (only the end state is looked at)."""
+    import dataclasses
+
+    import torch
+
+    def run_torch_optimizer(*args, **kwargs):
+        run = original(*args, **kwargs)
+        return dataclasses.replace(run, ever_zero=torch.zeros_like(run.ever_zero))
+    return run_torch_optimizer
+
+
+def _unanimity_inverted(original):
+    """Each sample's yes read as no: a rule that decides the opposite of what it measured."""
+    def unanimity_rule(outcomes, *args, **kwargs):
+        return original([None if o is None else not o for o in outcomes], *args, **kwargs)
+    return unanimity_rule
+
+
+def _sgd_half_step(original):
+    """torch SGD runs taken with half the step size they were given."""
+    def torch_sgd_run(loss_fn, x0, alpha, steps, measures=None):
+        return original(loss_fn, x0, np.asarray(alpha, dtype=np.float64) / 2, steps, measures)
+    return torch_sgd_run
+
+
+def _dropout_without_rescale(original):
+    """Dropout that zeroes units but forgets inverted dropout's 1/(1 − p) rescaling of the kept ones."""
+    class Dropout(original):
+        def forward(self, x):
+            return original.forward(self, x) * (1 - self.p) if self.training else x
+    return Dropout
+
+
+def _dropout_mask_ignores_seed(original):
+    """Dropout drawing its mask from a private generator: reseeding no longer fixes the mask."""
+    import torch
+
+    class Dropout(original):
+        generator = torch.Generator().manual_seed(0)
+
+        def forward(self, x):
+            if not self.training:
+                return x
+            keep = (torch.rand(x.shape, generator=self.generator) >= self.p).to(x.dtype)
+            return x * keep / (1 - self.p)
+    return Dropout
+
+
+def _l1_drift_trusted(original):
+    """The stationarity certificate trusted without measuring: every NDGM run reported converged."""
+    def ndgm_l1_drift(W, y, lambda1, alpha, beta0, steps):
+        return np.zeros(np.atleast_2d(beta0).shape[0])
+    return ndgm_l1_drift
+
+
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("sign-zero-is-one", "NDGM's subgradient of |β| taken as +1 at β = 0 (zero no longer absorbing)",
            "gdcut.recursions:l1_subgradient", _sign_of_zero_is_one, ("L1", "L2", "L13", "L15")),
@@ -150,6 +319,42 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "gdcut.train:add_l1_subgradient_", _smooth_l1_gradient_in_training, ("L19", "L20"), gpu=True),
     Mutant("activation-switch-ignored", "ReLU/GELU switch that builds ReLU either way",
            "gdcut.models:ACTIVATIONS", _activation_switch_ignored, ("C5", "C6"), gpu=True),
+    Mutant("relu-as-half-sum", "max(0, x) written (x + |x|)/2 (derivative 1/2 at the kink)",
+           "gdcut.losses:RELU_VARIANTS", _relu_as_half_sum, ("S2",)),
+    Mutant("relu-spellings-collapsed", "every spelling of max(0, ·) is torch.relu (premise of S2's kink test dropped)",
+           "gdcut.losses:RELU_VARIANTS", _relu_spellings_collapsed, ("S2",)),
+    Mutant("oscillation-start-early", "N0 two steps early: an unconverged orbit passed off as the 2-cycle",
+           "gdcut.theory:oscillation_start", _oscillation_start_early, ("L2", "L4")),
+    Mutant("cycle-half-read", "E1's limsup read over half the certified cycle (a window short of the limit)",
+           "gdcut.convex:max_affine_cycle", _cycle_half_read, ("E1",)),
+    Mutant("search-accepts-anything", "the counterexample search returns an instance without checking ratio > 1",
+           "gdcut.search:find_counterexample", _search_accepts_anything, ("E1", "L4")),
+    Mutant("huber-smoothness-halved", "L = λmax(ZᵀZ)/(2N): a wrong smoothness constant (wrong limit of the quotient)",
+           "gdcut.convex:huber_smoothness", _huber_smoothness_halved, ("E4", "E5", "E6")),
+    Mutant("huber-without-linear-piece", "the Huber loss as ½r² everywhere (premise 'linear far from 0' dropped)",
+           "gdcut.losses:huber_loss", _huber_without_linear_piece, ("E5",)),
+    Mutant("iterations-squared", "iterations to ε reported squared", "gdcut.convex:iterations_to_accuracy",
+           _iterations_squared, ("C4",)),
+    Mutant("unbounded-lp-as-zero", "an unbounded max-affine LP reported as a finite minimum 0",
+           "gdcut.geometry:max_affine_minimum", _unbounded_lp_reported_as_zero, ("G3",)),
+    Mutant("rmsprop-without-eps", "torch's RMSprop run with eps = 0", "gdcut.torch_runs:OPTIMIZERS",
+           _rmsprop_without_eps, ("L13", "L14")),
+    Mutant("starts-inside-unit-ball", "the non-capture β0 scaled into the unit ball of Prop 3.1",
+           "gdcut.problems:non_capture_instance", _starts_inside_the_unit_ball, ("C1",)),
+    Mutant("exact-zeros-unrecorded", "torch runs that do not record the exact zeros met along the way",
+           "gdcut.torch_runs:run_torch_optimizer", _exact_zeros_unrecorded, ("L13",)),
+    Mutant("unanimity-inverted", "a unanimity rule that reads each sample's yes as no", "gdcut.rules:unanimity_rule",
+           _unanimity_inverted, ("C1", "E3")),
+    Mutant("sgd-half-step", "torch SGD runs with half their step size", "gdcut.convex:torch_sgd_run", _sgd_half_step,
+           ("C1",)),
+    Mutant("dropout-without-rescale", "dropout without the 1/(1 − p) rescaling", "torch.nn:Dropout",
+           _dropout_without_rescale, ("X2",)),
+    Mutant("dropout-mask-ignores-seed", "dropout masks from a private generator (reseeding does not fix them)",
+           "torch.nn:Dropout", _dropout_mask_ignores_seed, ("X2",)),
+    Mutant("l1-drift-trusted", "NDGM's stationarity certificate returns 0 without running: unconverged runs pass",
+           "gdcut.lasso:ndgm_l1_drift", _l1_drift_trusted, ("L6",)),
+    Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.torch_runs:run_torch_optimizer",
+           _dtype_ignored, ("L1", "L5")),
 ]}
 
 
@@ -165,7 +370,9 @@ def apply(name: str) -> Mutant:
 
 
 # --------------------------------------------------------------------------- runner
-def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root: Path, extra: list[str]) -> tuple[int, dict]:
+def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root: Path,
+                extra: list[str]) -> tuple[int, dict, dict]:
+    """(pytest's exit code, verdict per claim, {(claim, nodeid): (outcome, counts as, refutes, decisions)} per test)."""
     environment = dict(os.environ)
     environment.pop(ENV_VAR, None)
     if mutant:
@@ -179,7 +386,15 @@ def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root
     done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}
-    return done.returncode, {c["id"]: c["verdict"] for c in ledger["claims"] if c["id"] in claims}
+    tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"], _decisions_of(c, t["nodeid"]))
+             for c in ledger["claims"] if c["id"] in claims for t in c["tests"]}
+    return done.returncode, {c["id"]: c["verdict"] for c in ledger["claims"] if c["id"] in claims}, tests
+
+
+def _decisions_of(claim: dict, nodeid: str) -> tuple:
+    """The (condition, decision) cells a test recorded on a claim's card: a flipped decision is a kill too."""
+    return tuple(sorted((cell["condition"], cell["decision"]) for group in claim.get("decisions", [])
+                        for cell in group["cells"] if cell["test"] == nodeid))
 
 
 def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) -> dict:
@@ -192,22 +407,29 @@ def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) 
     with tempfile.TemporaryDirectory(prefix="gdcut-mutation-") as scratch:
         scratch = Path(scratch)
         started = time.monotonic()
-        code, baseline = _run_claims(claims, scratch / "baseline", None, root, list(extra))
+        code, baseline, baseline_tests = _run_claims(claims, scratch / "baseline", None, root, list(extra))
         if code != 0 or "unexpected" in baseline.values():
             raise RuntimeError(f"the unmutated baseline must pass before mutants mean anything (exit {code}, {baseline})")
         log(f"baseline: {len(claims)} claims in {time.monotonic() - started:.0f} s")
         results = []
         for mutant in mutants:
             started = time.monotonic()
-            code, verdicts = _run_claims(mutant.claims, scratch / mutant.name, mutant.name, root, list(extra))
+            code, verdicts, tests = _run_claims(mutant.claims, scratch / mutant.name, mutant.name, root, list(extra))
             moved = {c: f"{baseline[c]} -> {verdicts.get(c)}" for c in mutant.claims if verdicts.get(c) != baseline[c]}
-            killed = code != 0 or bool(moved)
+            # Tests of the mutant's claims whose outcome, count or decisions moved (a test missing from the run too).
+            tests_killed = sorted({nodeid for (claim, nodeid), before in baseline_tests.items()
+                                   if claim in mutant.claims and tests.get((claim, nodeid)) != before})
+            killed = code != 0 or bool(moved) or bool(tests_killed)
             results.append({"mutant": mutant.name, "description": mutant.description, "killed": killed,
-                            "pytest_exit": code, "verdicts_moved": moved, "seconds": round(time.monotonic() - started, 1)})
+                            "pytest_exit": code, "verdicts_moved": moved, "tests_killed": tests_killed,
+                            "seconds": round(time.monotonic() - started, 1)})
             log(f"{'killed  ' if killed else 'SURVIVED'} {mutant.name}: exit {code}, {moved or 'no verdict moved'}")
     killed = sum(r["killed"] for r in results)
+    by_test = {nodeid: [r["mutant"] for r in results if nodeid in r["tests_killed"]]
+               for (_, nodeid), (_, _, refutes, _) in sorted(baseline_tests.items()) if refutes}
     return {"score": killed / len(results) if results else None, "killed": killed, "total": len(results),
-            "survivors": [r["mutant"] for r in results if not r["killed"]], "results": results}
+            "survivors": [r["mutant"] for r in results if not r["killed"]], "results": results,
+            "by_test": by_test}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mutant", action="append", default=[], help="run only this mutant (repeatable)")
     parser.add_argument("--no-gpu", action="store_true", help="skip mutants that need the deep-net claims")
     parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--by-test", action="store_true", help="print, per refuting test, the mutants that kill it")
     parser.add_argument("--output", default="reports/mutation.json", help="where to write the report")
     options = parser.parse_args(argv)
     if options.list:
@@ -229,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
     output = Path(options.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(report, indent=1))
+    if options.by_test:
+        for nodeid, killers in report["by_test"].items():
+            print(f"{nodeid}\n    {', '.join(killers) if killers else 'NOT KILLED by any mutant run'}")
     print(f"mutation score {report['killed']}/{report['total']}; survivors: {report['survivors'] or 'none'}")
     return 0 if not report["survivors"] else 1
 

@@ -25,6 +25,8 @@ def test_abs_supporting_slopes_are_the_interval():
     assert geometry.subdifferential_width(A, b, [0.0], [1.0]) == pytest.approx(2.0)
     assert geometry.subdifferential_width(A, b, [1.0], [1.0]) == pytest.approx(0.0)
     assert not geometry.vertical_hyperplane_supports(A, b, [0.0], [1.0])
+    with pytest.raises(ValueError, match="normal must be non-zero"):
+        geometry.vertical_hyperplane_supports(A, b, [0.0], [0.0])
 
 
 def test_relu_regression_subdifferential_at_zero():

@@ -257,6 +257,58 @@ def test_decisions_decide_the_verdict_and_every_decision_passes(project):
     assert 'class="v v-inconclusive"' in html and "planted threshold" in html
 
 
+CERTIFICATE_MODULE = """
+import pytest
+
+@pytest.mark.claim("S1", refutes=True)
+def test_uncertified_counterexample_to_a_limit(evidence):
+    evidence.premise("β0 off the lattice", True)
+
+@pytest.mark.claim("S2", refutes=True)
+def test_certified_counterexample_to_a_limit(evidence):
+    evidence.premise("β0 off the lattice", True)
+    evidence.certificate("cycle", 0, 0, True, "β_{N+2} = β_N exactly")
+    evidence.origin("search", "hypothesis target()")
+
+@pytest.mark.claim("S3", refutes=True)
+def test_failed_certificate(evidence):
+    evidence.certificate("stationarity", 0.5, 1e-9, False)
+
+@pytest.mark.claim("C1", refutes=True)
+def test_outside_the_premise(evidence):
+    evidence.premise("parameters in a continuous dtype", False)
+
+@pytest.mark.claim("C1")
+def test_support(evidence):
+    evidence.caveat("bfloat16 freezes entries")
+"""
+
+
+def test_a_refuting_test_without_a_certificate_is_reported_inconclusive(project):
+    """Issue 10: a limit claim's counterexample needs a certificate; one outside the premise is a caveat."""
+    toml = registry_toml(REGISTRY)
+    for claim_id in ("S1", "S2", "S3"):  # claims about a limit
+        toml = toml.replace(f'id = "{claim_id}"', f'id = "{claim_id}"\nlimit = true')
+    (project.root / "registry.toml").write_text(toml, encoding="utf-8")
+    project.claims_module("test_certificates", CERTIFICATE_MODULE)
+    result = project.run("claims")
+    result.assert_outcomes(passed=5)
+    assert result.ret == pytest.ExitCode.OK
+    claims = project.claims()
+    verdicts = {claim_id: claims[claim_id]["verdict"] for claim_id in ("S1", "S2", "S3", "C1")}
+    assert verdicts == {"S1": "inconclusive", "S2": "refuted", "S3": "inconclusive", "C1": "holds"}
+    assert "without a convergence certificate" in claims["S1"]["verdict_reasons"][0]
+    assert claims["S1"]["limit"] and claims["S1"]["tests"][0]["counts_as"] == "inconclusive"
+    assert claims["S2"]["certificates"][0]["certificate"] == "cycle"
+    assert claims["S2"]["origins"] == [{"how": "search", "detail": "hypothesis target()",
+                                        "test": "claims/test_certificates.py::test_certified_counterexample_to_a_limit"}]
+    assert [c["text"] for c in claims["C1"]["caveats"]] == [
+        "bfloat16 freezes entries", "outside the premise: parameters in a continuous dtype"]
+    assert [t["counts_as"] for t in claims["C1"]["tests"]] == ["caveat", "supports"]
+    html = project.html()
+    assert "<b>Caveats</b>" in html and "β_{N+2} = β_N exactly" in html
+
+
 def test_an_inconclusive_claim_alone_exits_zero(project):
     project.claims_module("test_void", DECISION_MODULE.split('@pytest.mark.claim("S3")')[0])
     result = project.run("claims", "-k", "void")

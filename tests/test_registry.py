@@ -108,3 +108,12 @@ def test_missing_fields_are_named(tmp_path):
     path.write_text('[[claim]]\nid = "L2"\nsection = "L"\n', encoding="utf-8")
     with pytest.raises(ValueError, match=r"'L2' lacks \['kind', 'summary', 'title', 'where'\]"):
         registry.load_registry(path)
+
+
+def test_limit_marks_claims_about_a_limit_and_must_be_a_boolean(tmp_path):
+    # ``extra`` lands in the last entry's table.
+    claims = registry.load_registry(write_registry(tmp_path, {"id": "L3"}, {"id": "L2"}, extra="limit = true\n"))
+    assert claims["L2"].limit and not claims["L3"].limit
+    with pytest.raises(ValueError, match="L2: limit must be true or false"):
+        registry.load_registry(write_registry(tmp_path, {"id": "L2"}, extra='limit = "yes"\n'))
+    assert {c.id for c in registry.registry().values() if c.limit} == {"L2", "L4", "L5", "L6", "L14", "E1", "E5"}

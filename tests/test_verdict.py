@@ -4,13 +4,16 @@ from __future__ import annotations
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from gdcut.ledger.verdict import DECISIONS, OUTCOMES, VERDICTS, Decision, Outcome, Verdict, claim_verdict, function_key
+from gdcut.ledger.verdict import (COUNTS, DECISIONS, OUTCOMES, VERDICTS, Decision, Outcome, Verdict, claim_verdict,
+                                  counted_as, function_key)
 
 FILE = "claims/test_x.py"
 
 
-def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "", decisions=()) -> Outcome:
-    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason, tuple(decisions))
+def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "", decisions=(),
+            failed_premises=(), certificates=()) -> Outcome:
+    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason, tuple(decisions), tuple(failed_premises),
+                   tuple(certificates))
 
 
 def decided(name: str, *cells: tuple[str, str], result: str = "passed") -> Outcome:
@@ -140,6 +143,49 @@ def test_decisions_of_a_failed_test_do_not_count_it_is_unexpected():
     assert claim_verdict([decided("test_a", ("x", "supports"), result="failed")]).verdict == "unexpected"
 
 
+# --------------------------------------------------------------------------- premises and certificates (issue 10)
+def test_a_refuting_test_outside_the_premise_is_a_caveat_and_moves_nothing():
+    caveat = outcome("test_b", refutes=True, failed_premises=["β0 in bfloat16"])
+    assert counted_as(caveat) == "caveat"
+    verdict = claim_verdict([outcome("test_a"), caveat])
+    assert verdict.verdict == "holds"
+    assert verdict.reasons == (f"caveat: {FILE}::test_b is outside the premise (β0 in bfloat16)",)
+
+
+def test_a_supporting_test_outside_the_premise_is_a_caveat_too():
+    assert counted_as(outcome("test_a", failed_premises=["differentiable f"])) == "caveat"
+
+
+def test_caveats_alone_are_inconclusive():
+    verdict = claim_verdict([outcome("test_a", refutes=True, failed_premises=["dropout mask fixed"])])
+    assert verdict.verdict == "inconclusive" and "outside the premise" in verdict.reasons[0]
+
+
+def test_a_refuting_test_of_a_limit_without_a_certificate_is_inconclusive():
+    uncertified = outcome("test_a", refutes=True)
+    assert counted_as(uncertified, limit=True) == "inconclusive"
+    verdict = claim_verdict([uncertified], limit=True)
+    assert verdict.verdict == "inconclusive"
+    assert "without a convergence certificate" in verdict.reasons[0]
+    assert claim_verdict([uncertified], limit=False).verdict == "refuted"
+
+
+def test_a_failed_certificate_is_as_good_as_none():
+    assert counted_as(outcome("test_a", refutes=True, certificates=[True, False]), limit=True) == "inconclusive"
+    assert claim_verdict([outcome("test_a", refutes=True, certificates=[True, True])], limit=True).verdict == "refuted"
+
+
+def test_an_uncertified_refutation_leaves_a_supported_claim_holding_but_partial():
+    verdict = claim_verdict([outcome("test_a"), outcome("test_b", refutes=True)],
+                            frozenset({f"{FILE}::test_a", f"{FILE}::test_b"}), limit=True)
+    assert verdict.verdict == "holds" and not verdict.complete
+
+
+def test_supporting_tests_of_a_limit_need_no_certificate_and_decisions_are_untouched():
+    assert counted_as(outcome("test_a"), limit=True) == "supports"
+    assert counted_as(decided("test_b", ("x", "refutes")), limit=True) == "decides"
+
+
 # --------------------------------------------------------------------------- properties
 @st.composite
 def linked_outcomes(draw) -> list[Outcome]:
@@ -151,7 +197,8 @@ def linked_outcomes(draw) -> list[Outcome]:
                                st.just("")), max_size=3)
     return [
         Outcome(f"{FILE}::test_{index}", draw(st.sampled_from(possible)), draw(st.booleans()),
-                0.0, draw(st.sampled_from(["", "needs CUDA"])), tuple(draw(cells)))
+                0.0, draw(st.sampled_from(["", "needs CUDA"])), tuple(draw(cells)),
+                tuple(draw(st.lists(st.just("premise"), max_size=1))), tuple(draw(st.lists(st.booleans(), max_size=2))))
         for index in range(count)
     ]
 
@@ -162,27 +209,52 @@ def encoded_functions(draw) -> frozenset[str]:
     return frozenset(f"{FILE}::test_{index}" for index in draw(st.sets(st.integers(0, 8), max_size=5)))
 
 
-@given(outcomes=linked_outcomes(), encoded=encoded_functions(), not_testable=st.sampled_from(["", "offline"]))
-def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testable):
-    verdict = claim_verdict(outcomes, encoded, not_testable)
+@given(outcomes=linked_outcomes(), encoded=encoded_functions(), not_testable=st.sampled_from(["", "offline"]),
+       limit=st.booleans())
+def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testable, limit):
+    verdict = claim_verdict(outcomes, encoded, not_testable, limit)
     event(verdict.verdict)
     assert verdict.verdict in VERDICTS
     broken = any(o.outcome in ("failed", "error") for o in outcomes)
     passed = [o for o in outcomes if o.outcome == "passed"]
+    counts = [counted_as(o, limit) for o in passed]
+    assert set(counts) <= set(COUNTS)
     decisions = {d.decision for o in passed for d in o.decisions}
-    supporting = any(not o.decisions and not o.refutes for o in passed) or "supports" in decisions
-    refuting = any(not o.decisions and o.refutes for o in passed) or "refutes" in decisions
+    supporting = "supports" in counts or "supports" in decisions
+    # never a refutation from outside the premise, nor of a limit without certificates that all hold
+    refuting = any(not o.decisions and o.refutes and not o.failed_premises
+                   and (not limit or (o.certificates and all(o.certificates))) for o in passed) or "refutes" in decisions
     assert (verdict.verdict == "unexpected") == broken
     assert (verdict.verdict in ("holds", "refuted", "conditional")) == ((supporting or refuting) and not broken)
     if not broken:
         expected = {(True, True): "conditional", (True, False): "holds", (False, True): "refuted"}
         assert verdict.verdict == expected.get((supporting, refuting), verdict.verdict)
     # inconclusive exactly when nothing usable was said and a decision called the run void
-    assert (verdict.verdict == "inconclusive") == (
-        not broken and not supporting and not refuting and "inconclusive" in decisions)
+    void = "inconclusive" in decisions or {"inconclusive", "caveat"} & set(counts)
+    assert (verdict.verdict == "inconclusive") == bool(not broken and not supporting and not refuting and void)
     if verdict.complete:
         assert all(o.outcome == "passed" for o in outcomes) and outcomes
         assert "inconclusive" not in decisions
         assert encoded <= {o.nodeid for o in outcomes}
     if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable", "inconclusive"):
         assert verdict.reasons
+
+
+def test_evidence_rejects_malformed_premises_certificates_and_origins():
+    """The issue-10 records name the bad argument (the plugin's evidence fixture builds this same object)."""
+    import pytest
+
+    from gdcut.ledger.evidence import RECORD_KEY, Evidence
+
+    properties: list = []
+    evidence = Evidence(properties, ["L4"])
+    for call, argument in ((lambda: evidence.premise("p", 1), "holds"), (lambda: evidence.premise(" ", True), "text"),
+                           (lambda: evidence.certificate("eyeballed", 0, 0, True), "kind"),
+                           (lambda: evidence.certificate("cycle", 0, 0, "yes"), "holds"),
+                           (lambda: evidence.origin("guessed"), "how"), (lambda: evidence.caveat(""), "text")):
+        with pytest.raises(ValueError, match=argument):
+            call()
+    evidence.certificate("horizon", 99, 108, True, "max N0 against T − 2")
+    [(key, record)] = properties
+    assert key == RECORD_KEY and record == {"kind": "certificate", "claim": "L4", "certificate": "horizon", "value": 99,
+                                            "tolerance": 108, "holds": True, "detail": "max N0 against T − 2"}

@@ -20,6 +20,12 @@ CLAIMS_KEY = "gdcut.claims"
 
 JSONScalar = str | int | float | bool | None
 
+#: How a convergence certificate shows that a run reached the limit a claim is about (README, "Reading a verdict").
+CERTIFICATE_KINDS = ("horizon", "stationarity", "distance", "cycle")
+
+#: How a counterexample came to be: written down by hand, or found by a search inside the suite.
+ORIGINS = ("constructed", "search")
+
 
 def jsonable(value):
     """``value`` as plain JSON data: numpy/torch scalars unwrapped, NaN and inf as strings.
@@ -157,6 +163,39 @@ class Evidence:
                   statistic=ruling.statistic, threshold=ruling.threshold, n=ruling.n, values=ruling.values,
                   reason=ruling.reason)
 
+    def caveat(self, text: str, *, claim=None) -> None:
+        """An instance outside the claim's premise, worth knowing; shown under Caveats, it never moves the verdict."""
+        self._add("caveat", claim, text=_nonempty("text", text))
+
+    def premise(self, text: str, holds: bool, *, claim=None) -> None:
+        """A check that the test's instance meets a premise of the claim as the paper states it.
+
+        A failed check turns the test into a caveat (``gdcut.ledger.verdict.counted_as``).
+        """
+        if not isinstance(holds, bool):
+            raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
+        self._add("premise", claim, text=_nonempty("text", text), holds=holds)
+
+    def certificate(self, kind: str, value, tolerance, holds: bool, detail: str = "", *, claim=None) -> None:
+        """A convergence certificate: ``value`` (a gap, a distance, a horizon) against ``tolerance``.
+
+        ``kind`` is one of CERTIFICATE_KINDS; ``holds`` says whether the run is
+        certified converged. A refuting test of a limit claim counts only with
+        certificates that all hold.
+        """
+        if kind not in CERTIFICATE_KINDS:
+            raise ValueError(f"kind must be one of {CERTIFICATE_KINDS}, got {kind!r}")
+        if not isinstance(holds, bool):
+            raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
+        self._add("certificate", claim, certificate=kind, value=value, tolerance=tolerance, holds=holds,
+                  detail=str(detail))
+
+    def origin(self, how: str, detail: str = "", *, claim=None) -> None:
+        """How the test's counterexample came about: ``constructed`` by hand or found by a ``search``."""
+        if how not in ORIGINS:
+            raise ValueError(f"how must be one of {ORIGINS}, got {how!r}")
+        self._add("origin", claim, how=how, detail=str(detail))
+
     def figure(self, fig, caption: str = "", *, claim=None) -> None:
         """A matplotlib figure, stored as inline SVG with its data as CSV (the figure is closed)."""
         import matplotlib.pyplot as plt
@@ -165,3 +204,9 @@ class Evidence:
             self._add("figure", claim, caption=str(caption), svg=figure_svg(fig), csv=figure_csv(fig))
         finally:
             plt.close(fig)
+
+
+def _nonempty(name: str, text) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ValueError(f"{name} must be a non-empty string")
+    return text

@@ -44,6 +44,8 @@ class Claim:
     paper_values: tuple[PaperValue, ...] = ()
     discrepancies: tuple[str, ...] = ()
     not_testable: str = ""
+    #: The claim is about an eventual value, a limit or a final norm: a refutation needs a convergence certificate.
+    limit: bool = False
 
     def paper_value(self, name: str):
         """The value the paper reports under ``name`` (KeyError names the known ones)."""
@@ -72,7 +74,15 @@ def _parse(entry: dict) -> Claim:
         paper_values=tuple(PaperValue(**value) for value in entry.get("paper_values", [])),
         discrepancies=tuple(entry.get("discrepancies", [])),
         not_testable=entry.get("not_testable", ""),
+        limit=_boolean(entry, "limit"),
     )
+
+
+def _boolean(entry: dict, key: str) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise ValueError(f"claim {entry['id']}: {key} must be true or false, got {value!r}")
+    return value
 
 
 def load_registry(path: Path | str = REGISTRY_PATH) -> dict[str, Claim]:

@@ -20,7 +20,7 @@ from pathlib import Path
 from gdcut.ledger import explain
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
-from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, function_key
+from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, counted_as, function_key
 
 SCHEMA = 3  # 2: decisions, the inconclusive verdict, test roles; 3: sentences, sides, runs, counts
 RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
@@ -102,10 +102,12 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
     outcomes = [
         Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""),
                 tuple(Decision(d["condition"], d["decision"], d.get("reason", ""))
-                      for d in _by_kind(own_records[r["nodeid"]], "decision")))
+                      for d in _by_kind(own_records[r["nodeid"]], "decision")),
+                tuple(p["text"] for p in _by_kind(own_records[r["nodeid"]], "premise") if not p["holds"]),
+                tuple(c["holds"] for c in _by_kind(own_records[r["nodeid"]], "certificate")))
         for r in results
     ]
-    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable)
+    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable, claim.limit)
     records = []
     tests = []
     for result, result_outcome in zip(results, outcomes):
@@ -119,6 +121,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
             "duration_s": round(result["duration_s"], 3),
             "reason": result.get("reason", ""),
             "conditions": [r["text"] for r in _by_kind(own, "condition")],
+            "counts_as": counted_as(result_outcome, claim.limit) if result["outcome"] == "passed" else "",
         })
     role = {t["nodeid"]: {"decides": "decided", "refutes": "refuting", "supports": "supporting"}[t["role"]]
             for t in tests}
@@ -149,6 +152,15 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "notes": list(dict.fromkeys(r["text"] for r in _by_kind(records, "note"))),
         "tables": [{k: r[k] for k in ("caption", "header", "rows", "test")} for r in _by_kind(records, "table")],
         "figures": [{k: r[k] for k in ("caption", "svg", "csv", "test")} for r in _by_kind(records, "figure")],
+        # Issue 10: instances outside the premise, and what certifies each counterexample.
+        "limit": claim.limit,
+        "caveats": [{"text": r["text"], "test": r["test"]} for r in _by_kind(records, "caveat")]
+        + [{"text": f"outside the premise: {r['text']}", "test": r["test"]}
+           for r in _by_kind(records, "premise") if not r["holds"]],
+        "premises": [{k: r[k] for k in ("text", "holds", "test")} for r in _by_kind(records, "premise")],
+        "certificates": [{k: r[k] for k in ("certificate", "value", "tolerance", "holds", "detail", "test")}
+                         for r in _by_kind(records, "certificate")],
+        "origins": [{k: r[k] for k in ("how", "detail", "test")} for r in _by_kind(records, "origin")],
         "paper_values": [vars(v) for v in claim.paper_values],
         "discrepancies": list(claim.discrepancies),
         "not_testable": claim.not_testable,
