@@ -71,7 +71,9 @@ def _t_bounds(sample, alpha: float) -> tuple[float, float, float, float]:
     return mean, sd, mean - half, mean + half
 
 
-def _checked_min_pairs(min_pairs) -> None:
+def _checked_margin_and_pairs(margin, min_pairs) -> None:
+    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
+        raise ValueError(f"margin must be a positive number, got {margin!r}")
     if isinstance(min_pairs, bool) or not isinstance(min_pairs, int) or min_pairs < 2:
         raise ValueError(f"min_pairs must be an integer of at least 2 (a t bound needs a spread), got {min_pairs!r}")
 
@@ -87,9 +89,7 @@ def paired_superiority(gaps, margin: float, rule: str, statistic: str, alpha: fl
                        min_pairs: int = MIN_PAIRS) -> Ruling:
     """Is the mean paired gap positive and at least ``margin``? (one-sided t bounds)."""
     gaps = _checked_sample("gaps", gaps)
-    _checked_min_pairs(min_pairs)
-    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
-        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    _checked_margin_and_pairs(margin, min_pairs)
     threshold = (f"supports: lower {100 * (1 - alpha):g}% bound of the mean > 0 and mean ≥ margin {margin:.4g}; "
                  f"refutes: upper {100 * (1 - alpha):g}% bound < margin; otherwise inconclusive")
     if len(gaps) < min_pairs:
@@ -110,9 +110,7 @@ def paired_equivalence(gaps, margin: float, rule: str, statistic: str, alpha: fl
                        min_pairs: int = MIN_PAIRS) -> Ruling:
     """Two one-sided tests (TOST): is the mean paired gap within (-margin, margin)?"""
     gaps = _checked_sample("gaps", gaps)
-    _checked_min_pairs(min_pairs)
-    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
-        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    _checked_margin_and_pairs(margin, min_pairs)
     level = 100 * (1 - 2 * alpha)
     threshold = (f"supports (equivalent): the {level:g}% interval of the mean lies inside ±{margin:.4g}; "
                  f"refutes (different): it lies wholly outside; otherwise inconclusive")
@@ -135,9 +133,7 @@ def difference_superiority(larger, smaller, margin: float, rule: str, statistic:
     from scipy import stats
 
     larger, smaller = _checked_sample("larger", larger), _checked_sample("smaller", smaller)
-    _checked_min_pairs(min_pairs)
-    if not (isinstance(margin, (int, float)) and margin > 0 and math.isfinite(margin)):
-        raise ValueError(f"margin must be a positive number, got {margin!r}")
+    _checked_margin_and_pairs(margin, min_pairs)
     threshold = (f"supports: lower {100 * (1 - alpha):g}% Welch bound of the difference > 0 and difference ≥ "
                  f"margin {margin:.4g}; refutes: upper bound < margin; otherwise inconclusive")
     n = min(len(larger), len(smaller))
