@@ -65,8 +65,9 @@ def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, kind, v
     pytester.makeconftest(CONFTEST.format(kind=kind))
     (pytester.path / "claims").mkdir()
     shutil.copy(ROOT / "claims" / "test_deep_convergence.py", pytester.path / "claims")
+    # importlib mode: this process may already hold the real claims module under the same name
     result = pytester.runpytest("claims", "--claim", "C6", "--gdcut-scale", "smoke", "--gdcut-reports", "out",
-                                "-p", "no:cacheprovider")
+                                "--import-mode=importlib", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
     claims = {c["id"]: c for c in json.loads((pytester.path / "out" / "ledger.json").read_text())["claims"]}
     assert claims["C6"]["verdict"] == verdict

@@ -28,8 +28,10 @@ def deep_project(pytester: pytest.Pytester) -> Path:
 
 
 def run(pytester, root: Path, reports: str, *args: str) -> dict:
+    # importlib mode: this process may already hold the real claims modules under the same names
     pytester.runpytest("claims", "-m", "gpu", "--gdcut-scale", "tiny", "--gdcut-cache", str(root / "cache"),
-                       "--gdcut-reports", str(root / reports), "-p", "no:cacheprovider", "-p", "no:randomly", *args)
+                       "--gdcut-reports", str(root / reports), "--import-mode=importlib", "-p", "no:cacheprovider",
+                       "-p", "no:randomly", *args)
     return json.loads((root / reports / "ledger.json").read_text(encoding="utf-8"), parse_constant=_reject_constant)
 
 
