@@ -46,6 +46,7 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -128,9 +129,7 @@ def _stuck_note(runs_by_cell: dict) -> str:
 def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
     if not note:
         return ruling
-    values = dict(ruling.values, note=note)
-    return rules.Ruling(ruling.decision, ruling.rule, ruling.statistic, ruling.threshold, ruling.n, values,
-                        ruling.reason)
+    return dataclasses.replace(ruling, values=dict(ruling.values, note=note))
 
 
 def c5_ruling(runs: dict[str, list[dict]]) -> rules.Ruling:

@@ -18,6 +18,15 @@ def _pyplot():
     return plt
 
 
+def _label(ax, title: str, xlabel: str, ylabel: str) -> None:
+    """Title, axis labels and legend in the small type every panel of these figures uses."""
+    ax.set_title(title, fontsize=9)
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.set_ylabel(ylabel, fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax.legend(fontsize=7)
+
+
 def smoothed(curve, points: int = 120):
     """Block means of a per-step loss curve, at most ``points`` of them (for a small SVG)."""
     values = np.asarray(curve, dtype=float)
@@ -46,11 +55,7 @@ def figure_2(all_runs: dict):
                 steps = smoothed(runs[activation][0]["step_loss"])[0]
                 ax.plot(steps, curves.mean(0), color=colour, label=activation.upper(), lw=1.2)
                 ax.fill_between(steps, curves.min(0), curves.max(0), color=colour, alpha=0.2, lw=0)
-            ax.set_title(f"{depth}, {'with' if batch_norm else 'without'} BN", fontsize=9)
-            ax.set_xlabel("step", fontsize=8)
-            ax.set_ylabel("training loss", fontsize=8)
-            ax.tick_params(labelsize=7)
-            ax.legend(fontsize=7)
+            _label(ax, f"{depth}, {'with' if batch_norm else 'without'} BN", "step", "training loss")
     fig.tight_layout()
     return fig
 
@@ -69,10 +74,6 @@ def figure_3(results: dict, lambdas):
                 curve = results[(opt, lam)]["epoch_l1"]
                 ax.plot(np.arange(1, len(curve) + 1), curve, color=colour, label=OPTIMISER_NAMES[opt], lw=1.2)
         ax.set_yscale("log")
-        ax.set_title(f"λ1 = {lam:g}", fontsize=9)
-        ax.set_xlabel("epoch", fontsize=8)
-        ax.set_ylabel("L1 norm of the weights", fontsize=8)
-        ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
+        _label(ax, f"λ1 = {lam:g}", "epoch", "L1 norm of the weights")
     fig.tight_layout()
     return fig

@@ -78,6 +78,11 @@ def _checked_margin_and_pairs(margin, min_pairs) -> None:
         raise ValueError(f"min_pairs must be an integer of at least 2 (a t bound needs a spread), got {min_pairs!r}")
 
 
+def _too_few(rule: str, statistic: str, threshold: str, n: int, min_pairs: int, margin: float, what: str) -> Ruling:
+    return Ruling("inconclusive", rule, statistic, threshold, n, {"margin": margin},
+                  f"{n} {what}, fewer than the {min_pairs} the rule needs")
+
+
 def _checked_sample(name: str, sample) -> list[float]:
     values = [float(x) for x in sample]
     if any(not math.isfinite(x) for x in values):
@@ -93,8 +98,7 @@ def paired_superiority(gaps, margin: float, rule: str, statistic: str, alpha: fl
     threshold = (f"supports: lower {100 * (1 - alpha):g}% bound of the mean > 0 and mean ≥ margin {margin:.4g}; "
                  f"refutes: upper {100 * (1 - alpha):g}% bound < margin; otherwise inconclusive")
     if len(gaps) < min_pairs:
-        return Ruling("inconclusive", rule, statistic, threshold, len(gaps), {"margin": margin},
-                      f"{len(gaps)} pairs, fewer than the {min_pairs} the rule needs")
+        return _too_few(rule, statistic, threshold, len(gaps), min_pairs, margin, "pairs")
     mean, sd, lower, upper = _t_bounds(gaps, alpha)
     values = {"mean": mean, "sd": sd, "lower bound": lower, "upper bound": upper, "margin": margin}
     if lower > 0 and mean >= margin:
@@ -115,8 +119,7 @@ def paired_equivalence(gaps, margin: float, rule: str, statistic: str, alpha: fl
     threshold = (f"supports (equivalent): the {level:g}% interval of the mean lies inside ±{margin:.4g}; "
                  f"refutes (different): it lies wholly outside; otherwise inconclusive")
     if len(gaps) < min_pairs:
-        return Ruling("inconclusive", rule, statistic, threshold, len(gaps), {"margin": margin},
-                      f"{len(gaps)} pairs, fewer than the {min_pairs} the rule needs")
+        return _too_few(rule, statistic, threshold, len(gaps), min_pairs, margin, "pairs")
     mean, sd, lower, upper = _t_bounds(gaps, alpha)
     values = {"mean": mean, "sd": sd, "lower bound": lower, "upper bound": upper, "margin": margin}
     if -margin < lower and upper < margin:
@@ -138,8 +141,7 @@ def difference_superiority(larger, smaller, margin: float, rule: str, statistic:
                  f"margin {margin:.4g}; refutes: upper bound < margin; otherwise inconclusive")
     n = min(len(larger), len(smaller))
     if n < min_pairs:
-        return Ruling("inconclusive", rule, statistic, threshold, n, {"margin": margin},
-                      f"{n} samples per group, fewer than the {min_pairs} the rule needs")
+        return _too_few(rule, statistic, threshold, n, min_pairs, margin, "samples per group")
     ma, sa, _, _ = _t_bounds(larger, alpha)
     mb, sb, _, _ = _t_bounds(smaller, alpha)
     va, vb = sa ** 2 / len(larger), sb ** 2 / len(smaller)
