@@ -39,6 +39,9 @@ def test_sentences_name_both_sides():
     assert explain.verdict_sentence("holds", {}, [], complete=False).startswith("Holds (partial")
     assert explain.describe_test("claims/t.py::test_eq9_fails[3]") == "eq9 fails"
     assert explain.describe_test("x::test_a", "Averaging gives the loss; more.\n\nDetails.") == "Averaging gives the loss"
+    # the paper's abbreviations do not end the sentence
+    assert (explain.describe_test("x::test_a", "Huber has a Lipschitz gradient (eq. 5) by Prop. B.4. More.")
+            == "Huber has a Lipschitz gradient (eq. 5) by Prop. B.4")
 
 
 def test_identical_records_are_stored_once_with_a_count():

@@ -53,11 +53,16 @@ def compare(measured, paper) -> dict:
     return {"agreement": "", "relative_difference": None}
 
 
+#: The end of a docstring's first sentence: ".", ";" or ":" and a space, but not the dot of the
+#: paper's abbreviations ("eq. 5", "Prop. B.4", "Fig. 2", "App. C"), which would cut a reference in two.
+_SENTENCE_END = re.compile(r"(?<![Ee]q\.)(?<!Prop\.)(?<!Fig\.)(?<!App\.)(?<=[.;:])\s")
+
+
 def describe_test(test_name: str, docstring: str = "") -> str:
     """A test in words: the first sentence of its docstring, else its function name without ``test_``."""
     first = docstring.strip().split("\n\n")[0].replace("\n", " ")
     if first:
-        sentence = re.split(r"(?<=[.;:])\s", first, maxsplit=1)[0].rstrip(".;:")
+        sentence = _SENTENCE_END.split(first, maxsplit=1)[0].rstrip(".;:")
         return sentence
     name = test_name.split("::")[-1].split("[")[0].removeprefix("test_")
     return name.replace("_", " ")
