@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import pytest
 
-from gdcut import data as gdata
-from gdcut import train
-
 
 @pytest.fixture(scope="module")
 def dataset(run_settings, preset):
@@ -13,6 +10,10 @@ def dataset(run_settings, preset):
 
     Without CIFAR-10 or Fashion-MNIST the claim is not run, with the reason and the fix.
     """
+    # imported here: collecting the analytic claims must not pull in torch and torchvision
+    from gdcut import data as gdata
+    from gdcut import train
+
     train.share_cpu_between_workers(run_settings.device)
     try:
         return gdata.for_run(run_settings, preset.train_size, preset.test_size)

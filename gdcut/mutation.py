@@ -3,13 +3,15 @@
 Each :class:`Mutant` replaces one attribute of a gdcut module with a wrong
 implementation of the kind a careless reimplementation of the paper would
 contain.  The runner re-runs the claims the mutant should disturb, in a
-subprocess with ``GDCUT_MUTANT=<name>`` (the plugin applies the mutant before
+pytest subprocess with this module as a plugin (``-p gdcut.mutation
+--gdcut-mutant NAME``: it installs the mutant in ``pytest_configure``, before
 any test module imports gdcut), and calls the mutant *killed* when a test
 fails or a claim's verdict moves away from the unmutated baseline.
 
     python -m gdcut.mutation                  # every mutant
     python -m gdcut.mutation --mutant NAME    # one (repeatable); --list shows them
     python -m gdcut.mutation --no-gpu --by-test   # also: per refuting test, the mutants that kill it
+    pytest -p gdcut.mutation --gdcut-mutant NAME claims ...   # one mutant by hand
 
 A mutant kills a *test* when that test's outcome, what it counts as on the
 ledger (supports, refutes, caveat, inconclusive, decides) or one of its
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -32,10 +33,11 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+import pytest
 
 from gdcut import validation
 
-ENV_VAR = "GDCUT_MUTANT"
+OPTION = "--gdcut-mutant"
 
 
 @dataclass(frozen=True)
@@ -359,9 +361,9 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
 
 
 def apply(name: str) -> Mutant:
-    """Install mutant ``name`` in its module (done by the plugin in every pytest process)."""
+    """Install mutant ``name`` in its module (``pytest_configure`` does it in every pytest process)."""
     if name not in MUTANTS:
-        raise ValueError(f"{ENV_VAR} must name a known mutant ({', '.join(MUTANTS)}), got {name!r}")
+        raise ValueError(f"{OPTION} must name a known mutant ({', '.join(MUTANTS)}), got {name!r}")
     mutant = MUTANTS[name]
     module_name, attribute = mutant.target.split(":")
     module = importlib.import_module(module_name)
@@ -369,21 +371,34 @@ def apply(name: str) -> Mutant:
     return mutant
 
 
+# --------------------------------------------------------------------------- pytest plugin (-p gdcut.mutation)
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.getgroup("gdcut").addoption(
+        OPTION, metavar="NAME", default=None,
+        help="install this deliberately wrong implementation before the tests import gdcut (python -m "
+             "gdcut.mutation --list names them); the ledger's provenance records it")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = config.getoption(OPTION)
+    if name is not None:
+        try:
+            apply(name)
+        except ValueError as error:
+            raise pytest.UsageError(str(error)) from None
+
+
 # --------------------------------------------------------------------------- runner
 def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root: Path,
                 extra: list[str]) -> tuple[int, dict, dict]:
     """(pytest's exit code, verdict per claim, {(claim, nodeid): (outcome, counts as, refutes, decisions)} per test)."""
-    environment = dict(os.environ)
-    environment.pop(ENV_VAR, None)
-    if mutant:
-        environment[ENV_VAR] = mutant
     command = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider", "--gdcut-reports",
                str(reports), *[arg for claim in claims for arg in ("--claim", claim)], *extra]
     if mutant:
         # A mutant's training results must never land in the real result cache, where
         # an unmutated run would later read them as its own.
-        command += ["--gdcut-cache", str(reports / "cache")]
-    done = subprocess.run(command, cwd=root, env=environment, capture_output=True, text=True)
+        command += ["-p", "gdcut.mutation", OPTION, mutant, "--gdcut-cache", str(reports / "cache")]
+    done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}
     tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"], _decisions_of(c, t["nodeid"]))

@@ -16,8 +16,34 @@ C5/C6 use five paired seeds at every scale: the decision rules
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gdcut import validation
+
+#: ``--gdcut-scale``: a preset of the tables below, or ``auto`` (``resolve_scale``).
+SCALES = ("auto", "tiny", "smoke", "paper")
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The deep-net settings of a pytest session (``gdcut.ledger.plugin.settings_from_config``)."""
+    scale: str
+    device: object  # torch.device
+    cifar_dir: Path | None
+    allow_download: bool
+    cache_dir: Path
+    precision: str  # --gdcut-precision
+    forward_dtype: str  # the TrainConfig.forward_dtype it selects
+    fashion_mnist_dir: Path
+
+
+def resolve_scale(requested: str, cuda_available: bool) -> str:
+    """``auto`` means the paper's scale on CUDA and the smoke scale elsewhere."""
+    validation.one_of("requested", requested, SCALES)
+    validation.boolean("cuda_available", cuda_available)
+    if requested == "auto":
+        return "paper" if cuda_available else "smoke"
+    return requested
 
 
 @dataclass(frozen=True)

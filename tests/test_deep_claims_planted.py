@@ -61,7 +61,7 @@ def planted_training(monkeypatch):
 
 @pytest.mark.parametrize("kind, verdict", [("agree", "holds"), ("differ", "refuted"), ("void", "inconclusive")])
 def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, kind, verdict):
-    pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n    gpu: deep\n    fast: analytic\n")
+    pytester.makeini("[pytest]\n")
     pytester.makeconftest(CONFTEST.format(kind=kind))
     (pytester.path / "claims").mkdir()
     shutil.copy(ROOT / "claims" / "test_deep_convergence.py", pytester.path / "claims")

@@ -1,12 +1,19 @@
 """gdcut.ledger.inventory: claim links read from the source with ast, without importing it."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from gdcut.ledger.inventory import LinkedTest, scan_claims, scan_file
+from gdcut.ledger.verdict import function_key
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def write(root: Path, relative: str, source: str) -> Path:
@@ -146,3 +153,34 @@ def test_shipped_claims_are_all_in_the_registry():
     root = Path(__file__).resolve().parents[1]
     links = scan_claims(root / "claims", root)
     assert set(links) <= set(registry())
+
+
+COLLECTED_LINKS = """
+import json
+
+def pytest_collection_finish(session):
+    links = {{item.nodeid: sorted([m.args[0], bool(m.kwargs.get("refutes", False))]
+                                  for m in item.iter_markers("claim")) for item in session.items}}
+    with open({out!r}, "w", encoding="utf-8") as handle:
+        json.dump(links, handle)
+"""
+
+
+@pytest.mark.slow
+def test_the_inventory_agrees_with_what_pytest_collects_from_claims(tmp_path):
+    """The ledger reads claim links from the source (ast); pytest's own collection must find the same ones."""
+    out = tmp_path / "collected.json"
+    (tmp_path / "dump_claim_links.py").write_text(COLLECTED_LINKS.format(out=str(out)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "pytest", "claims", "--collect-only", "-q", "-p", "no:cacheprovider",
+                           "-p", "dump_claim_links"], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    collected: dict[str, list] = {}
+    for nodeid, links in json.loads(out.read_text(encoding="utf-8")).items():
+        previous = collected.setdefault(function_key(nodeid), links)
+        assert previous == links, f"{nodeid}: parametrisations with different claim links"
+    scanned: dict[str, list] = {}
+    for claim_id, tests in scan_claims(ROOT / "claims", ROOT).items():
+        for test in tests:
+            scanned.setdefault(test.key, []).append([claim_id, test.refutes])
+    assert {key: sorted(links) for key, links in scanned.items()} == collected

@@ -119,7 +119,7 @@ class Project:
         self.pytester = pytester
         self.root = pytester.path
         self.out = self.root / "out"
-        pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n    fast: analytic\n")
+        pytester.makeini("[pytest]\n")
         pytester.makeconftest('pytest_plugins = ["gdcut.ledger.plugin"]\n')
         (self.root / "registry.toml").write_text(registry_toml(claims, title), encoding="utf-8")
         (self.root / "claims").mkdir()

@@ -19,7 +19,7 @@ FASHION = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 
 def deep_project(pytester: pytest.Pytester) -> Path:
     """A project holding the real L1 claim module and the real registry."""
-    pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n    gpu: deep\n")
+    pytester.makeini("[pytest]\n")
     pytester.makeconftest('pytest_plugins = ["gdcut.ledger.plugin"]\n')
     (pytester.path / "claims").mkdir()
     for name in DEEP:

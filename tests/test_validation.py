@@ -688,7 +688,7 @@ RULE_ROWS = [
 # mutation ------------------------------------------------------------------
 MUTATION_ROWS = [
     Row("mutation.apply", mutation.apply, lambda: {"name": "sign-zero-is-one"},
-        (Bad("name", names(mutation.MUTANTS), mentions=mutation.ENV_VAR),),
+        (Bad("name", names(mutation.MUTANTS), mentions=mutation.OPTION),),
         no_valid_call="a valid call installs a mutant in this process"),
     Row("mutation.run_mutants", mutation.run_mutants,
         lambda: {"names": ["sign-zero-is-one"], "root": Path(__file__).parents[1]},
@@ -723,8 +723,8 @@ LEDGER_ROWS = [
             merge.MERGE_KEY: merge.merge_input([], {})}], "names": ["a.json"]},
         (Bad("ledgers", st.sampled_from([[], None, [{}], [{"provenance": {}}]])),
          Bad("names", st.sampled_from([[], None, ["a", "b"]])))),
-    Row("ledger.plugin.resolve_scale", plugin.resolve_scale, lambda: {"requested": "auto", "cuda_available": False},
-        (Bad("requested", names(plugin.SCALES)), Bad("cuda_available", flags()))),
+    Row("scales.resolve_scale", scales.resolve_scale, lambda: {"requested": "auto", "cuda_available": False},
+        (Bad("requested", names(scales.SCALES)), Bad("cuda_available", flags()))),
 ]
 
 TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSION_ROWS, *THEORY_ROWS,
@@ -775,8 +775,11 @@ EXEMPT = {
     "deepnet.share_pattern_ruling": "a rule over result dicts that train returned (tests/test_deepnet.py)",
     "scales.ConvergenceScale": "preset records; their values are checked when scales turn them into TrainConfig",
     "scales.L1Scale": "preset records; their values are checked when scales turn them into TrainConfig",
+    "scales.RunSettings": "a record the plugin's settings_from_config builds from options pytest has checked",
     "mutation.Mutant": "records of the module's own mutant table",
     "mutation.main": "command line; test_mutation_command_line_rejects_unknown_mutants below",
+    "mutation.pytest_addoption": "a pytest hook",
+    "mutation.pytest_configure": "a pytest hook; an unknown --gdcut-mutant is a usage error (tests/test_mutation.py)",
     "precision.set_kernel_flags": "takes no arguments",
     "precision.compile_wanted": "reads GDCUT_COMPILE (checked, naming it); train passes data.device",
     "precision.CompiledOrEager": "a wrapper train builds around its model; tests/test_precision.py",
@@ -890,7 +893,7 @@ def test_ledger_diff_command_line_names_an_unreadable_ledger(capsys):
 
 @pytest.fixture
 def project(pytester):
-    pytester.makeini("[pytest]\nmarkers =\n    claim(id, refutes=False): link\n")
+    pytester.makeini("[pytest]\n")
     pytester.makeconftest('pytest_plugins = ["gdcut.ledger.plugin"]\n')
     (pytester.path / "claims").mkdir()
     return pytester

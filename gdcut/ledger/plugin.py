@@ -14,12 +14,11 @@ from __future__ import annotations
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from gdcut import validation
+from gdcut import scales
 from gdcut.ledger import inventory, registry, render
 from gdcut.ledger.evidence import CLAIMS_KEY, RECORD_KEY, Evidence
 from gdcut.ledger.merge import MERGE_KEY, merge_input
@@ -33,15 +32,23 @@ pytest_plugins = ["gdcut.distribute"]
 ledger_key = pytest.StashKey["LedgerPlugin"]()
 registry_key = pytest.StashKey[dict]()
 
-SCALES = ("auto", "tiny", "smoke", "paper")
 PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing torch here
+#: The markers this plugin gives meaning to (gdcut.distribute adds ``gdcut_training``); with
+#: ``--strict-markers`` any other marker is an error.
+MARKERS = (
+    "fast: analytic claim, CPU only, seconds",
+    "gpu: deep-net claim; paper scale on CUDA, smoke scale on CPU",
+    "claim(id, refutes=False): links a test to a claim of the paper (see gdcut/ledger/claims.toml); "
+    "refutes=True when the test asserts a counterexample",
+    "slow: tests of gdcut itself that take more than a few seconds",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gdcut", "gdcut claims ledger")
     group.addoption("--claim", action="append", default=[], metavar="ID",
                     help="run only the tests linked to this claim (repeatable), e.g. --claim L3")
-    group.addoption("--gdcut-scale", choices=SCALES, default="auto",
+    group.addoption("--gdcut-scale", choices=scales.SCALES, default="auto",
                     help="deep-net scale: paper (the paper's settings), smoke (CPU-sized), tiny (a few steps: tests the "
                          "machinery, every decision inconclusive); auto = paper on CUDA, smoke otherwise")
     group.addoption("--gdcut-cifar10", metavar="DIR", default=os.environ.get("GDCUT_CIFAR10"),
@@ -102,9 +109,10 @@ def _check_data_paths(config: pytest.Config) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")  # figures are rendered to SVG; no display on CI machines
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    # figures are rendered to SVG; no display on CI machines (set, not imported: the plugin starts without matplotlib)
+    os.environ["MPLBACKEND"] = "Agg"
     unknown = [c for c in config.getoption("--claim") if c not in _registry(config)]
     if unknown:
         raise pytest.UsageError(f"--claim: unknown claim ID(s) {unknown}; see gdcut/ledger/claims.toml "
@@ -118,11 +126,6 @@ def pytest_configure(config: pytest.Config) -> None:
             data.fashion_mnist_directory(fashion)
         except ValueError as error:
             raise pytest.UsageError(f"--gdcut-fashion-mnist: {error}") from None
-    mutant = os.environ.get("GDCUT_MUTANT")
-    if mutant:  # gdcut.mutation: a deliberately wrong implementation, installed before tests import gdcut
-        from gdcut import mutation
-
-        mutation.apply(mutant)
     if hasattr(config, "workerinput"):
         # pytest-xdist workers share the machine's cores; torch's default of one
         # thread per core in every worker would oversubscribe them.
@@ -198,29 +201,7 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     return Evidence(request.node.user_properties, claim_ids)
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    """Command-line settings the deep-net claims read."""
-    scale: str
-    device: object  # torch.device
-    cifar_dir: Path | None
-    allow_download: bool
-    cache_dir: Path
-    precision: str  # --gdcut-precision
-    forward_dtype: str  # the TrainConfig.forward_dtype it selects
-    fashion_mnist_dir: Path
-
-
-def resolve_scale(requested: str, cuda_available: bool) -> str:
-    """``auto`` means the paper's scale on CUDA and the smoke scale elsewhere."""
-    validation.one_of("requested", requested, SCALES)
-    validation.boolean("cuda_available", cuda_available)
-    if requested == "auto":
-        return "paper" if cuda_available else "smoke"
-    return requested
-
-
-def settings_from_config(config: pytest.Config) -> RunSettings:
+def settings_from_config(config: pytest.Config) -> scales.RunSettings:
     """The deep-net settings of this session, for the claim tests and the training items alike.
 
     Sets the TF32 flags of ``gdcut.precision`` in this process, so every
@@ -236,8 +217,8 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
     cache = config.getoption("--gdcut-cache")
     fashion = config.getoption("--gdcut-fashion-mnist")
     chosen = config.getoption("--gdcut-precision")
-    return RunSettings(
-        scale=resolve_scale(config.getoption("--gdcut-scale"), cuda),
+    return scales.RunSettings(
+        scale=scales.resolve_scale(config.getoption("--gdcut-scale"), cuda),
         # on an xdist worker "cuda" is the GPU gdcut.distribute pinned it to
         device=torch.device("cuda" if cuda else "cpu"),
         cifar_dir=Path(cifar).expanduser() if cifar else None,
@@ -250,7 +231,7 @@ def settings_from_config(config: pytest.Config) -> RunSettings:
 
 
 @pytest.fixture(scope="session")
-def run_settings(pytestconfig: pytest.Config) -> RunSettings:
+def run_settings(pytestconfig: pytest.Config) -> scales.RunSettings:
     return settings_from_config(pytestconfig)
 
 
@@ -350,18 +331,20 @@ class LedgerPlugin:
             import torch
 
             cuda = torch.cuda.is_available()
-            scale = resolve_scale(self.config.getoption("--gdcut-scale"), cuda)
+            scale = scales.resolve_scale(self.config.getoption("--gdcut-scale"), cuda)
             prov = provenance.collect(
                 self.config.rootpath, list(self.config.invocation_params.args), scale,
                 time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
                 self.config.getoption("--gdcut-cifar10"),
+                # the mutation kit's own plugin (-p gdcut.mutation) adds the option; the ledger only reads it
+                mutant=self.config.getoption("--gdcut-mutant", None),
             )
             prov["deep-net precision"] = precision.describe(self.config.getoption("--gdcut-precision"))
             prov["deep-net shard"] = self.config.getoption("--gdcut-shard") or "all (not sharded)"
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
             fresh = render.build_ledger(_registry(self.config), results, linked, prov,
-                                        rerun_scale=resolve_scale("auto", cuda))
+                                        rerun_scale=scales.resolve_scale("auto", cuda))
             previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
             ledger, self.carried = carry.carry_over(previous, fresh)
             ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),

@@ -40,8 +40,11 @@ def deepnet_data(cifar_dir: str | None) -> str:
 
 
 def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers,
-            cifar_dir: str | None = None) -> dict:
-    """Provenance of this run as flat ``name -> text`` pairs."""
+            cifar_dir: str | None = None, mutant: str | None = None) -> dict:
+    """Provenance of this run as flat ``name -> text`` pairs.
+
+    ``mutant`` is the ``gdcut.mutation`` mutant installed in this session (``--gdcut-mutant``), if any.
+    """
     import torch
     from hypothesis import settings
 
@@ -70,7 +73,7 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "device": device,
         "deep-net scale": scale,
         "deep-net data": deepnet_data(cifar_dir),
-        "mutant": os.environ.get("GDCUT_MUTANT") or "none (the real implementation)",
+        "mutant": mutant or "none (the real implementation)",
         "float32 matmul precision": torch.get_float32_matmul_precision(),
         "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
         "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
