@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import pytest
 
-from gdcut import deepnet, figures, scales, train
+from gdcut import deepnet, figures, scales
 from gdcut.ledger.registry import claim as paper
 
 pytestmark = pytest.mark.gpu
 
 NAMES = figures.OPTIMISER_NAMES
-PROCEDURES = {"app-c": "App. C procedure (one optimiser per kind reused across the λ1 loop)",
-              "fresh": "fresh optimiser state per run"}
 
 
 @pytest.fixture(scope="module")
@@ -34,67 +32,16 @@ def preset(run_settings):
     return scales.l1(run_settings.scale)
 
 
-def run(run_settings, dataset, version, optimiser, lambda1, procedure="fresh") -> dict:
-    config = scales.l1_config(run_settings.scale, version, optimiser, lambda1, procedure=procedure,
-                              forward_dtype=run_settings.forward_dtype)
-    paper_scale = run_settings.scale == "paper"
-    # The first run of App. C's λ1 loop hands its optimiser state on: keep it now rather than train it twice.
-    hands_on = version == "v2" and optimiser != "sgd" and lambda1 == scales.V2_L1["lambdas"][0]
-    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
-    return train.train(config, dataset, run_settings.cache_dir, progress=paper_scale,
-                       checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=hands_on)
-
-
-def v1_runs(run_settings, dataset) -> dict:
-    return {lam: run(run_settings, dataset, "v1", "sgd", lam) for lam in scales.V1_L1["lambdas"]}
-
-
-def v2_runs(run_settings, dataset, optimiser: str, procedure: str) -> dict:
-    return {lam: run(run_settings, dataset, "v2", optimiser, lam, procedure) for lam in scales.V2_L1["lambdas"]}
-
-
-def v2_cells(optimisers=scales.V2_L1["optimisers"]):
-    """(optimiser, procedure) pairs; SGD keeps no optimiser state, so its two procedures are one run."""
-    return [(opt, proc) for opt in optimisers for proc in PROCEDURES if not (opt == "sgd" and proc == "fresh")]
-
-
-def cell_name(optimiser: str, procedure: str) -> str:
-    if optimiser == "sgd":
-        return "SGD (no optimiser state: both procedures are the same run)"
-    return f"{NAMES[optimiser]}, {PROCEDURES[procedure]}"
-
-
-def describe_run(evidence, run_settings, dataset, preset, result) -> None:
-    evidence.condition(f"scale {run_settings.scale}, device {run_settings.device}, data {dataset.source}, "
-                       f"{result['initialisation']}, {result['parameters']:,} parameters, {result['steps']} steps")
-    evidence.condition(train.precision_summary(result))
-    for topic, why in preset.why.items():
-        evidence.note(f"{run_settings.scale} scale, {topic}: {why}")
-
-
-def prediction_row(label: str, result: dict, paper_share: float | None) -> list:
-    p = deepnet.predict(result)
-    horizon = p.horizon if p.reached else f"> {result['steps']}"
-    return [label, result["config"]["lambda1"], f"{deepnet.settled_l1(result):.4g}", f"{p.l1:.4g}",
-            f"{100 * deepnet.settled_share(result):.2f}", "—" if paper_share is None else paper_share,
-            f"{100 * p.share:.2f}", "—" if p.band is None else f"{p.band:.3g}", result["steps"], horizon]
-
-
-LAST = f"last {deepnet.SETTLE_EPOCHS} epochs"
-HEADER = ["run", "λ1", f"L1 norm ({LAST})", "penalty-only L1", f"% |w|<1e-5 ({LAST})", "paper %", "penalty-only %",
-          "band width", "steps", "horizon (99% at 0)"]
-
-
 # --------------------------------------------------------------------------- L18 (v1)
 @pytest.mark.claim("L18")
 def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_settings, dataset, preset):
-    results = v1_runs(run_settings, dataset)
-    describe_run(evidence, run_settings, dataset, preset, results[0.1])
+    results = deepnet.v1_runs(run_settings, dataset)
+    deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     evidence.parameter("optimiser", "SGD lr=0.01", note="v1 App. B")
     shares = {0.001: paper("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: paper("L18").paper_value("large λ1: share of weights below threshold")}
-    evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction", HEADER,
-                   [prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
+    evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
+                   deepnet.PREDICTION_HEADER, [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
     evidence.decision("shares below 1e-5, SGD α = 0.01, λ1 = 0.001 vs 0.1",
                       deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]))
     evidence.note("At λ1 = 0.1 the SGD band is lr·λ1 = 1e-3 wide, so a weight spread evenly over it is below 1e-5 "
@@ -104,10 +51,10 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
 
 @pytest.mark.claim("L18")
 def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dataset, preset):
-    results = v1_runs(run_settings, dataset)
-    describe_run(evidence, run_settings, dataset, preset, results[0.1])
+    results = deepnet.v1_runs(run_settings, dataset)
+    deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
-    evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({LAST} averaged)",
+    evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
                      paper=paper("L18").paper_value("large λ1: final L1 norm")
                      / paper("L18").paper_value("small λ1: final L1 norm"))
@@ -119,15 +66,16 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
 def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, dataset, preset):
     evidence.parameter("lr", 0.003, note="v2 §4, App. C")
     evidence.parameter("λ1", "2 then 0.002", note="v2 Fig. 3, Table 2, App. C loop order (the §4 text writes 0.0002)")
-    for procedure, description in PROCEDURES.items():
-        results = {opt: v2_runs(run_settings, dataset, opt, procedure) for opt in scales.V2_L1["optimisers"]}
+    for procedure, description in deepnet.PROCEDURES.items():
+        results = {opt: deepnet.v2_runs(run_settings, dataset, opt, procedure) for opt in scales.V2_L1["optimisers"]}
         if procedure == "app-c":
-            describe_run(evidence, run_settings, dataset, preset, results["sgd"][2.0])
+            deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results["sgd"][2.0])
             evidence.figure(figures.figure_3({(opt, lam): r for opt, rs in results.items() for lam, r in rs.items()},
                                              scales.V2_L1["lambdas"]),
                             caption=f"v2 Fig. 3 regenerated ({run_settings.scale} scale, {description})")
-        evidence.table(f"final L1 norms, {description}", HEADER,
-                       [prediction_row(NAMES[opt], r, None) for opt, rs in results.items() for r in rs.values()])
+        evidence.table(f"final L1 norms, {description}", deepnet.PREDICTION_HEADER,
+                       [deepnet.prediction_row(NAMES[opt], r, None)
+                        for opt, rs in results.items() for r in rs.values()])
         for lam in scales.V2_L1["lambdas"]:
             evidence.decision(f"optimisers compared at λ1 = {lam:g}, {description}",
                               deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]))
@@ -136,31 +84,32 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
 @pytest.mark.claim("L19")
 @pytest.mark.parametrize("optimiser", ["sgd", "adam"])
 def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dataset, preset, optimiser):
-    for opt, procedure in v2_cells((optimiser,)):
-        results = v2_runs(run_settings, dataset, opt, procedure)
-        describe_run(evidence, run_settings, dataset, preset, results[2.0])
-        evidence.table(f"{cell_name(opt, procedure)}: final L1 norms", HEADER,
-                       [prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
-        evidence.decision(f"L1-norm order, {cell_name(opt, procedure)}", deepnet.l1_order_ruling(results[0.002], results[2.0]))
+    for opt, procedure in deepnet.v2_cells((optimiser,)):
+        results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
+        deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
+        evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
+                       [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
+        evidence.decision(f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
+                          deepnet.l1_order_ruling(results[0.002], results[2.0]))
 
 
 @pytest.mark.claim("L20")
 @pytest.mark.parametrize("optimiser", ["sgd", "rmsprop", "adam"])
 def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
     table2 = {lam: paper("L20").paper_value(f"{NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}
-    for opt, procedure in v2_cells((optimiser,)):
-        results = v2_runs(run_settings, dataset, opt, procedure)
-        describe_run(evidence, run_settings, dataset, preset, results[2.0])
-        evidence.table(f"Table 2, {cell_name(opt, procedure)}: measured, paper, predicted", HEADER,
-                       [prediction_row(f"λ1={lam:g}", r, table2[lam]) for lam, r in results.items()])
+    for opt, procedure in deepnet.v2_cells((optimiser,)):
+        results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
+        deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
+        evidence.table(f"Table 2, {deepnet.cell_name(opt, procedure)}: measured, paper, predicted",
+                       deepnet.PREDICTION_HEADER, [deepnet.prediction_row(f"λ1={lam:g}", r, table2[lam]) for lam, r in results.items()])
         for lam, result in results.items():
             p = deepnet.predict(result)
             evidence.measure(f"{NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
                              100 * deepnet.settled_share(result), paper=table2[lam], unit="%",
-                             condition=f"{LAST} averaged; penalty-only prediction "
+                             condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%")
         if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides
-            evidence.decision(cell_name(opt, procedure),
+            evidence.decision(deepnet.cell_name(opt, procedure),
                               deepnet.share_pattern_ruling(results[0.002], results[2.0], table2[0.002], table2[2.0]))
     if optimiser != "sgd":
         evidence.note("Runs with fresh optimiser state are shown as a robustness check; they do not decide L20, since "

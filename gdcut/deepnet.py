@@ -1,8 +1,10 @@
 """Analysis of the deep-net runs and the rules that decide C5, C6 and L18-L20, fixed before any run.
 
-Every function here is a pure function of run results (``gdcut.train.train``
-dicts) or of numbers, so the same code decides at every scale and the rules
-can be tested on planted results.
+Every function here is a pure function of run results (``gdcut.train.TrainResult``)
+or of numbers, so the same code decides at every scale and the rules can be
+tested on planted results. The last block holds what the claim tests ask for:
+the runs of each cell (through ``gdcut.train.train`` and its cache) and what
+their cards record.
 
 C5/C6 (v1 Fig. 2; v2 Fig. 2, App. A.1)
     Statistic per run: the area under the training-loss curve per step (mean
@@ -52,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcut import rules, theory, validation
+from gdcut import figures, rules, scales, theory, train, validation
 
 CHANCE = math.log(10)
 TRAINED = 0.75 * CHANCE
@@ -70,15 +72,15 @@ THRESHOLD = 1e-5  # v1 §3, v2 Table 2
 
 
 # --------------------------------------------------------------------------- C5, C6
-def area_under_loss(result: dict) -> float:
+def area_under_loss(result: train.TrainResult) -> float:
     """Mean per-step training loss over the run: the area under the training-loss curve per step."""
-    losses = result.get("step_loss") if isinstance(result, dict) else None
+    losses = result.step_loss if isinstance(result, train.TrainResult) else None
     if not losses:
         raise ValueError("result has no recorded steps")
     return sum(losses) / len(losses)
 
 
-def paired_gaps(runs: dict[str, list[dict]]) -> list[float]:
+def paired_gaps(runs: dict[str, list[train.TrainResult]]) -> list[float]:
     """d = ln AUC(ReLU) − ln AUC(GELU) per seed; positive means GELU trained faster.
 
     A log ratio, so a deeper net's larger loss area does not by itself make a
@@ -89,9 +91,9 @@ def paired_gaps(runs: dict[str, list[dict]]) -> list[float]:
     return [math.log(area_under_loss(r)) - math.log(area_under_loss(g)) for r, g in zip(runs["relu"], runs["gelu"])]
 
 
-def untrained(runs: dict[str, list[dict]]) -> dict[str, list[float]]:
+def untrained(runs: dict[str, list[train.TrainResult]]) -> dict[str, list[float]]:
     """Final-epoch losses above 0.75 ln 10, per activation: runs that never left the chance plateau."""
-    return {act: [round(r["epoch_loss"][-1], 3) for r in rs if not r["epoch_loss"][-1] <= TRAINED]
+    return {act: [round(r.epoch_loss[-1], 3) for r in rs if not r.epoch_loss[-1] <= TRAINED]
             for act, rs in runs.items()}
 
 
@@ -132,13 +134,13 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
     return dataclasses.replace(ruling, values=dict(ruling.values, note=note))
 
 
-def c5_ruling(runs: dict[str, list[dict]]) -> rules.Ruling:
+def c5_ruling(runs: dict[str, list[train.TrainResult]]) -> rules.Ruling:
     threshold = "supports: lower 95% bound of mean d > 0 and mean d ≥ margin; refutes: upper bound < margin"
     return _void_if_untrained({"": runs}, C5_RULE, GAP, threshold) or _with_note(
         rules.paired_superiority(paired_gaps(runs), MARGIN, C5_RULE, GAP), _stuck_note({"": runs}))
 
 
-def c5_widening_ruling(deep: dict[str, list[dict]], shallow: dict[str, list[dict]]) -> rules.Ruling:
+def c5_widening_ruling(deep: dict[str, list[train.TrainResult]], shallow: dict[str, list[train.TrainResult]]) -> rules.Ruling:
     threshold = "supports: lower 95% Welch bound > 0 and difference ≥ margin; refutes: upper bound < margin"
     statistic = "mean d at the deepest net − mean d at the shallowest"
     cells = {"deep": deep, "shallow": shallow}
@@ -147,7 +149,7 @@ def c5_widening_ruling(deep: dict[str, list[dict]], shallow: dict[str, list[dict
         _stuck_note(cells))
 
 
-def c6_ruling(runs: dict[str, list[dict]]) -> rules.Ruling:
+def c6_ruling(runs: dict[str, list[train.TrainResult]]) -> rules.Ruling:
     threshold = "supports: 90% interval of mean d inside ± margin; refutes: wholly outside"
     return _void_if_untrained({"": runs}, C6_RULE, GAP, threshold) or _with_note(
         rules.paired_equivalence(paired_gaps(runs), MARGIN, C6_RULE, GAP), _stuck_note({"": runs}))
@@ -222,38 +224,38 @@ class Prediction:
 _PREDICTED: dict[str, Prediction] = {}  # several tests read the same run's prediction
 
 
-def predict(result: dict) -> Prediction:
+def predict(result: train.TrainResult) -> Prediction:
     """The penalty-only prediction for a run (memoised per run key)."""
-    key = result.get("key")
+    key = result.key
     if key in _PREDICTED:
         return _PREDICTED[key]
-    config = result["config"]
-    previous = config.get("optimiser_state_from")
+    config = result.config
+    previous = config.optimiser_state_from
     before = None
-    if previous:
-        per_epoch = result["steps"] // config["epochs"]
-        before = (previous["lambda1"], previous["epochs"] * per_epoch)
-    final, arrival = penalty_only_run(result["initial_weight_sample"], config["optimiser"], config["lr"],
-                                      config["lambda1"], result["steps"], before)
+    if previous is not None:
+        per_epoch = result.steps // config.epochs
+        before = (previous.lambda1, previous.epochs * per_epoch)
+    final, arrival = penalty_only_run(result.initial_weight_sample, config.optimiser, config.lr,
+                                      config.lambda1, result.steps, before)
     prediction = Prediction(
         share=float((final.abs() < THRESHOLD).float().mean()),
-        l1=float(final.abs().double().mean()) * result["parameters"],
-        band=band_width(config["optimiser"], config["lr"], config["lambda1"]),
+        l1=float(final.abs().double().mean()) * result.parameters,
+        band=band_width(config.optimiser, config.lr, config.lambda1),
         horizon=int(np.quantile(arrival.numpy(), HORIZON_QUANTILE, method="higher")),
-        run_steps=result["steps"])
+        run_steps=result.steps)
     if key is not None:
         _PREDICTED[key] = prediction
     return prediction
 
 
-def sgd_penalty_l1(result: dict, steps: int) -> float:
+def sgd_penalty_l1(result: train.TrainResult, steps: int) -> float:
     """Penalty-only L1 norm of an SGD run after ``steps`` (closed form, v2 Prop. B.1-B.2), scaled to all parameters."""
-    sample = result["initial_weight_sample"].double().numpy()
-    iterate = theory.ndgm_iterate(sample, result["config"]["lr"], result["config"]["lambda1"], steps)
-    return float(np.abs(iterate).mean()) * result["parameters"]
+    sample = result.initial_weight_sample.double().numpy()
+    iterate = theory.ndgm_iterate(sample, result.config.lr, result.config.lambda1, steps)
+    return float(np.abs(iterate).mean()) * result.parameters
 
 
-def sgd_crossing_step(small: dict, large: dict, limit: int = 10**7) -> int:
+def sgd_crossing_step(small: train.TrainResult, large: train.TrainResult, limit: int = 10**7) -> int:
     """First step at which the penalty-only L1 norm of the small-λ1 SGD run falls below the large one's.
 
     The closed form's answer to "how long until a larger λ1 ends with the larger
@@ -272,19 +274,19 @@ def sgd_crossing_step(small: dict, large: dict, limit: int = 10**7) -> int:
     return high
 
 
-def settled_l1(result: dict) -> float:
+def settled_l1(result: train.TrainResult) -> float:
     """The run's L1 norm averaged over its last ``SETTLE_EPOCHS`` epochs (one epoch's step can be lucky)."""
-    last = result["epoch_l1"][-SETTLE_EPOCHS:]
+    last = result.epoch_l1[-SETTLE_EPOCHS:]
     return sum(last) / len(last)
 
 
-def settled_share(result: dict) -> float:
+def settled_share(result: train.TrainResult) -> float:
     """The run's share of |w| < 1e-5 averaged over its last ``SETTLE_EPOCHS`` epochs."""
-    last = result["epoch_share"][-SETTLE_EPOCHS:]
+    last = result.epoch_share[-SETTLE_EPOCHS:]
     return sum(last) / len(last)
 
 
-def _void(results: list[dict], rule: str, statistic: str, threshold: str, crossing: int | None = None,
+def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, crossing: int | None = None,
           share_tolerance: float | None = None) -> rules.Ruling | None:
     """An inconclusive ruling when any run cannot speak to the analysis, else None.
 
@@ -298,18 +300,18 @@ def _void(results: list[dict], rule: str, statistic: str, threshold: str, crossi
     """
     problems = []
     for result in results:
-        config = result["config"]
-        name = f"{config['optimiser']} λ1={config['lambda1']:g}"
-        if config["optimiser"] != "sgd" and config["batch_size"] != PAPER_BATCH:
-            problems.append(f"{name}: batch {config['batch_size']}, not the paper's {PAPER_BATCH} (RMSProp's and "
+        config = result.config
+        name = f"{config.optimiser} λ1={config.lambda1:g}"
+        if config.optimiser != "sgd" and config.batch_size != PAPER_BATCH:
+            problems.append(f"{name}: batch {config.batch_size}, not the paper's {PAPER_BATCH} (RMSProp's and "
                             "Adam's steps divide by the root of a second moment that holds the minibatch noise)")
             continue
         prediction = predict(result)
         if not prediction.reached:
-            problems.append(f"{name}: {result['steps']} steps, short of the horizon (99% of weights at 0 under the "
-                            f"penalty alone: {'> ' + str(result['steps']) if prediction.horizon > result['steps'] else prediction.horizon})")
+            problems.append(f"{name}: {result.steps} steps, short of the horizon (99% of weights at 0 under the "
+                            f"penalty alone: {'> ' + str(result.steps) if prediction.horizon > result.steps else prediction.horizon})")
             continue
-        l1s, shares = result["epoch_l1"][-SETTLE_EPOCHS:], [100 * x for x in result["epoch_share"][-SETTLE_EPOCHS:]]
+        l1s, shares = result.epoch_l1[-SETTLE_EPOCHS:], [100 * x for x in result.epoch_share[-SETTLE_EPOCHS:]]
         if len(l1s) < SETTLE_EPOCHS:
             problems.append(f"{name}: {len(l1s)} epochs, fewer than the {SETTLE_EPOCHS} over which a run must settle")
         elif max(l1s) > L1_ORDER_BAND * min(l1s):
@@ -318,8 +320,8 @@ def _void(results: list[dict], rule: str, statistic: str, threshold: str, crossi
         elif share_tolerance is not None and max(shares) - min(shares) > share_tolerance:
             problems.append(f"{name}: share below 1e-5 not settled over the last {SETTLE_EPOCHS} epochs "
                             f"({min(shares):.3g}% to {max(shares):.3g}%, more than {share_tolerance:.3g} points)")
-    if crossing is not None and results[0]["steps"] < crossing:
-        problems.append(f"{results[0]['steps']} steps, short of the closed-form crossing of the two L1 norms "
+    if crossing is not None and results[0].steps < crossing:
+        problems.append(f"{results[0].steps} steps, short of the closed-form crossing of the two L1 norms "
                         f"at step {crossing}")
     if not problems:
         return None
@@ -333,16 +335,16 @@ L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller
                  f"{SETTLE_EPOCHS} epochs; {SPEAK}; for SGD also past the closed-form crossing step")
 
 
-def l1_order_ruling(small: dict, large: dict) -> rules.Ruling:
+def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules.Ruling:
     """Does the larger λ1 end with the larger L1 norm (the paradox of v1 §3, v2 §4)?"""
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
     statistic = f"r = L1(larger λ1) / L1(smaller λ1), last {SETTLE_EPOCHS} epochs averaged"
-    crossing = sgd_crossing_step(small, large) if small["config"]["optimiser"] == "sgd" else None
+    crossing = sgd_crossing_step(small, large) if small.config.optimiser == "sgd" else None
     void = _void([small, large], L1_ORDER_RULE, statistic, threshold, crossing)
     if void:
         return void
     ratio = settled_l1(large) / settled_l1(small)
-    values = {"r": ratio, "steps": small["steps"]} | ({"crossing step": crossing} if crossing is not None else {})
+    values = {"r": ratio, "steps": small.steps} | ({"crossing step": crossing} if crossing is not None else {})
     if ratio >= L1_ORDER_BAND:
         return rules.Ruling("supports", L1_ORDER_RULE, statistic, threshold, 2, values)
     if ratio <= 1 / L1_ORDER_BAND:
@@ -355,7 +357,7 @@ OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (last {SETTLE_EPOCHS} epochs averaged
                           f"SGD, RMSProp and Adam at one λ1; {SPEAK}")
 
 
-def optimisers_differ_ruling(results: list[dict]) -> rules.Ruling:
+def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
     threshold = f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g}; refutes: below"
     statistic = "largest / smallest L1 norm across the three optimisers"
     void = _void(results, OPTIMISERS_DIFFER_RULE, statistic, threshold)
@@ -373,7 +375,7 @@ SHARE_RULE = (f"share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1;
               "paper's difference over those epochs")
 
 
-def share_pattern_ruling(small: dict, large: dict, paper_small: float, paper_large: float) -> rules.Ruling:
+def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float, paper_large: float) -> rules.Ruling:
     """Does the measured row of shares (fractions) agree with the paper's (percent)?"""
     threshold = (f"supports: difference ≥ half the paper's {paper_small - paper_large:+.4g} points with its sign, "
                  "and both shares on the paper's side of 5%; refutes otherwise")
@@ -391,3 +393,112 @@ def share_pattern_ruling(small: dict, large: dict, paper_small: float, paper_lar
               "paper difference": paper_difference}
     decision = "supports" if same_order and same_side else "refutes"
     return rules.Ruling(decision, SHARE_RULE, statistic, threshold, 2, values)
+
+
+# --------------------------------------------------------------------------- the runs the claim tests ask for
+# and what their cards record (claims/test_deep_convergence.py, claims/test_deep_l1.py); gdcut.program lists
+# the same runs as training jobs, so the claim tests find them in the cache.
+def convergence_runs(settings: scales.RunSettings, data, depth: str,
+                     batch_norm: bool) -> dict[str, list[train.TrainResult]]:
+    """C5/C6: the ReLU and GELU runs of every seed at one depth (trained once, then read from the cache)."""
+    runs = {"relu": [], "gelu": []}
+    for seed in scales.convergence(settings.scale).seeds:
+        for activation in runs:
+            config = scales.convergence_config(settings.scale, depth, activation, batch_norm, seed,
+                                               forward_dtype=settings.forward_dtype)
+            runs[activation].append(train.train(config, data, settings.cache_dir, progress=settings.scale == "paper"))
+    return runs
+
+
+def skip_unless_at_scale(preset: scales.ConvergenceScale, depth: str) -> None:
+    """Skip a C5/C6 cell whose depth this scale leaves out (VGG13 runs only at the paper scale)."""
+    import pytest
+
+    if depth not in preset.depths:
+        pytest.skip(f"{depth} runs only at the paper scale (this run: depths {list(preset.depths)})")
+
+
+def record_convergence_cell(evidence, settings: scales.RunSettings, data, preset: scales.ConvergenceScale,
+                            label: str, runs: dict[str, list[train.TrainResult]]) -> None:
+    """What every C5/C6 card shows for a cell: the conditions, the chosen settings and the per-seed table."""
+    first = runs["relu"][0]
+    evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}, "
+                       f"{first.initialisation}")
+    evidence.condition(train.precision_summary(first))
+    config = first.config
+    evidence.parameter("optimiser", f"{config.optimiser} lr={config.lr}", note="not stated in the paper; chosen")
+    evidence.parameter("epochs × batch", f"{config.epochs} × {config.batch_size} on {len(data.train_labels)} "
+                       f"images ({first.steps} steps)", note="not stated in the paper; chosen")
+    evidence.parameter("seeds", len(runs["relu"]), note="paired ReLU/GELU per seed (rule: at least 5)")
+    if label.startswith(preset.depths[0]):  # the scale notes once per claim
+        for topic, why in preset.why.items():
+            evidence.note(f"{settings.scale} scale, {topic}: {why}")
+    gaps = paired_gaps(runs)
+    rows = [[seed, round(area_under_loss(r), 4), round(area_under_loss(g), 4), round(d, 4),
+             round(r.epoch_loss[-1], 3), round(g.epoch_loss[-1], 3)]
+            for seed, r, g, d in zip(preset.seeds, runs["relu"], runs["gelu"], gaps)]
+    evidence.table(f"{label}: per seed", ["seed", "AUC ReLU", "AUC GELU", "d", "final loss ReLU",
+                                          "final loss GELU"], rows)
+
+
+#: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.
+PROCEDURES = {"app-c": "App. C procedure (one optimiser per kind reused across the λ1 loop)",
+              "fresh": "fresh optimiser state per run"}
+
+
+def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lambda1: float,
+           procedure: str = "fresh") -> train.TrainResult:
+    """L18-L20: one VGG16 run of ``scales.l1_config`` (trained once, then read from the cache)."""
+    config = scales.l1_config(settings.scale, version, optimiser, lambda1, procedure=procedure,
+                              forward_dtype=settings.forward_dtype)
+    paper_scale = settings.scale == "paper"
+    # The first run of App. C's λ1 loop hands its optimiser state on: keep it now rather than train it twice.
+    hands_on = version == "v2" and optimiser != "sgd" and lambda1 == scales.V2_L1["lambdas"][0]
+    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
+    return train.train(config, data, settings.cache_dir, progress=paper_scale,
+                       checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=hands_on)
+
+
+def v1_runs(settings: scales.RunSettings, data) -> dict[float, train.TrainResult]:
+    """L18: v1's SGD runs, one per λ1."""
+    return {lam: l1_run(settings, data, "v1", "sgd", lam) for lam in scales.V1_L1["lambdas"]}
+
+
+def v2_runs(settings: scales.RunSettings, data, optimiser: str, procedure: str) -> dict[float, train.TrainResult]:
+    """L19/L20: v2's runs of one optimiser and procedure, one per λ1 in App. C's loop order."""
+    return {lam: l1_run(settings, data, "v2", optimiser, lam, procedure) for lam in scales.V2_L1["lambdas"]}
+
+
+def v2_cells(optimisers=scales.V2_L1["optimisers"]) -> list[tuple[str, str]]:
+    """(optimiser, procedure) pairs; SGD keeps no optimiser state, so its two procedures are one run."""
+    return [(opt, proc) for opt in optimisers for proc in PROCEDURES if not (opt == "sgd" and proc == "fresh")]
+
+
+def cell_name(optimiser: str, procedure: str) -> str:
+    if optimiser == "sgd":
+        return "SGD (no optimiser state: both procedures are the same run)"
+    return f"{figures.OPTIMISER_NAMES[optimiser]}, {PROCEDURES[procedure]}"
+
+
+def describe_l1_run(evidence, settings: scales.RunSettings, data, preset: scales.L1Scale,
+                    result: train.TrainResult) -> None:
+    """The conditions and scale notes every L18-L20 card shows."""
+    evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}, "
+                       f"{result.initialisation}, {result.parameters:,} parameters, {result.steps} steps")
+    evidence.condition(train.precision_summary(result))
+    for topic, why in preset.why.items():
+        evidence.note(f"{settings.scale} scale, {topic}: {why}")
+
+
+SETTLED = f"last {SETTLE_EPOCHS} epochs"
+PREDICTION_HEADER = ["run", "λ1", f"L1 norm ({SETTLED})", "penalty-only L1", f"% |w|<1e-5 ({SETTLED})", "paper %",
+                     "penalty-only %", "band width", "steps", "horizon (99% at 0)"]
+
+
+def prediction_row(label: str, result: train.TrainResult, paper_share: float | None) -> list:
+    """A row of ``PREDICTION_HEADER``: a run measured, beside the paper's share and the penalty-only prediction."""
+    p = predict(result)
+    horizon = p.horizon if p.reached else f"> {result.steps}"
+    return [label, result.config.lambda1, f"{settled_l1(result):.4g}", f"{p.l1:.4g}",
+            f"{100 * settled_share(result):.2f}", "—" if paper_share is None else paper_share,
+            f"{100 * p.share:.2f}", "—" if p.band is None else f"{p.band:.3g}", result.steps, horizon]

@@ -38,7 +38,7 @@ def smoothed(curve, points: int = 120):
 def figure_2(all_runs: dict):
     """v2 Fig. 2 (v1 Fig. 2 without the BN row): training loss per step, mean over seeds, band = seed range.
 
-    ``all_runs`` maps (depth, batch_norm) to {"relu": [results], "gelu": [results]}.
+    ``all_runs`` maps (depth, batch_norm) to {"relu": [TrainResult], "gelu": [TrainResult]}.
     """
     plt = _pyplot()
     depths = sorted({depth for depth, _ in all_runs}, key=lambda d: int(d[3:]))
@@ -51,8 +51,8 @@ def figure_2(all_runs: dict):
                 ax.set_visible(False)
                 continue
             for activation, colour in (("relu", "tab:blue"), ("gelu", "tab:orange")):
-                curves = np.array([smoothed(r["step_loss"])[1] for r in runs[activation]])
-                steps = smoothed(runs[activation][0]["step_loss"])[0]
+                curves = np.array([smoothed(r.step_loss)[1] for r in runs[activation]])
+                steps = smoothed(runs[activation][0].step_loss)[0]
                 ax.plot(steps, curves.mean(0), color=colour, label=activation.upper(), lw=1.2)
                 ax.fill_between(steps, curves.min(0), curves.max(0), color=colour, alpha=0.2, lw=0)
             _label(ax, f"{depth}, {'with' if batch_norm else 'without'} BN", "step", "training loss")
@@ -63,7 +63,7 @@ def figure_2(all_runs: dict):
 def figure_3(results: dict, lambdas):
     """v2 Fig. 3: L1 norm of the weights per epoch, one panel per λ1; the paper's colours.
 
-    ``results`` maps (optimiser, λ1) to a run result.
+    ``results`` maps (optimiser, λ1) to a ``TrainResult``.
     """
     plt = _pyplot()
     colours = {"rmsprop": "tab:blue", "adam": "tab:red", "sgd": "tab:green"}
@@ -71,7 +71,7 @@ def figure_3(results: dict, lambdas):
     for ax, lam in zip(axes[0], sorted(lambdas)):
         for opt, colour in colours.items():
             if (opt, lam) in results:
-                curve = results[(opt, lam)]["epoch_l1"]
+                curve = results[(opt, lam)].epoch_l1
                 ax.plot(np.arange(1, len(curve) + 1), curve, color=colour, label=OPTIMISER_NAMES[opt], lw=1.2)
         ax.set_yscale("log")
         _label(ax, f"λ1 = {lam:g}", "epoch", "L1 norm of the weights")

@@ -72,7 +72,7 @@ class CompiledOrEager:
 
     Compilation happens at the first call, so the fallback catches it there
     (no C compiler, an unsupported GPU, a Dynamo bug) and every later call runs
-    eager. ``path`` says which ran, for the result's provenance.
+    eager. ``path`` says which ran, for the result's ``numerics``.
     """
 
     def __init__(self, model: torch.nn.Module, wanted: bool):

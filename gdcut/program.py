@@ -39,8 +39,8 @@ class Job:
     keep_optimiser_state: bool = False
     checkpoint_every: int = 1
 
-    def run(self, data, cache_dir: Path, progress: bool) -> list[dict]:
-        """Train (or read from the cache) this job's runs."""
+    def run(self, data, cache_dir: Path, progress: bool) -> list:
+        """Train (or read from the cache) this job's runs: their ``train.TrainResult``, in ``configs`` order."""
         from gdcut import stacked, train
 
         if len(self.configs) > 1:
@@ -71,7 +71,7 @@ def jobs(scale: str, precision_name: str, modules: set[str] | frozenset[str], st
 def _l1_jobs(scale: str, forward_dtype: str) -> list[Job]:
     preset = scales.l1(scale)
     sizes = (preset.train_size, preset.test_size)
-    # claims/test_deep_l1.run: a full VGG16 checkpoint with Adam state is ~1.6 GB, so every 10 epochs at paper scale
+    # gdcut.deepnet.l1_run: a full VGG16 checkpoint with Adam state is ~1.6 GB, so every 10 epochs at paper scale
     every = 10 if scale == "paper" else 1
     chains, singles = [], []
     for optimiser in scales.V2_L1["optimisers"]:

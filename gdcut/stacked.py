@@ -13,8 +13,8 @@ float tolerance (tests/test_stacked.py): same initialisation (``manual_seed``
 then build), same batch order (its own generator), same optimiser (the
 stacked optimiser's updates are elementwise, and the summed loss gives each
 member's parameters its own gradient only). Each result is saved under its
-own ``train.cache_key`` with the same dict ``train`` returns, so the claim
-tests read it through ``train.train`` unchanged. A group has no mid-run
+own ``train.cache_key`` as the same ``train.TrainResult`` ``train`` returns, so
+the claim tests read it through ``train.train`` unchanged. A group has no mid-run
 checkpoint: it is minutes at the paper scale, and an interrupted group
 retrains.
 """
@@ -59,7 +59,7 @@ def check_stackable(configs: list) -> None:
 
 
 def train_group(configs: list, data: DeviceData, cache_dir: Path | str | None = None,
-                progress: bool = False) -> list[dict]:
+                progress: bool = False) -> list[train.TrainResult]:
     """The results ``train.train`` would return for each of ``configs``, training the uncached ones together.
 
     Holds every member's cache lock (in key order, so two groups never wait on
@@ -77,22 +77,19 @@ def train_group(configs: list, data: DeviceData, cache_dir: Path | str | None = 
     with ExitStack() as locks:
         for entry in sorted(entries, key=lambda e: e.key):
             locks.enter_context(train._locked(cache_dir / f"{entry.key}.lock"))
-        results = [entry.load("result") for entry in entries]
+        stored = [entry.load("result") for entry in entries]
+        results = [None if plain is None else train.TrainResult.from_plain(plain, from_cache=True) for plain in stored]
         missing = [index for index, result in enumerate(results) if result is None]
-        for index in range(len(results)):
-            if results[index] is not None:
-                results[index]["from_cache"] = True
         if missing:
             trained = _run_stacked([configs[index] for index in missing], data, progress)
             for index, result in zip(missing, trained):
                 entry = entries[index]
-                result["key"] = entry.key
-                entry.save("result", result)
-                results[index] = dict(result, from_cache=False)
+                results[index] = dataclasses.replace(result, key=entry.key)
+                entry.save("result", results[index].to_plain())
     return results
 
 
-def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
+def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[train.TrainResult]:
     device, size = data.device, len(configs)
     first = configs[0]
     nets, initialisations, initial_samples = [], [], []
@@ -163,26 +160,17 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[dict]:
     results = []
     for member, (config, net) in enumerate(zip(configs, nets)):
         net.load_state_dict({**{k: v[member] for k, v in params.items()}, **{k: v[member] for k, v in buffers.items()}})
-        result = {
-            "config": dataclasses.asdict(config),
-            "data": data.identity,
-            "initialisation": initialisations[member],
-            "steps": steps,
-            "optimiser_steps": optimiser_steps,
-            "step_loss": step_loss[:, member].tolist(),
-            "epoch_loss": [float(losses[:, member].mean()) for losses in step_losses],
-            "epoch_l1": [l1[member] for l1 in epoch_l1],
-            "epoch_share": [share[member] for share in epoch_share],
+        results.append(train.TrainResult(
+            config=config, data=data.identity, initialisation=initialisations[member], steps=steps,
+            optimiser_steps=optimiser_steps, step_loss=tuple(step_loss[:, member].tolist()),
+            epoch_loss=tuple(float(losses[:, member].mean()) for losses in step_losses),
+            epoch_l1=tuple(l1[member] for l1 in epoch_l1), epoch_share=tuple(share[member] for share in epoch_share),
             # the group's wall time: what this run cost is a share of it
-            "epoch_seconds": epoch_seconds,
-            "share_below_threshold": train.share_below_threshold(net),
-            "parameters": sum(p.numel() for p in net.parameters()),
-            "test_accuracy": train.accuracy(net, data),
-            "initial_weight_sample": initial_samples[member],
-            "provenance": {**train.provenance(device), "compile": forward.path,
-                           "stacked": f"trained with {size} seeds at once (torch.func.vmap)"},
-        }
-        results.append(train._plain(result, "result"))
+            epoch_seconds=tuple(epoch_seconds),
+            share_below_threshold=train.share_below_threshold(net), parameters=sum(p.numel() for p in net.parameters()),
+            test_accuracy=train.accuracy(net, data), initial_weight_sample=initial_samples[member],
+            numerics={**train.numerical_settings(device), "compile": forward.path,
+                      "stacked": f"trained with {size} seeds at once (torch.func.vmap)"}))
     return results
 
 

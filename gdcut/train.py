@@ -35,7 +35,7 @@ import math
 import numbers
 import time
 import warnings
-from contextlib import closing, contextmanager, nullcontext
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import torch
@@ -105,12 +105,59 @@ class TrainConfig:
                 raise ValueError(f"optimiser_state_from must be a run with the same {', '.join(differing)} "
                                  f"as this one, got {source.describe()}")
 
+    @classmethod
+    def from_dict(cls, fields: dict) -> TrainConfig:
+        """The config ``dataclasses.asdict`` turned into ``fields`` (how results and the cache store it)."""
+        source = fields.get("optimiser_state_from")
+        return cls(**dict(fields, optimiser_state_from=None if source is None else cls.from_dict(source)))
+
     def describe(self) -> str:
         arch = self.model if self.model != "VGG16" else f"VGG16/{self.width_divisor}" if self.width_divisor > 1 else "VGG16"
         extra = f" {self.activation}{' +BN' if self.batch_norm else ''}" if self.model != "VGG16" else ""
         after = f" after λ1={self.optimiser_state_from.lambda1:g}" if self.optimiser_state_from is not None else ""
         return (f"{arch}{extra} {self.optimiser} lr={self.lr:g} λ1={self.lambda1:g} "
                 f"{self.epochs} ep × batch {self.batch_size} seed {self.seed}{after}")
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class TrainResult:
+    """What one run of ``train`` measured, and how it ran.
+
+    The cache stores it as plain data (``to_plain``, read back by
+    ``from_plain`` with ``torch.load(weights_only=True)``), never as an object.
+    """
+
+    config: TrainConfig
+    data: str  # DeviceData.identity of the data set it trained on
+    initialisation: str  # how the weights were initialised (gdcut.models.build)
+    steps: int  # optimiser steps this run took
+    optimiser_steps: int  # the optimiser's step count at the end, a predecessor's steps included (v2 App. C)
+    step_loss: tuple[float, ...]  # training cross entropy per step
+    epoch_loss: tuple[float, ...]  # its mean per epoch
+    epoch_l1: tuple[float, ...]  # L1 norm of all parameters at the end of each epoch
+    epoch_share: tuple[float, ...]  # share of |w| < 1e-5 at the end of each epoch
+    epoch_seconds: tuple[float, ...]
+    share_below_threshold: float  # at the end of the run
+    parameters: int
+    test_accuracy: float
+    initial_weight_sample: torch.Tensor  # WEIGHT_SAMPLE initial weights, for the penalty-only prediction
+    numerics: dict  # numerical_settings() of the device, with "compile" (and "stacked" from gdcut.stacked)
+    key: str | None = None  # the cache key (None for a run made without a cache)
+    from_cache: bool = False  # read from the cache rather than trained in this call
+
+    def to_plain(self) -> dict:
+        """The result as dicts, lists and plain numbers (what the cache stores); ``from_cache`` is not stored."""
+        plain = {field.name: getattr(self, field.name) for field in dataclasses.fields(self)
+                 if field.name != "from_cache"}
+        return _plain(dict(plain, config=dataclasses.asdict(self.config)), "result")
+
+    @classmethod
+    def from_plain(cls, stored: dict, from_cache: bool) -> TrainResult:
+        """The result ``to_plain`` stored."""
+        fields = {field.name: stored[field.name] for field in dataclasses.fields(cls) if field.name != "from_cache"}
+        curves = {name: tuple(fields[name]) for name in
+                  ("step_loss", "epoch_loss", "epoch_l1", "epoch_share", "epoch_seconds")}
+        return cls(**dict(fields, **curves, config=TrainConfig.from_dict(stored["config"])), from_cache=from_cache)
 
 
 def make_optimiser(name: str, params, lr: float) -> torch.optim.Optimizer:
@@ -191,10 +238,10 @@ def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> 
     return values
 
 
-def provenance(device: torch.device) -> dict:
-    """The numerical settings a verdict depends on, for the ledger."""
+def numerical_settings(device: torch.device) -> dict:
+    """The numerical settings a run's result depends on (torch version, matmul precision, cuDNN and TF32 flags)."""
     info = {
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),  # a str subclass otherwise, which the cache stores as str
         "device": str(device),
         "float32_matmul_precision": torch.get_float32_matmul_precision(),
         "cudnn.deterministic": torch.backends.cudnn.deterministic,
@@ -210,16 +257,18 @@ def provenance(device: torch.device) -> dict:
     return info
 
 
-def precision_summary(result: dict) -> str:
+def precision_summary(result: TrainResult) -> str:
     """One line for the ledger: the precision a run's weights, forward pass and matmuls used."""
-    prov = result["provenance"]
-    text = (f"weights and updates {prov['weights_dtype']}, forward {result['config']['forward_dtype']}, "
-            f"float32 matmul precision '{prov['float32_matmul_precision']}', cuDNN deterministic, torch {prov['torch']}")
-    if "cuda.matmul.allow_tf32" in prov:
-        text += f", TF32 matmul {prov['cuda.matmul.allow_tf32']}, TF32 cuDNN {prov['cudnn.allow_tf32']}, {prov['gpu']}"
-    text += f", model {prov['compile']}"
-    if "stacked" in prov:  # gdcut.stacked trained this run with other seeds at once
-        text += f", {prov['stacked']}"
+    numerics = result.numerics
+    text = (f"weights and updates {numerics['weights_dtype']}, forward {result.config.forward_dtype}, "
+            f"float32 matmul precision '{numerics['float32_matmul_precision']}', cuDNN deterministic, "
+            f"torch {numerics['torch']}")
+    if "cuda.matmul.allow_tf32" in numerics:
+        text += (f", TF32 matmul {numerics['cuda.matmul.allow_tf32']}, TF32 cuDNN {numerics['cudnn.allow_tf32']}, "
+                 f"{numerics['gpu']}")
+    text += f", model {numerics['compile']}"
+    if "stacked" in numerics:  # gdcut.stacked trained this run with other seeds at once
+        text += f", {numerics['stacked']}"
     return text
 
 
@@ -280,7 +329,7 @@ def cache_key(config: TrainConfig, data: DeviceData) -> str:
 class _CacheEntry:
     """The files of one run in the cache directory, ``<key>.<kind>.pt``.
 
-    Kinds: ``result`` (what ``train`` returns), ``checkpoint`` (the state after
+    Kinds: ``result`` (``TrainResult.to_plain``), ``checkpoint`` (the state after
     the last finished epoch of an interrupted run) and ``optimiser`` (the final
     ``optimiser.state_dict()``, kept when another run starts from it).
     """
@@ -340,14 +389,8 @@ def _deterministic():
 
 
 def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = None, progress: bool = False,
-          checkpoint_every: int = 1, keep_optimiser_state: bool = False) -> dict:
+          checkpoint_every: int = 1, keep_optimiser_state: bool = False) -> TrainResult:
     """Run ``config`` on ``data`` (on ``data.device``), or return the cached result.
-
-    The result dict holds per-step and per-epoch training cross entropy,
-    per-epoch L1 norm, the share of |w| < 1e-5 at the end, a sample of the initial
-    weights, the initialisation, the optimiser's step count at the end, seconds
-    per epoch and the provenance; only plain values and tensors, so the cache
-    reads it back with ``weights_only``.
 
     With ``config.optimiser_state_from`` set, that run is trained (or read from
     the cache) first, and this run starts from its final optimiser state with
@@ -369,27 +412,25 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
 
 
 def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progress: bool, checkpoint_every: int,
-           keep_optimiser_state: bool) -> tuple[dict, dict | None]:
+           keep_optimiser_state: bool) -> tuple[TrainResult, dict | None]:
     # train's body: the result and, with keep_optimiser_state, the final optimiser state a successor starts from
     if cache_dir is None:
         start_state = _starting_optimiser_state(config, data, None, progress, checkpoint_every)
         return _run(config, data, None, progress, checkpoint_every, start_state, keep_optimiser_state)
     entry = _CacheEntry(cache_dir, cache_key(config, data), dataclasses.asdict(config))
     with _locked(cache_dir / f"{entry.key}.lock"):
-        result = entry.load("result")
-        kept = entry.load("optimiser") if keep_optimiser_state and result is not None else None
-        if result is not None and (kept is not None or not keep_optimiser_state):
-            result["from_cache"] = True
-            return result, kept["optimiser"] if kept is not None else None
+        stored = entry.load("result")
+        kept = entry.load("optimiser") if keep_optimiser_state and stored is not None else None
+        if stored is not None and (kept is not None or not keep_optimiser_state):
+            return TrainResult.from_plain(stored, from_cache=True), kept["optimiser"] if kept is not None else None
         # inside this run's lock: two runs sharing a predecessor take its lock in turn, and the second reads it
         start_state = _starting_optimiser_state(config, data, cache_dir, progress, checkpoint_every)
         result, final_state = _run(config, data, entry, progress, checkpoint_every, start_state, keep_optimiser_state)
-        result["key"] = entry.key
+        result = dataclasses.replace(result, key=entry.key)
         if keep_optimiser_state:
             entry.save("optimiser", {"optimiser": final_state})
-        entry.save("result", result)
+        entry.save("result", result.to_plain())
         entry.path("checkpoint").unlink(missing_ok=True)
-        result["from_cache"] = False
         return result, final_state
 
 
@@ -403,86 +444,127 @@ def _starting_optimiser_state(config: TrainConfig, data: DeviceData, cache_dir: 
     return state
 
 
+@dataclasses.dataclass
+class _Live:
+    """The objects a run trains and the generator of its batch order."""
+
+    model: nn.Module
+    params: list[torch.Tensor]
+    optimiser: torch.optim.Optimizer
+    shuffle: torch.Generator
+    device: torch.device
+
+
+def _fresh_history() -> dict:
+    # what a run has measured so far, epoch by epoch (plain data: a checkpoint stores it)
+    return {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_share": [], "epoch_seconds": []}
+
+
 def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progress: bool, checkpoint_every: int,
-         start_state: dict | None, keep_optimiser_state: bool) -> tuple[dict, dict | None]:
-    device = data.device
+         start_state: dict | None, keep_optimiser_state: bool) -> tuple[TrainResult, dict | None]:
     torch.manual_seed(config.seed)
     model, initialisation = models.build(config.model, config.activation, config.batch_norm,
                                          config.width_divisor, config.pretrained)
+    live = _start(config, model, data.device, start_state)
+    initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
+    history = _restore(entry, live) or _fresh_history()
+    forward = precision.CompiledOrEager(model, precision.compile_wanted(data.device))
+    model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
+    steps_per_epoch = math.ceil(len(data.train_labels) / config.batch_size)
+    with _deterministic(), _progress(config, history, steps_per_epoch, entry, progress) as report:
+        for epoch in range(history["epoch"], config.epochs):
+            start = time.perf_counter()
+            losses = _train_epoch(config, data, live, forward, steps_per_epoch, report)
+            if not torch.isfinite(losses).all():
+                raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
+            _record_epoch(history, live, losses, time.perf_counter() - start)
+            if report is not None:
+                report.epoch(history["epoch"], config.epochs, history["epoch_loss"][-1], history["epoch_l1"][-1],
+                             history["epoch_seconds"][-1], len(data.train_labels))
+            if entry is not None and history["epoch"] % checkpoint_every == 0 and history["epoch"] < config.epochs:
+                _save_checkpoint(entry, live, history)
+    steps = config.epochs * steps_per_epoch
+    result = TrainResult(
+        config=config, data=data.identity, initialisation=initialisation, steps=steps,
+        optimiser_steps=_optimiser_step_count(live.optimiser, steps), step_loss=tuple(history["step_loss"]),
+        epoch_loss=tuple(history["epoch_loss"]), epoch_l1=tuple(history["epoch_l1"]),
+        epoch_share=tuple(history["epoch_share"]), epoch_seconds=tuple(history["epoch_seconds"]),
+        share_below_threshold=share_below_threshold(model), parameters=sum(p.numel() for p in live.params),
+        test_accuracy=accuracy(model, data), initial_weight_sample=initial,
+        numerics={**numerical_settings(data.device), "compile": forward.path})
+    return result, live.optimiser.state_dict() if keep_optimiser_state else None
+
+
+def _start(config: TrainConfig, model: nn.Module, device: torch.device, start_state: dict | None) -> _Live:
+    # the network on the device, its optimiser (from start_state where App. C hands one on) and the batch order
     # channels-last: ~20% faster convolutions on the CPU here (oneDNN) and the layout cuDNN prefers
     model.to(device=device, dtype=torch.float32, memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
     optimiser = make_optimiser(config.optimiser, params, config.lr)
     if start_state is not None:
         optimiser.load_state_dict(start_state)
-    shuffle_generator = torch.Generator(device="cpu").manual_seed(config.seed)
-    initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
-    n = len(data.train_labels)
-    steps_per_epoch = math.ceil(n / config.batch_size)
-    state = {"epoch": 0, "step_loss": [], "epoch_loss": [], "epoch_l1": [], "epoch_share": [], "epoch_seconds": []}
+    return _Live(model, params, optimiser, torch.Generator(device="cpu").manual_seed(config.seed), device)
+
+
+def _restore(entry: _CacheEntry | None, live: _Live) -> dict | None:
+    """The history of an interrupted run, with its weights, optimiser and random states put back; None if none."""
     saved = entry.load("checkpoint") if entry is not None else None
-    if saved is not None:
-        model.load_state_dict(saved["model"])
-        optimiser.load_state_dict(saved["optimiser"])
-        shuffle_generator.set_state(saved["shuffle_rng"])
-        torch.set_rng_state(saved["cpu_rng"])
-        if device.type == "cuda" and saved.get("cuda_rng") is not None:
-            torch.cuda.set_rng_state(saved["cuda_rng"], device)
-        state = saved["state"]
+    if saved is None:
+        return None
+    live.model.load_state_dict(saved["model"])
+    live.optimiser.load_state_dict(saved["optimiser"])
+    live.shuffle.set_state(saved["shuffle_rng"])
+    torch.set_rng_state(saved["cpu_rng"])
+    if live.device.type == "cuda" and saved.get("cuda_rng") is not None:
+        torch.cuda.set_rng_state(saved["cuda_rng"], live.device)
+    return saved["state"]
+
+
+def _train_epoch(config: TrainConfig, data: DeviceData, live: _Live, forward, steps_per_epoch: int,
+                 report: RunProgress | None) -> torch.Tensor:
+    """One epoch of ``training_step`` over the run's batch order; its per-step losses on the CPU."""
+    n = len(data.train_labels)
+    order = torch.randperm(n, generator=live.shuffle) if config.shuffle else torch.arange(n)
+    order = order.to(live.device)
     autocast_dtype = FORWARD_DTYPES[config.forward_dtype]
-    forward = precision.CompiledOrEager(model, precision.compile_wanted(device))
-    model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
-    report = RunProgress(config.describe(), config.epochs * steps_per_epoch, state["epoch"] * steps_per_epoch,
-                         config.batch_size, entry.directory if entry is not None else None) if progress else None
-    with _deterministic(), closing(report) if report is not None else nullcontext():
-        for epoch in range(state["epoch"], config.epochs):
-            start = time.perf_counter()
-            order = torch.randperm(n, generator=shuffle_generator) if config.shuffle else torch.arange(n)
-            order = order.to(device)
-            epoch_losses = torch.zeros(steps_per_epoch, device=device)
-            for step in range(steps_per_epoch):
-                x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
-                epoch_losses[step] = training_step(forward, optimiser, params, x, y, config.lambda1, autocast_dtype)
-                if report is not None:
-                    report.step(epoch_losses[step])
-            losses = epoch_losses.cpu()
-            if not torch.isfinite(losses).all():
-                raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
-            state["step_loss"].extend(losses.tolist())
-            state["epoch_loss"].append(float(losses.mean()))
-            state["epoch_l1"].append(l1_norm(params))
-            # per epoch, so a rule can tell a settled share from one still moving (gdcut.deepnet)
-            state["epoch_share"].append(share_below_threshold(model))
-            state["epoch_seconds"].append(time.perf_counter() - start)
-            state["epoch"] = epoch + 1
-            if report is not None:
-                report.epoch(epoch + 1, config.epochs, state["epoch_loss"][-1], state["epoch_l1"][-1],
-                             state["epoch_seconds"][-1], n)
-            if entry is not None and (state["epoch"] % checkpoint_every == 0) and state["epoch"] < config.epochs:
-                entry.save("checkpoint", {
-                    "model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                    "shuffle_rng": shuffle_generator.get_state(), "cpu_rng": torch.get_rng_state(),
-                    "cuda_rng": torch.cuda.get_rng_state(device) if device.type == "cuda" else None,
-                    "state": state})
-    steps = config.epochs * steps_per_epoch
-    result = {
-        "config": dataclasses.asdict(config),
-        "data": data.identity,
-        "initialisation": initialisation,
-        "steps": steps,
-        "optimiser_steps": _optimiser_step_count(optimiser, steps),
-        "step_loss": state["step_loss"],
-        "epoch_loss": state["epoch_loss"],
-        "epoch_l1": state["epoch_l1"],
-        "epoch_share": state["epoch_share"],
-        "epoch_seconds": state["epoch_seconds"],
-        "share_below_threshold": share_below_threshold(model),
-        "parameters": sum(p.numel() for p in params),
-        "test_accuracy": accuracy(model, data),
-        "initial_weight_sample": initial,
-        "provenance": {**provenance(device), "compile": forward.path},
-    }
-    return _plain(result, "result"), optimiser.state_dict() if keep_optimiser_state else None
+    losses = torch.zeros(steps_per_epoch, device=live.device)
+    for step in range(steps_per_epoch):
+        x, y = data.batch(order[step * config.batch_size:(step + 1) * config.batch_size])
+        losses[step] = training_step(forward, live.optimiser, live.params, x, y, config.lambda1, autocast_dtype)
+        if report is not None:
+            report.step(losses[step])
+    return losses.cpu()
+
+
+def _record_epoch(history: dict, live: _Live, losses: torch.Tensor, seconds: float) -> None:
+    history["step_loss"].extend(losses.tolist())
+    history["epoch_loss"].append(float(losses.mean()))
+    history["epoch_l1"].append(l1_norm(live.params))
+    # per epoch, so a rule can tell a settled share from one still moving (gdcut.deepnet)
+    history["epoch_share"].append(share_below_threshold(live.model))
+    history["epoch_seconds"].append(seconds)
+    history["epoch"] += 1
+
+
+def _save_checkpoint(entry: _CacheEntry, live: _Live, history: dict) -> None:
+    """Everything ``_restore`` needs to resume after the epochs in ``history``."""
+    entry.save("checkpoint", {
+        "model": live.model.state_dict(), "optimiser": live.optimiser.state_dict(),
+        "shuffle_rng": live.shuffle.get_state(), "cpu_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state(live.device) if live.device.type == "cuda" else None,
+        "state": history})
+
+
+@contextmanager
+def _progress(config: TrainConfig, history: dict, steps_per_epoch: int, entry: _CacheEntry | None, wanted: bool):
+    """A ``RunProgress`` for the run (a tqdm bar or one line per epoch, ``gdcut.progress``), or None."""
+    if not wanted:
+        yield None
+        return
+    report = RunProgress(config.describe(), config.epochs * steps_per_epoch, history["epoch"] * steps_per_epoch,
+                         config.batch_size, entry.directory if entry is not None else None)
+    with closing(report):
+        yield report
 
 
 def _optimiser_step_count(optimiser: torch.optim.Optimizer, steps_run: int) -> int:

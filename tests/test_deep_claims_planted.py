@@ -27,7 +27,6 @@ import torchvision  # noqa: F401
 ROOT = Path(__file__).resolve().parents[1]
 
 CONFTEST = """
-import dataclasses
 import types
 
 import pytest
@@ -43,9 +42,12 @@ def planted(config, data, cache_dir=None, **options):
     seed_noise = (config.seed - 2) * 0.01            # the same in both runs of a pair
     gap = 0.3 if KIND == "differ" and config.activation == "relu" else 0.0
     area = 1.0 + seed_noise + gap
-    return {{"config": dataclasses.asdict(config), "step_loss": [area] * 10,
-            "epoch_loss": [area, 2.3 if KIND == "void" else 0.5], "steps": 10, "initialisation": "planted",
-            "provenance": dict(train.provenance(torch.device("cpu")), compile="eager (planted)")}}
+    return train.TrainResult(
+        config=config, data="planted", initialisation="planted", steps=10, optimiser_steps=10,
+        step_loss=(area,) * 10, epoch_loss=(area, 2.3 if KIND == "void" else 0.5), epoch_l1=(), epoch_share=(),
+        epoch_seconds=(), share_below_threshold=0.0, parameters=0, test_accuracy=0.0,
+        initial_weight_sample=torch.zeros(0),
+        numerics=dict(train.numerical_settings(torch.device("cpu")), compile="eager (planted)"))
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,19 @@ import torch
 from gdcut import deepnet, theory, train
 
 
-def planted_run(auc: float, final: float, steps: int = 100) -> dict:
+def planted_result(config: train.TrainConfig | None = None, **fields) -> train.TrainResult:
+    """A ``TrainResult`` with ``fields`` set and placeholders for the rest (what a rule does not read)."""
+    placeholders = dict(
+        config=config or train.TrainConfig(model="VGG11", optimiser="adam", lr=3e-4, epochs=2, batch_size=32, seed=0),
+        data="planted", initialisation="planted", steps=0, optimiser_steps=0, step_loss=(), epoch_loss=(),
+        epoch_l1=(), epoch_share=(), epoch_seconds=(), share_below_threshold=0.0, parameters=0, test_accuracy=0.0,
+        initial_weight_sample=torch.zeros(0), numerics={})
+    return train.TrainResult(**{**placeholders, **fields})
+
+
+def planted_run(auc: float, final: float, steps: int = 100) -> train.TrainResult:
     """A C5/C6 run whose loss curve has mean ``auc`` and ends at ``final``."""
-    return {"step_loss": [auc] * steps, "epoch_loss": [auc, final]}
+    return planted_result(step_loss=(auc,) * steps, epoch_loss=(auc, final), steps=steps)
 
 
 def planted_pairs(relu_aucs, gelu_aucs, final=0.5) -> dict:
@@ -136,15 +146,17 @@ def test_app_c_procedure_carries_the_optimiser_state_into_the_second_penalty():
 
 
 def l1_run(lambda1: float, steps: int, final_l1: float, share: float = 0.5, optimiser: str = "sgd",
-           width: float = 0.01, batch_size: int = 512, l1_curve=None, share_curve=None) -> dict:
+           width: float = 0.01, batch_size: int = 512, l1_curve=None, share_curve=None) -> train.TrainResult:
     """A planted L1 run: settled at ``final_l1`` and ``share`` over its last epochs unless curves are given."""
     sample = torch.empty(1000).uniform_(-width, width, generator=torch.Generator().manual_seed(1))
     l1_curve = l1_curve or [final_l1] * 3
     share_curve = share_curve or [share] * 3
-    return {"key": f"planted-{optimiser}-{lambda1}-{steps}-{l1_curve}-{share_curve}-{width}-{batch_size}",
-            "config": {"optimiser": optimiser, "lr": 0.003, "lambda1": lambda1, "epochs": 3, "batch_size": batch_size},
-            "initial_weight_sample": sample, "steps": steps, "parameters": 10_000,
-            "epoch_l1": l1_curve, "epoch_share": share_curve, "share_below_threshold": share_curve[-1]}
+    config = train.TrainConfig(model="VGG16", optimiser=optimiser, lr=0.003, lambda1=lambda1, epochs=3,
+                               batch_size=batch_size, seed=42)
+    return planted_result(config, key=f"planted-{optimiser}-{lambda1}-{steps}-{l1_curve}-{share_curve}-{width}-"
+                                      f"{batch_size}",
+                          initial_weight_sample=sample, steps=steps, parameters=10_000, epoch_l1=tuple(l1_curve),
+                          epoch_share=tuple(share_curve), share_below_threshold=share_curve[-1])
 
 
 def test_a_run_shorter_than_the_horizon_is_inconclusive_for_every_optimiser():
@@ -206,6 +218,6 @@ def test_optimisers_differ_by_a_factor_of_two_or_not():
 
 def test_a_nan_loss_is_a_broken_run_not_a_decision():
     runs = planted_pairs([1.0] * 5, [1.0] * 5)
-    runs["gelu"][0] = {"step_loss": [math.nan] * 10, "epoch_loss": [0.5]}
+    runs["gelu"][0] = planted_result(step_loss=(math.nan,) * 10, epoch_loss=(0.5,))
     with pytest.raises(ValueError, match="non-finite"):
         deepnet.c6_ruling(runs)

@@ -59,10 +59,10 @@ def test_train_records_which_path_ran(monkeypatch):
     monkeypatch.setattr(torch, "compile", failing_compile)
     with pytest.warns(UserWarning):
         result = train.train(tiny_config(epochs=1), tiny_data(n=16))
-    assert result["provenance"]["compile"].startswith("eager (torch.compile failed")
+    assert result.numerics["compile"].startswith("eager (torch.compile failed")
     monkeypatch.setenv(precision.COMPILE_ENV, "off")
     eager = train.train(tiny_config(epochs=1), tiny_data(n=16))
-    assert eager["step_loss"] == result["step_loss"]  # the fallback is the eager run
+    assert eager.step_loss == result.step_loss  # the fallback is the eager run
     assert "model eager" in train.precision_summary(eager)
 
 

@@ -21,14 +21,14 @@ def test_stacked_runs_match_separate_runs_to_float_tolerance(changes):
     together = stacked.train_group(configs, data)
     for config, member in zip(configs, together):
         alone = train.train(config, data)
-        assert member.keys() - {"provenance"} == alone.keys() - {"provenance"}
-        for key in ("config", "data", "initialisation", "steps", "optimiser_steps", "parameters"):
-            assert member[key] == alone[key], key
+        for key in ("config", "data", "initialisation", "steps", "optimiser_steps", "parameters", "key"):
+            assert getattr(member, key) == getattr(alone, key), key
         for key in ("step_loss", "epoch_loss", "epoch_l1"):
-            assert member[key] == pytest.approx(alone[key], rel=1e-4, abs=1e-5), key
-        assert torch.equal(member["initial_weight_sample"], alone["initial_weight_sample"])
-        assert member["share_below_threshold"] == pytest.approx(alone["share_below_threshold"], abs=1e-3)
-        assert member["test_accuracy"] == pytest.approx(alone["test_accuracy"], abs=1 / 16)
+            assert getattr(member, key) == pytest.approx(getattr(alone, key), rel=1e-4, abs=1e-5), key
+        assert member.numerics.keys() - {"stacked"} == alone.numerics.keys()
+        assert torch.equal(member.initial_weight_sample, alone.initial_weight_sample)
+        assert member.share_below_threshold == pytest.approx(alone.share_below_threshold, abs=1e-3)
+        assert member.test_accuracy == pytest.approx(alone.test_accuracy, abs=1 / 16)
         assert "seeds at once" in train.precision_summary(member)
 
 
@@ -36,12 +36,12 @@ def test_each_member_is_cached_under_its_own_key_and_train_reads_it(tmp_path, mo
     data = tiny_data(n=32)
     configs = seed_group((3, 4), epochs=1)
     first = stacked.train_group(configs, data, tmp_path)
-    assert [r["from_cache"] for r in first] == [False, False]
+    assert [r.from_cache for r in first] == [False, False]
     monkeypatch.setattr(train, "_run", lambda *a, **k: pytest.fail("train retrained a run the group cached"))
     for config, result in zip(configs, first):
         cached = train.train(config, data, tmp_path)
-        assert cached["from_cache"] and cached["key"] == train.cache_key(config, data)
-        assert cached["step_loss"] == result["step_loss"]
+        assert cached.from_cache and cached.key == train.cache_key(config, data)
+        assert cached.step_loss == result.step_loss
 
 
 def test_only_uncached_members_are_trained(tmp_path, monkeypatch):
@@ -53,7 +53,7 @@ def test_only_uncached_members_are_trained(tmp_path, monkeypatch):
     monkeypatch.setattr(stacked, "_run_stacked", lambda c, *a: trained.append([x.seed for x in c]) or real(c, *a))
     results = stacked.train_group(configs, data, tmp_path)
     assert trained == [[0, 2]]
-    assert [r["from_cache"] for r in results] == [False, True, False]
+    assert [r.from_cache for r in results] == [False, True, False]
 
 
 @pytest.mark.parametrize("configs, complaint", [

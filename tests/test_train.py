@@ -69,13 +69,13 @@ def test_training_is_seeded_and_cached(tmp_path):
     data = tiny_data()
     config = tiny_config()
     first = train.train(config, data, cache_dir=tmp_path)
-    assert first["from_cache"] is False and len(first["step_loss"]) == 2 * 3
+    assert first.from_cache is False and len(first.step_loss) == 2 * 3
     again = train.train(config, data, cache_dir=tmp_path / "other")
-    assert again["step_loss"] == first["step_loss"] and again["epoch_l1"] == first["epoch_l1"]
+    assert again.step_loss == first.step_loss and again.epoch_l1 == first.epoch_l1
     cached = train.train(config, data, cache_dir=tmp_path)
-    assert cached["from_cache"] is True and cached["step_loss"] == first["step_loss"]
+    assert cached.from_cache is True and cached.step_loss == first.step_loss
     other_seed = train.train(dataclasses.replace(config, seed=1), data, cache_dir=tmp_path)
-    assert other_seed["step_loss"] != first["step_loss"]
+    assert other_seed.step_loss != first.step_loss
 
 
 def test_cache_key_covers_config_and_data():
@@ -105,21 +105,21 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     assert list((tmp_path / "resumed").glob("*.checkpoint.pt"))
     monkeypatch.setattr(train, "l1_norm", real_l1_norm)
     resumed = train.train(config, data, cache_dir=tmp_path / "resumed")
-    assert resumed["step_loss"] == reference["step_loss"]
-    assert resumed["share_below_threshold"] == reference["share_below_threshold"]
+    assert resumed.step_loss == reference.step_loss
+    assert resumed.share_below_threshold == reference.share_below_threshold
     assert not list((tmp_path / "resumed").glob("*.checkpoint.pt"))
 
 
 def test_weights_stay_float32_under_reduced_precision_forward():
     data = tiny_data(n=16)
     result = train.train(tiny_config(epochs=1, forward_dtype="bfloat16"), data)
-    assert result["provenance"]["weights_dtype"] == "float32"
-    assert all(isinstance(v, float) for v in result["step_loss"])
+    assert result.numerics["weights_dtype"] == "float32"
+    assert all(isinstance(v, float) for v in result.step_loss)
 
 
 def test_gelu_and_bn_configs_run_and_report_provenance():
     result = train.train(tiny_config(epochs=1, activation="gelu", batch_norm=True, lambda1=0.0), tiny_data(n=16))
-    assert result["provenance"]["device"] == "cpu" and "float32_matmul_precision" in result["provenance"]
+    assert result.numerics["device"] == "cpu" and "float32_matmul_precision" in result.numerics
 
 
 @pytest.mark.parametrize("changes, name", [
@@ -190,13 +190,13 @@ def test_result_made_by_other_code_is_not_served(tmp_path, monkeypatch):
     first = train.train(config, data, cache_dir=tmp_path)
     monkeypatch.setattr(train, "code_digest", lambda: "0" * 64)
     edited = train.train(config, data, cache_dir=tmp_path)
-    assert edited["from_cache"] is False and edited["key"] != first["key"]
+    assert edited.from_cache is False and edited.key != first.key
 
 
 # --------------------------------------------------------------------------- cache files: data only, bad ones retrained
 def _write_other_runs_result(path, data, tmp_path):
     other = train.train(tiny_config(epochs=1, seed=1), data, cache_dir=tmp_path / "other")
-    path.write_bytes((tmp_path / "other" / f"{other['key']}.result.pt").read_bytes())
+    path.write_bytes((tmp_path / "other" / f"{other.key}.result.pt").read_bytes())
 
 
 CORRUPTIONS = {
@@ -212,12 +212,12 @@ CORRUPTIONS = {
 def test_bad_result_file_is_retrained_and_overwritten(tmp_path, corrupt):
     data, config = tiny_data(), tiny_config(epochs=1)
     first = train.train(config, data, cache_dir=tmp_path)
-    path = tmp_path / f"{first['key']}.result.pt"
+    path = tmp_path / f"{first.key}.result.pt"
     corrupt(path, data, tmp_path)
     with pytest.warns(UserWarning, match=path.name):
         retrained = train.train(config, data, cache_dir=tmp_path)
-    assert retrained["from_cache"] is False and retrained["step_loss"] == first["step_loss"]
-    assert train.train(config, data, cache_dir=tmp_path)["from_cache"] is True
+    assert retrained.from_cache is False and retrained.step_loss == first.step_loss
+    assert train.train(config, data, cache_dir=tmp_path).from_cache is True
 
 
 def test_bad_checkpoint_is_ignored_and_the_run_starts_over(tmp_path):
@@ -227,10 +227,10 @@ def test_bad_checkpoint_is_ignored_and_the_run_starts_over(tmp_path):
     checkpoint.write_bytes(b"PK\x03\x04 truncated")
     with pytest.warns(UserWarning, match=checkpoint.name):
         started_over = train.train(config, data, cache_dir=tmp_path)
-    assert started_over["step_loss"] == reference["step_loss"] and not checkpoint.exists()
+    assert started_over.step_loss == reference.step_loss and not checkpoint.exists()
 
 
-def test_result_holds_only_what_weights_only_reads():
+def test_result_is_stored_as_what_weights_only_reads_and_read_back_whole(tmp_path):
     def plain(value):
         if isinstance(value, dict):
             return all(isinstance(key, str) and plain(item) for key, item in value.items())
@@ -238,8 +238,18 @@ def test_result_holds_only_what_weights_only_reads():
             return all(plain(item) for item in value)
         return value is None or type(value) in (str, int, float, bool, torch.Tensor)
 
-    result = train.train(tiny_config(epochs=1), tiny_data(n=16))
-    assert plain(result)
+    config = dataclasses.replace(tiny_config(epochs=1), optimiser_state_from=tiny_config(epochs=1, seed=3))
+    result = train.train(config, tiny_data(n=16), cache_dir=tmp_path)
+    stored = result.to_plain()
+    assert plain(stored)
+    path = tmp_path / "result.pt"
+    torch.save(stored, path)
+    back = train.TrainResult.from_plain(torch.load(path, weights_only=True), from_cache=True)
+    assert back.config == config and back.from_cache
+    for field in dataclasses.fields(train.TrainResult):
+        if field.name not in ("config", "from_cache", "initial_weight_sample"):
+            assert getattr(back, field.name) == getattr(result, field.name), field.name
+    assert torch.equal(back.initial_weight_sample, result.initial_weight_sample)
 
 
 # --------------------------------------------------------------------------- v2 App. C: one optimiser across the λ1 loop
@@ -254,10 +264,10 @@ def test_adam_run_after_another_continues_its_step_count_from_the_same_weights()
     first, second = app_c_pair("adam")
     after = train.train(second, data)
     fresh = train.train(dataclasses.replace(second, optimiser_state_from=None), data)
-    assert fresh["optimiser_steps"] == fresh["steps"] == 6
-    assert after["optimiser_steps"] == 2 * 6  # the first run's 6 steps and its own 6
-    assert after["step_loss"][0] == fresh["step_loss"][0]  # the weights are reset: the same start
-    assert after["step_loss"][1] != fresh["step_loss"][1]  # the carried moments and step count move it otherwise
+    assert fresh.optimiser_steps == fresh.steps == 6
+    assert after.optimiser_steps == 2 * 6  # the first run's 6 steps and its own 6
+    assert after.step_loss[0] == fresh.step_loss[0]  # the weights are reset: the same start
+    assert after.step_loss[1] != fresh.step_loss[1]  # the carried moments and step count move it otherwise
     assert second.describe().endswith("after λ1=2")
 
 
@@ -266,8 +276,8 @@ def test_sgd_keeps_no_state_so_a_run_after_another_equals_a_fresh_one():
     first, second = app_c_pair("sgd")
     after = train.train(second, data)
     fresh = train.train(dataclasses.replace(second, optimiser_state_from=None), data)
-    assert after["epoch_l1"] == fresh["epoch_l1"] and after["step_loss"] == fresh["step_loss"]
-    assert after["optimiser_steps"] == fresh["optimiser_steps"] == 6
+    assert after.epoch_l1 == fresh.epoch_l1 and after.step_loss == fresh.step_loss
+    assert after.optimiser_steps == fresh.optimiser_steps == 6
 
 
 def test_cache_key_of_a_run_after_another_names_that_run():
@@ -303,7 +313,7 @@ def test_first_run_is_trained_once_for_two_runs_after_it(tmp_path, monkeypatch):
     assert runs == [first, second, other_second]
     assert [path.name for path in tmp_path.glob("*.optimiser.pt")] == [f"{train.cache_key(first, data)}.optimiser.pt"]
     in_memory = train.train(second, data)
-    assert cached["epoch_l1"] == in_memory["epoch_l1"] and cached["optimiser_steps"] == in_memory["optimiser_steps"]
+    assert cached.epoch_l1 == in_memory.epoch_l1 and cached.optimiser_steps == in_memory.optimiser_steps
 
 
 def test_first_run_cached_without_its_optimiser_state_is_retrained_to_keep_it(tmp_path, monkeypatch):

@@ -323,7 +323,6 @@ class LedgerPlugin:
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if not self._should_write():
             return
-        from gdcut import precision
         from gdcut.ledger import carry, provenance
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
@@ -338,9 +337,8 @@ class LedgerPlugin:
                 self.config.getoption("--gdcut-cifar10"),
                 # the mutation kit's own plugin (-p gdcut.mutation) adds the option; the ledger only reads it
                 mutant=self.config.getoption("--gdcut-mutant", None),
+                precision_name=self.config.getoption("--gdcut-precision"), shard=self.config.getoption("--gdcut-shard"),
             )
-            prov["deep-net precision"] = precision.describe(self.config.getoption("--gdcut-precision"))
-            prov["deep-net shard"] = self.config.getoption("--gdcut-shard") or "all (not sharded)"
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
             fresh = render.build_ledger(_registry(self.config), results, linked, prov,

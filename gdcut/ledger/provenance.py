@@ -40,13 +40,19 @@ def deepnet_data(cifar_dir: str | None) -> str:
 
 
 def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers,
-            cifar_dir: str | None = None, mutant: str | None = None) -> dict:
-    """Provenance of this run as flat ``name -> text`` pairs.
+            cifar_dir: str | None = None, mutant: str | None = None, precision_name: str = "paper",
+            shard: str | None = None) -> dict:
+    """Provenance of this run as flat ``name -> text`` pairs: the ledger's record of where and how it ran.
 
-    ``mutant`` is the ``gdcut.mutation`` mutant installed in this session (``--gdcut-mutant``), if any.
+    ``mutant`` is the ``gdcut.mutation`` mutant installed in this session
+    (``--gdcut-mutant``), if any; ``precision_name`` and ``shard`` are
+    ``--gdcut-precision`` and ``--gdcut-shard``. (A training run's own numerical
+    settings are ``gdcut.train.numerical_settings``, on its card.)
     """
     import torch
     from hypothesis import settings
+
+    from gdcut import precision
 
     commit = _git(rootdir, "rev-parse", "HEAD")
     dirty = bool(_git(rootdir, "status", "--porcelain", "--untracked-files=no"))
@@ -77,4 +83,6 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "float32 matmul precision": torch.get_float32_matmul_precision(),
         "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
         "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
+        "deep-net precision": precision.describe(precision_name),
+        "deep-net shard": shard or "all (not sharded)",
     }
