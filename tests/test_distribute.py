@@ -1,16 +1,12 @@
 """gdcut.distribute and gdcut.program: GPU pinning, shards, the per-run lock, and jobs that match the claims."""
-import importlib.util
 import multiprocessing
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 
-from gdcut import distribute, program, scales, train
+from gdcut import deepnet, distribute, program, scales, train
 from tests.test_train import tiny_config, tiny_data
-
-ROOT = Path(__file__).parents[1]
 
 
 @pytest.mark.parametrize("worker, count, gpu", [("gw0", 4, 0), ("gw3", 4, 3), ("gw5", 4, 1), ("gw7", 1, 0)])
@@ -72,13 +68,6 @@ def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
     assert train.train(tiny_config(epochs=1), tiny_data(n=32), tmp_path / "cache").from_cache
 
 
-def _claims_module(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "claims" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("scale", ["tiny", "paper"])
 @pytest.mark.parametrize("precision", ["paper", "bf16"])
 def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale, precision):
@@ -87,13 +76,12 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
                         keep_optimiser_state=False: asked.add((config, keep_optimiser_state)) or {})
     settings = SimpleNamespace(scale=scale, cache_dir=None, forward_dtype={"paper": "float32", "bf16": "bfloat16"}[
         precision])
-    convergence, l1 = _claims_module("test_deep_convergence"), _claims_module("test_deep_l1")
     for depth in scales.convergence(scale).depths:
         for batch_norm in (False, True):
-            convergence.pair_runs(settings, None, depth, batch_norm)
-    l1.v1_runs(settings, None)
-    for optimiser, procedure in l1.v2_cells():
-        l1.v2_runs(settings, None, optimiser, procedure)
+            deepnet.convergence_runs(settings, None, depth, batch_norm)
+    deepnet.v1_runs(settings, None)
+    for optimiser, procedure in deepnet.v2_cells():
+        deepnet.v2_runs(settings, None, optimiser, procedure)
     for stack in (False, True):
         made = set()
         for job in program.jobs(scale, precision, {program.CONVERGENCE_MODULE, program.L1_MODULE}, stack):
