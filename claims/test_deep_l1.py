@@ -41,7 +41,8 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     shares = {0.001: paper("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: paper("L18").paper_value("large λ1: share of weights below threshold")}
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
-                   deepnet.PREDICTION_HEADER, [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
+                   deepnet.PREDICTION_HEADER,
+                   [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
     evidence.decision("shares below 1e-5, SGD α = 0.01, λ1 = 0.001 vs 0.1",
                       deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]))
     evidence.note("At λ1 = 0.1 the SGD band is lr·λ1 = 1e-3 wide, so a weight spread evenly over it is below 1e-5 "
@@ -101,7 +102,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
         results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"Table 2, {deepnet.cell_name(opt, procedure)}: measured, paper, predicted",
-                       deepnet.PREDICTION_HEADER, [deepnet.prediction_row(f"λ1={lam:g}", r, table2[lam]) for lam, r in results.items()])
+                       deepnet.PREDICTION_HEADER,
+                       [deepnet.prediction_row(f"λ1={lam:g}", r, table2[lam]) for lam, r in results.items()])
         for lam, result in results.items():
             p = deepnet.predict(result)
             evidence.measure(f"{NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),

@@ -72,6 +72,10 @@ THRESHOLD = 1e-5  # v1 §3, v2 Table 2
 
 
 # --------------------------------------------------------------------------- C5, C6
+#: The runs of one C5/C6 cell: {"relu": [one per seed], "gelu": [one per seed]}, paired by seed.
+PairedRuns = dict[str, list[train.TrainResult]]
+
+
 def area_under_loss(result: train.TrainResult) -> float:
     """Mean per-step training loss over the run: the area under the training-loss curve per step."""
     losses = result.step_loss if isinstance(result, train.TrainResult) else None
@@ -80,7 +84,7 @@ def area_under_loss(result: train.TrainResult) -> float:
     return sum(losses) / len(losses)
 
 
-def paired_gaps(runs: dict[str, list[train.TrainResult]]) -> list[float]:
+def paired_gaps(runs: PairedRuns) -> list[float]:
     """d = ln AUC(ReLU) − ln AUC(GELU) per seed; positive means GELU trained faster.
 
     A log ratio, so a deeper net's larger loss area does not by itself make a
@@ -91,7 +95,7 @@ def paired_gaps(runs: dict[str, list[train.TrainResult]]) -> list[float]:
     return [math.log(area_under_loss(r)) - math.log(area_under_loss(g)) for r, g in zip(runs["relu"], runs["gelu"])]
 
 
-def untrained(runs: dict[str, list[train.TrainResult]]) -> dict[str, list[float]]:
+def untrained(runs: PairedRuns) -> dict[str, list[float]]:
     """Final-epoch losses above 0.75 ln 10, per activation: runs that never left the chance plateau."""
     return {act: [round(r.epoch_loss[-1], 3) for r in rs if not r.epoch_loss[-1] <= TRAINED]
             for act, rs in runs.items()}
@@ -134,13 +138,13 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
     return dataclasses.replace(ruling, values=dict(ruling.values, note=note))
 
 
-def c5_ruling(runs: dict[str, list[train.TrainResult]]) -> rules.Ruling:
+def c5_ruling(runs: PairedRuns) -> rules.Ruling:
     threshold = "supports: lower 95% bound of mean d > 0 and mean d ≥ margin; refutes: upper bound < margin"
     return _void_if_untrained({"": runs}, C5_RULE, GAP, threshold) or _with_note(
         rules.paired_superiority(paired_gaps(runs), MARGIN, C5_RULE, GAP), _stuck_note({"": runs}))
 
 
-def c5_widening_ruling(deep: dict[str, list[train.TrainResult]], shallow: dict[str, list[train.TrainResult]]) -> rules.Ruling:
+def c5_widening_ruling(deep: PairedRuns, shallow: PairedRuns) -> rules.Ruling:
     threshold = "supports: lower 95% Welch bound > 0 and difference ≥ margin; refutes: upper bound < margin"
     statistic = "mean d at the deepest net − mean d at the shallowest"
     cells = {"deep": deep, "shallow": shallow}
@@ -149,7 +153,7 @@ def c5_widening_ruling(deep: dict[str, list[train.TrainResult]], shallow: dict[s
         _stuck_note(cells))
 
 
-def c6_ruling(runs: dict[str, list[train.TrainResult]]) -> rules.Ruling:
+def c6_ruling(runs: PairedRuns) -> rules.Ruling:
     threshold = "supports: 90% interval of mean d inside ± margin; refutes: wholly outside"
     return _void_if_untrained({"": runs}, C6_RULE, GAP, threshold) or _with_note(
         rules.paired_equivalence(paired_gaps(runs), MARGIN, C6_RULE, GAP), _stuck_note({"": runs}))
@@ -375,7 +379,8 @@ SHARE_RULE = (f"share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1;
               "paper's difference over those epochs")
 
 
-def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float, paper_large: float) -> rules.Ruling:
+def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float,
+                         paper_large: float) -> rules.Ruling:
     """Does the measured row of shares (fractions) agree with the paper's (percent)?"""
     threshold = (f"supports: difference ≥ half the paper's {paper_small - paper_large:+.4g} points with its sign, "
                  "and both shares on the paper's side of 5%; refutes otherwise")
@@ -399,7 +404,7 @@ def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, pap
 # and what their cards record (claims/test_deep_convergence.py, claims/test_deep_l1.py); gdcut.program lists
 # the same runs as training jobs, so the claim tests find them in the cache.
 def convergence_runs(settings: scales.RunSettings, data, depth: str,
-                     batch_norm: bool) -> dict[str, list[train.TrainResult]]:
+                     batch_norm: bool) -> PairedRuns:
     """C5/C6: the ReLU and GELU runs of every seed at one depth (trained once, then read from the cache)."""
     runs = {"relu": [], "gelu": []}
     for seed in scales.convergence(settings.scale).seeds:
@@ -419,7 +424,7 @@ def skip_unless_at_scale(preset: scales.ConvergenceScale, depth: str) -> None:
 
 
 def record_convergence_cell(evidence, settings: scales.RunSettings, data, preset: scales.ConvergenceScale,
-                            label: str, runs: dict[str, list[train.TrainResult]]) -> None:
+                            label: str, runs: PairedRuns) -> None:
     """What every C5/C6 card shows for a cell: the conditions, the chosen settings and the per-seed table."""
     first = runs["relu"][0]
     evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}, "
