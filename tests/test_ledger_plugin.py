@@ -19,18 +19,6 @@ import pytest
 
 HANG_GUARD_S = 600  # generous on purpose: see run_subprocess
 
-# Imported here so that pytester's in-process runs find them already loaded:
-# pytester drops modules first imported during an inner run, torch cannot be
-# imported twice in one process, and the ledger's provenance asks for all of them.
-import jinja2  # noqa: F401
-import matplotlib.pyplot  # noqa: F401
-import scipy  # noqa: F401
-import sklearn  # noqa: F401
-import torch  # noqa: F401
-import torchvision  # noqa: F401
-
-import gdcut.rules  # noqa: F401  (inner runs must see the same Ruling class)
-
 REGISTRY = {
     # id: not_testable reason ("" for testable claims)
     "S1": "",
