@@ -105,7 +105,7 @@ def test_uniform_initialisations_never_hit_zero_in_float64_and_float32(evidence)
         for name in ("float64", "float32"):
             hits, _, total = zero_hit_counts(name, alpha)
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition="torch.optim.SGD, λ1=1, run past the band")
+                             paper="entries that reach exactly 0", condition="torch.optim.SGD, λ1=1, run past the band")
             assert hits == 0
     evidence.note("Exact characterisation (eq. 12): an entry reaches 0 iff β0[k] ∈ αλ1·ℤ; a U[−1,1] draw hits "
                   "that countable set with probability 0. In float64 and float32 no entry did.")
@@ -122,7 +122,7 @@ def test_half_precision_reaches_exact_zero_and_bfloat16_freezes(evidence):
             hits, frozen, total = counts[(name, alpha)] = zero_hit_counts(name, alpha)
             rows.append([name, alpha, f"{hits} of {total}", f"{frozen} of {total}"])
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
+                             paper="entries that reach exactly 0", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
     evidence.table("Low precision on L3 (λ1 = 1, β0 ~ U[−1,1])",
                    ["dtype", "α", "entries that reached exact 0", "entries frozen away from 0"], rows)
     evidence.caveat("Rounding puts the iterate on a grid of spacing ulp(β); once β0 is rounded to bfloat16/float16 "
@@ -174,7 +174,7 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     evidence.origin("constructed", "the paper's own β0 = (0.5053, 0.4953)")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
     evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs),
-                     paper="all entries at γ_k (> 0) together, then all at γ_k − αλ1")
+                     paper="phase of the entries in the 2-cycle")
     assert all(row[0] != row[1] for row in signs)
     # Monte Carlo with torch.optim.SGD: how often do all entries share the phase eq. 8 writes?
     rows = []
@@ -190,7 +190,7 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
         predicted = theory.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
         evidence.measure(f"share of U[−1,1]^{entries} initialisations whose entries share one phase",
-                         same / 20000, paper=1.0, condition=f"prediction 2^(1−P) = {predicted:.4g}")
+                         same / 20000, paper="share of initialisations whose entries share one phase", condition=f"prediction 2^(1−P) = {predicted:.4g}")
         assert abs(same / 20000 - predicted) < 4 * math.sqrt(predicted * (1 - predicted) / 20000) + 1e-3
     evidence.table("Common phase (eq. 8 read literally)", ["P", "count", "share", "2^(1−P)"], rows)
     evidence.note("Per entry the 2-cycle of eq. 8 holds (supporting test); what fails is one N0 and one parity of m "
@@ -223,12 +223,13 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
         assert np.allclose(sorted(torch_run.trajectory[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
         for value, label in zip(pair_first, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α=0.01, exact")
+                             paper=f"λ1={lambda1}: oscillation {label} point (each entry)", condition="α=0.01, exact")
         for value, label in zip(pair_reduced, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α reduced from 0.01 to 0.001 after the cycle")
-    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper=0.0106)
-    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper=0.9894)
+                             paper=f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)",
+                             condition="α reduced from 0.01 to 0.001 after the cycle")
+    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper="λ1=1: L1 norm at most")
+    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper="λ1=100: L1 norm at least")
     assert max(norms[1]) == F(106, 10000) and min(norms[100]) == F(9894, 10000)
 
 
@@ -262,7 +263,7 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
                          f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
     evidence.origin("constructed", "the paper's own worked example β0 = (0.5053, 0.5053)")
     worked = max(theory.eventual_l1_norms(example, alpha, lambda1))
-    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="< αλ1 = 0.01")
+    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="limsup ‖β_k‖₁ in the 2-D worked example")
     assert worked > alpha * lambda1
     # The two eventual norms sum to Pαλ1 exactly, so their maximum is at least Pαλ1/2 >= αλ1 for P >= 2.
     rows = []
@@ -273,7 +274,8 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
         violating = int((np.maximum(low, high) >= h).sum())
         rows.append([entries, f"{violating} of 2000", f"{(low + high).mean() / (entries * h):.6f}",
                      f"{np.maximum(low, high).max() / h:.3f}"])
-        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000, paper=0.0)
+        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000,
+                         paper="share of initialisations violating eq. 9")
         assert violating >= 1990   # ties at exactly Pαλ1/2 = αλ1 (P = 2) have probability 0
         assert np.allclose(low + high, entries * h)
     evidence.table("Eq. 9 (lim ‖β‖₁ < αλ1) against closed-form eventual norms, α = 0.01, λ1 = 1",
@@ -313,7 +315,7 @@ def test_search_rediscovers_an_eq9_counterexample(evidence):
     evidence.origin("search", f"α = {alpha}, λ1 = {lambda1}, β0 = {[str(b) for b in beta0]}: found by Hypothesis "
                     f"target() in {seconds:.1f} s")
     ratio = _eq9_ratio(((alpha, lambda1), beta0))
-    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="< 1", condition=f"P = {len(beta0)}")
+    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="limsup ‖β_k‖₁ / (αλ1)", condition=f"P = {len(beta0)}")
     assert ratio > 1
 
 
@@ -356,9 +358,9 @@ def test_prop_b6_in_float64_over_many_initialisations(evidence):
     norms = run.trajectory.abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     tightest = (norms.max() / bound).item()
-    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="< 1",
+    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="limsup ‖β_N‖₁ / (Pαλ1)",
                      condition="P = 10, α = 0.01, λ1 = 1, float64 torch.optim.SGD")
-    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="> 0")
+    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="liminf ‖β_N‖₁ / (Pαλ1)")
     assert 0 < norms.min() and norms.max() < bound
 
 
@@ -376,8 +378,8 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
     bound = entries * alpha * lambda1
     exceed = int((norms.max(dim=0).values >= bound).sum())
     evidence.condition("bfloat16 parameters (no float32 master copy), torch.optim.SGD, α = 0.001, λ1 = 1")
-    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="0")
-    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="< 1")
+    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="initialisations with limsup ‖β_N‖₁ ≥ Pαλ1")
+    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="limsup ‖β_N‖₁ / (Pαλ1)")
     evidence.caveat("Pure-bfloat16 SGD (no float32 master weights) leaves most entries frozen where they started, "
                     "far above Pαλ1: Prop B.6 does not describe it.")
     assert exceed > 1000
@@ -412,7 +414,7 @@ def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     assert arrived.all()
     for i, lambda1 in enumerate(LAMBDAS_L8):
         evidence.measure(f"max |β_T| at T = 500 and 5000, λ1={lambda1}",
-                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="→ 0")
+                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="limit under diminishing steps")
     assert (maxima[5_000] < maxima[500] / 2).all()
 
 
@@ -463,7 +465,7 @@ def test_huge_steps_do_not_diverge_in_torch(evidence):
     for alpha in (1e3, 1e6, 1e12):
         run = sgd_on_l1(beta0, 1.0, alpha, 1_000, record_last=50)
         evidence.measure(f"max |β_t| over the last 50 of 1000 steps / α, α={alpha:g}",
-                         (run.trajectory.abs().max() / alpha).item(), paper="bounded (≤ 1)")
+                         (run.trajectory.abs().max() / alpha).item(), paper="max |β_t| / α in the eventual cycle")
         assert run.trajectory.abs().max() <= alpha * (1 + 1e-9) + 1
         assert torch.isfinite(run.trajectory).all()
 
@@ -476,7 +478,7 @@ def test_torch_sgd_is_the_ndgm_recursion(evidence):
     run = sgd_on_l1(beta0, lambda1, alpha, steps)
     closed = theory.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
     deviation = np.abs(run.final.numpy() - closed).max()
-    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper=0.0,
+    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper="deviation of torch SGD from the NDGM recursion",
                      condition="float64; torch's add(alpha=-lr) is one fused rounding, the closed form another")
     assert deviation < 1e-12
     # Minibatches: a per-sample L3 loss averaged over any batch of size 2^j has the same gradient bit for bit.

@@ -58,11 +58,11 @@ def test_shipped_registry_entries_are_well_formed():
         assert (claim.kind == "context") or not claim.not_testable, claim_id
 
 
-def test_paper_value_by_name_and_key_error_naming_known_values():
+def test_paper_value_by_name_and_value_error_naming_known_values():
     claim = registry.claim("L3")
     assert claim.paper_value("first α") == 0.01
     assert claim.paper_value("β0 (each entry)") == 0.5053
-    with pytest.raises(KeyError, match=r"L3 has no paper value 'no such value'.*'first α'"):
+    with pytest.raises(ValueError, match=r"L3 has no paper value 'no such value'.*'first α'"):
         claim.paper_value("no such value")
 
 

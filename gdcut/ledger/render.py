@@ -84,6 +84,7 @@ def _evidence_rows(records: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
+        row["paper_where"] = r.get("paper_where", "")  # absent from records of ledgers before paper values had a place
         row.update(explain.compare(r["measured"], r["paper"]))
         rows.append(row)
     return rows
