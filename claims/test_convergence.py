@@ -21,6 +21,7 @@ from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
 from gdcut import convex, geometry, problems, rules
+from gdcut.ledger.registry import claim
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.fast
 C1_RATES = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 C1_SEEDS = (0, 1, 2)
 C1_STEPS = 1000
-RIDGE = 0.01  # λ2 of L2 = L1(β; Z1, q1, 0, 0.01)
+RIDGE = claim("C1").paper_value("λ2")  # λ2 of the Fig. 1 loss, eq. 3 with λ1 = 0
 
 
 def _downsample(curve: np.ndarray, points: int = 300) -> tuple[np.ndarray, np.ndarray]:

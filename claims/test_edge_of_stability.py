@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
 from gdcut import convex, geometry, problems, rules, search
+from gdcut.ledger.registry import claim
 from gdcut.losses import huber_loss, l1_penalty
 
 pytestmark = pytest.mark.fast
@@ -248,7 +249,7 @@ def test_quadratic_gd_converges_below_and_diverges_above_two_over_eta(evidence):
 
 # --------------------------------------------------------------------------- E3
 #: E3's rules, fixed before the runs (see the two E3 tests).
-E3_PAPER_RATES = (0.1, 1.0, 10.0)      # v1 Fig. 3 (v2 drops 1)
+E3_PAPER_RATES = tuple(float(a) for a in claim("E3").paper_value("α values (v1)").split(","))  # v2 drops 1
 E3_MIN_SEEDS = 2                       # usable seeds per cell (HUBER_SEEDS)
 E3_BOUNDED, E3_DIVERGING = 1.01, 2.0   # tail / early max ‖β‖: bounded at or below, diverging at or above
 E3_CONVERGED = 1e-8                    # a tail below 1e-8·L(β0) sits at the minimum 0: it no longer oscillates

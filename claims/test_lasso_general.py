@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from gdcut import lasso, problems
+from gdcut.ledger.registry import claim as paper
 from gdcut.losses import lasso_loss
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.fast
 
 SEEDS = (0, 1, 2)
 ALPHAS = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)     # two decades, below the smooth part's 2/L ≈ 0.085
-LAMBDAS = (0.01, 0.1, 10.0)
+LAMBDAS = (paper("L6").paper_value("small λ1"), paper("L6").paper_value("small λ1 (as written once)"),
+           float(paper("L6").paper_value("large λ1")))
 STEPS = 20_000
 
 
@@ -73,7 +75,7 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     evidence.measure("norm ratio λ1=10 / λ1=0.01, α=0.01, seed 0", reproduced[10.0] / reproduced[0.01], paper="L1 norm increase factor (more than)")
     for seed in SEEDS:
         assert np.abs(finals[(seed, 1e-2, 10.0)]).sum() > 10 * np.abs(finals[(seed, 1e-2, 0.01)]).sum()
-    assert abs(reproduced[10.0] - 25.4) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
+    assert abs(reproduced[10.0] - paper("L6").paper_value("large λ1: final L1 norm")) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
 
 
 #: L6's convergence certificate, fixed before the run: a final L1 norm counts once doubling the horizon moves it

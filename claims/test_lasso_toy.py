@@ -17,6 +17,7 @@ from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
 from gdcut import problems, recursions, search, theory
+from gdcut.ledger.registry import claim as paper
 from gdcut.losses import l1_penalty
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -54,6 +55,11 @@ def rational_initialisations(draw, alpha, lambda1, max_entries: int = 5, lattice
     on_lattice = sum(bool(theory.hits_zero(np.array([e], dtype=object), alpha, lambda1)[0]) for e in entries)
     event(f"{'some' if on_lattice else 'no'} entries on the lattice αλ1·ℤ")
     return np.array(entries, dtype=object)
+
+
+def worked_example(name: str) -> Fraction:
+    """A number of the paper's worked 2-D example (L3), exactly as printed."""
+    return F(str(paper("L3").paper_value(name)))
 
 
 def exact_ndgm(beta0, alpha, lambda1, steps):
@@ -164,7 +170,7 @@ def test_each_entry_ends_in_the_predicted_two_cycle_from_n0(data, setting, evide
 def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     # the paper's own numbers: two entries 0.01 apart reach the band one step apart
     alpha, lambda1 = F(1, 100), F(1)
-    beta0 = np.array([F(5053, 10000), F(4953, 10000)], dtype=object)
+    beta0 = np.array([worked_example("β0 (each entry)"), worked_example("β0 (each entry)") - alpha], dtype=object)
     n0 = theory.oscillation_start(beta0, alpha, lambda1)
     trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
     evidence.premise("β0 off the lattice αλ1·ℤ (eq. 8's 2-cycle, not the absorbing 0)",
@@ -200,11 +206,12 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
 # --------------------------------------------------------------------------- L3
 @pytest.mark.claim("L3")
 def test_worked_example_to_the_digit_including_step_reduction(evidence):
-    beta0 = np.array([F(5053, 10000)] * 2, dtype=object)
+    beta0 = np.array([worked_example("β0 (each entry)")] * int(worked_example("dimension P")), dtype=object)
     evidence.condition("exact rational arithmetic; float64 torch.optim.SGD agrees to 1e-12")
-    first = F(1, 100)
-    expected = {1: ((F(53, 10000), F(-47, 10000)), (F(3, 10000), F(-7, 10000))),
-                100: ((F(5053, 10000), F(-4947, 10000)), (F(53, 10000), F(-947, 10000)))}
+    first = worked_example("first α")
+    expected = {int(lam): tuple(tuple(worked_example(f"λ1={lam}{reduced}: oscillation {side} point (each entry)")
+                                      for side in ("upper", "lower")) for reduced in ("", ", α=0.001"))
+                for lam in (worked_example("small λ1"), worked_example("large λ1"))}
     norms = {}
     for lambda1, (pair_first, pair_reduced) in expected.items():
         lam = F(lambda1)
@@ -215,10 +222,10 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
         norms[lambda1] = [sum(abs(b) for b in before[t]) for t in (-1, -2)]
         # reduce α to 0.001 after apparent convergence, from either phase
         for start in (before[-1], before[-2]):
-            second = F(1, 1000)
+            second = worked_example("reduced α")
             after = exact_ndgm(start, second, lam, theory.oscillation_start(start, second, lam) + 2)
             assert {after[-1][0], after[-2][0]} == set(pair_reduced)
-        torch_run = sgd_on_l1(torch.tensor([[0.5053, 0.5053]], dtype=torch.float64), float(lambda1), 0.01,
+        torch_run = sgd_on_l1(torch.tensor([[float(b) for b in beta0]], dtype=torch.float64), float(lambda1), 0.01,
                               n0 + 2, record_last=2)
         assert np.allclose(sorted(torch_run.trajectory[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
         for value, label in zip(pair_first, ("upper", "lower")):
@@ -230,7 +237,7 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
                              condition="α reduced from 0.01 to 0.001 after the cycle")
     evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper="λ1=1: L1 norm at most")
     evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper="λ1=100: L1 norm at least")
-    assert max(norms[1]) == F(106, 10000) and min(norms[100]) == F(9894, 10000)
+    assert max(norms[1]) == worked_example("λ1=1: L1 norm at most") and min(norms[100]) == worked_example("λ1=100: L1 norm at least")
 
 
 # --------------------------------------------------------------------------- L4
@@ -252,7 +259,7 @@ def test_one_entry_eventual_norm_below_alpha_lambda(setting, beta, evidence):
 @pytest.mark.claim("L4", refutes=True)
 def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     alpha, lambda1 = F(1, 100), F(1)
-    example = np.array([F(5053, 10000)] * 2, dtype=object)
+    example = np.array([worked_example("β0 (each entry)")] * 2, dtype=object)
     evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ (else the limit is 0)",
                      not theory.hits_zero(example, alpha, lambda1).any())
     n0 = theory.oscillation_start(example, alpha, lambda1)

@@ -19,6 +19,7 @@ from hypothesis import given, note, target
 from hypothesis import strategies as st
 
 from gdcut import problems, recursions, rules, theory
+from gdcut.ledger.registry import claim
 from gdcut.rules import Ruling
 from gdcut.torch_runs import OPTIMIZERS, run_torch_optimizer
 
@@ -161,7 +162,8 @@ RMS_STEPS = 2_500
 #: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
 L13_NONZERO_LEVEL = 0.99      # "probability 1", read with a 1% practical margin
 L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
-L13_MIN_STEPS = 1_000         # the paper's own horizon at which γ^t is negligible (Prop B.5 proof)
+#: The paper's own horizon at which γ^t is negligible (Prop B.5 proof).
+L13_MIN_STEPS = claim("L14").paper_value("iteration used for the γ^t example")
 
 
 def l13_nonzero_rule(never_zero: int, n: int, steps: int) -> Ruling:
@@ -393,7 +395,8 @@ def test_table1_as_measured(evidence):
 
 
 # --------------------------------------------------------------------------- L16, L17 Fig. 5
-FIG5_ALPHA, FIG5_ENTRIES, FIG5_STEPS = 0.1, 10, 2_500
+FIG5_ALPHA, FIG5_ENTRIES = claim("L16").paper_value("α"), claim("L16").paper_value("P")
+FIG5_STEPS = 2_500
 FIG5_LAMBDAS = (1e-3, 1.0, 100.0)
 PHASE_LAMBDAS = tuple(10.0 ** e for e in np.arange(-4, 4.01, 0.5))
 
@@ -437,7 +440,9 @@ L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of 
 L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
 L16_HORIZONS = (FIG5_STEPS, 10_000, 100_000)
 #: λ1 → which curve the paper puts above: Fig. 5 (0.001, 100) and the B.4 text's "λ1 = 1".
-L16_PREDICTIONS = {1e-3: "RMSProp above", 1.0: "RMSProp below", 100.0: "RMSProp below"}
+L16_PREDICTIONS = {float(claim("L16").paper_value("small λ1")): "RMSProp above",
+                   float(claim("L16").paper_value("large λ1 (as written in B.4 text)")): "RMSProp below",
+                   float(claim("L16").paper_value("large λ1")): "RMSProp below"}
 #: The paper's share of seeds for a curve, by whether Fig. 5 puts that curve above (True) or not (False).
 L16_SHARE = {True: "share of seeds with the predicted curve above at all final iterations",
              False: "share of seeds with the other curve above at all final iterations"}
@@ -536,7 +541,8 @@ def test_fig5_ordering_over_many_seeds(evidence):
 @pytest.mark.claim("L17")
 def test_fig5_worked_bounds(evidence):
     rows = []
-    for lam, horizon in ((1e-2, 100_000), (100.0, 100_000)):
+    for lam, horizon in ((float(claim("L17").paper_value("small λ1")), 100_000),
+                         (float(claim("L17").paper_value("large λ1")), 100_000)):
         rms, ndgm = final_losses(lam, horizon)
         bounds = theory.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
         for name, losses in (("rmsprop", rms), ("ndgm", ndgm)):
