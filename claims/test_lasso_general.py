@@ -146,7 +146,7 @@ def test_ndgm_is_dense_where_sklearn_and_ista_are_sparse(evidence):
                      f"{(ista[i] == 0).mean():.3f}", f"{np.abs(nd).sum():.4g}", f"{(nd == 0).mean():.3f}"])
         objective = lasso.lasso_objective(W, y, np.stack([opt, ista[i], nd]), lam)
         evidence.measure(f"L4 at sklearn / ISTA / NDGM, λ1={lam}", " / ".join(f"{v:.5g}" for v in objective),
-                         claim="L7")
+                         paper=None, claim="L7")
         assert (nd == 0).mean() == 0.0                                     # NDGM: no exact zeros
         assert (opt == 0).mean() >= 0.95 and (ista[i] == 0).mean() >= 0.95  # at most N = 20 non-zeros
         assert abs((opt == 0).mean() - (ista[i] == 0).mean()) <= 0.05

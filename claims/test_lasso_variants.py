@@ -210,7 +210,7 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
     assert all(b != 0 for b in beta)
     near = sum(s < mpmath.mpf("1e-15") for s in smallest)
     evidence.measure("entries within 1e-15 of 0 at some step, 60-digit arithmetic", f"{near} of {len(beta)}",
-                     condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
+                     paper=None, condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
     evidence.note("In exact arithmetic no entry reaches 0 (Prop B.4's countable-set argument is right), but the "
                   "decreasing steps α/(√(1−γ^t)+ε) pull most entries' upper point down onto 0: |β| there shrinks "
                   "like the step differences, O(γ^t). Floating point rounds that last gap to an exact 0.")

@@ -93,7 +93,7 @@ def test_both_conditions_are_needed(evidence):
     evidence.measure("unpenalised loss at a null-space β minus loss at 0", 0.0, paper=None,
                      condition="λ1 = λ2 = 0, Z = [[1, -1]]: minimiser not unique")
     evidence.measure("convexity gap at midpoint 0 (y = 1)", points[0.0] - (points[-1.0] + points[1.0]) / 2,
-                     condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
+                     paper=None, condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
 
 
 # --------------------------------------------------------------------------- S2
