@@ -535,7 +535,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
     assert all(0 <= s <= 1 for s in shares)
     evidence.measure("smallest λ1 with RMSProp lower for at least half the seeds", min(crossing) if crossing else "none on the grid",
-                     paper="phase transition location")
+                     paper="λ1 where the lower curve changes")
 
 
 @pytest.mark.claim("L17")
