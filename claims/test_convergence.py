@@ -21,6 +21,7 @@ from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
 from gdcut import convex, geometry, problems, rules
+from gdcut.ledger.registry import claim
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -29,7 +30,7 @@ pytestmark = pytest.mark.fast
 C1_RATES = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 C1_SEEDS = (0, 1, 2)
 C1_STEPS = 1000
-RIDGE = 0.01  # λ2 of L2 = L1(β; Z1, q1, 0, 0.01)
+RIDGE = claim("C1").paper_value("λ2")  # λ2 of the Fig. 1 loss, eq. 3 with λ1 = 0
 
 
 def _downsample(curve: np.ndarray, points: int = 300) -> tuple[np.ndarray, np.ndarray]:
@@ -133,7 +134,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
     rates_holding = sorted({rate for (_, rate), cell in outcomes.items()
                             if all(c1_rule(outcomes[(d, rate)]).decision == "supports" for d, r in outcomes if r == rate)})
     evidence.measure("α values where both halves hold for every seed and dtype", str(rates_holding),
-                     paper="α not stated")
+                     paper="learning rate")
     evidence.note("Where the loss is monotone, ‖β_k‖∞ exceeds 1 within the first few steps, not 'eventually'; "
                   "α = 0.1 shows large loss increases.")
 
@@ -223,7 +224,8 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
         torch_xs = measured["x"][1:, 0].tolist()
         assert torch_xs[0] == pytest.approx(-1.26, rel=1e-6)
         assert np.allclose(torch_xs, [float(v) for v in xs[1:]], rtol=1e-5, atol=1e-7)
-    evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])), paper="< 1")
+    evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])),
+                     paper="|x_k| after a monotone start inside the capture radius")
     evidence.note("Prop 3.1 (v2) / 2.1 (v1) is not what Bertsekas Prop 1.2.5 states: there, the captured set S is "
                   "some open set within the ε-ball, not the ball itself; with monotone descent alone even smooth GD "
                   "can leave the unit ball.")
@@ -264,7 +266,7 @@ def test_subgradient_step_can_increase_the_loss(evidence):
     assert float(rows[-1][1]) > 0
     evidence.table("NDGM on the Fig. 1 instance of eq. 3 (seed 0): share of steps where the loss rises",
                    header=["α", "share of increasing steps", "largest increase"], rows=rows)
-    evidence.measure("f(x1) − f(x0) on |x1| + 2|x2| from (1, 0)", "α for every α ∈ (0, 1)", paper="can increase")
+    evidence.measure("f(x1) − f(x0) on |x1| + 2|x2| from (1, 0)", "α for every α ∈ (0, 1)", paper="objective change in one subgradient step")
     evidence.note("For the paper's own Fig. 1 the loss is monotone at α ∈ [1e-4, 1e-2]: non-descent does not "
                   "explain that figure (see C1).")
 
@@ -287,7 +289,8 @@ def test_relu_gradient_difference_quotient_is_unbounded(evidence):
     # GELU's quotient tends to gelu''(0) = 2φ(0) = √(2/π): bounded, as L-smoothness requires.
     assert float(rows[-1][2]) == pytest.approx(np.sqrt(2 / np.pi), rel=1e-3)
     evidence.table("(∇q(h) − ∇q(−h))/(2h) from autograd, ReLU vs GELU", header=["h", "ReLU", "GELU"], rows=rows)
-    evidence.measure("ReLU quotient at h = 1e-12", float(rows[-1][1]), paper="→ ∞", condition="predicted 1/(2h) = 5e11")
+    evidence.measure("ReLU quotient at h = 1e-12", float(rows[-1][1]), paper="limit of (∇q(h) − ∇q(−h))/(2h), h → 0+",
+                     condition="predicted 1/(2h) = 5e11")
 
 
 # --------------------------------------------------------------------------- C7
@@ -446,7 +449,7 @@ def test_matched_problems_do_not_separate_the_rates(evidence):
         rows += [[seed, f"{a:.1e}", s, m] for a, s, m in zip(ACCURACIES, sub_counts, smooth_counts)]
     evidence.table("Iterations to ε", header=["seed", "ε", "subgradient on λ1‖β‖₁", "GD on the smoothing"], rows=rows)
     worst = max(sub for sub, _ in exponents)
-    evidence.measure("largest exponent p, subgradient method (k ~ ε^−p)", worst, paper=2,
+    evidence.measure("largest exponent p, subgradient method (k ~ ε^−p)", worst, paper="exponent p of the subgradient method's steps k ~ ε^−p",
                      condition="seeds 0-3; a sharp minimum predicts 1")
     evidence.premise("the instance can contradict an O(1/ε²) upper bound: it needs more than order 1/ε² iterations "
                      "(measured exponent above 2)", bool(worst > 2))

@@ -15,6 +15,7 @@ import pytest
 import torch
 
 from gdcut import lasso, problems
+from gdcut.ledger.registry import claim as paper
 from gdcut.losses import lasso_loss
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -25,7 +26,8 @@ pytestmark = pytest.mark.fast
 
 SEEDS = (0, 1, 2)
 ALPHAS = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)     # two decades, below the smooth part's 2/L ≈ 0.085
-LAMBDAS = (0.01, 0.1, 10.0)
+LAMBDAS = (paper("L6").paper_value("small λ1"), paper("L6").paper_value("small λ1 (as written once)"),
+           float(paper("L6").paper_value("large λ1")))
 STEPS = 20_000
 
 
@@ -65,14 +67,15 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     # the α that reproduces the paper: for λ1 above λ_max the optimum is 0 and NDGM's entries
     # oscillate in a band of width αλ1, so ‖β‖₁ ≈ Pαλ1/2 = 25 at α = 0.01
     reproduced = {lam: np.abs(finals[(0, 1e-2, lam)]).sum() for lam in LAMBDAS}
-    evidence.measure("final L1 norm, λ1=10, α=0.01, seed 0", reproduced[10.0], paper=25.4,
+    evidence.measure("final L1 norm, λ1=10, α=0.01, seed 0", reproduced[10.0], paper="large λ1: final L1 norm",
                      condition=f"prediction Pαλ1/2 = {500 * 0.01 * 10 / 2:g}; λ_max = {lasso.lambda_max(W, y):.3f}")
-    evidence.measure("final L1 norm, λ1=0.01, α=0.01, seed 0", reproduced[0.01], paper=1.62)
-    evidence.measure("final L1 norm, λ1=0.1 (the text's other reading), α=0.01, seed 0", reproduced[0.1], paper=1.62)
-    evidence.measure("norm ratio λ1=10 / λ1=0.01, α=0.01, seed 0", reproduced[10.0] / reproduced[0.01], paper="> 15")
+    evidence.measure("final L1 norm, λ1=0.01, α=0.01, seed 0", reproduced[0.01], paper="small λ1: final L1 norm")
+    evidence.measure("final L1 norm, λ1=0.1 (the text's other reading), α=0.01, seed 0", reproduced[0.1],
+                     paper="small λ1: final L1 norm")
+    evidence.measure("norm ratio λ1=10 / λ1=0.01, α=0.01, seed 0", reproduced[10.0] / reproduced[0.01], paper="L1 norm increase factor (more than)")
     for seed in SEEDS:
         assert np.abs(finals[(seed, 1e-2, 10.0)]).sum() > 10 * np.abs(finals[(seed, 1e-2, 0.01)]).sum()
-    assert abs(reproduced[10.0] - 25.4) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
+    assert abs(reproduced[10.0] - paper("L6").paper_value("large λ1: final L1 norm")) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
 
 
 #: L6's convergence certificate, fixed before the run: a final L1 norm counts once doubling the horizon moves it
@@ -93,7 +96,7 @@ def test_paradox_needs_a_large_enough_step(evidence):
     for seed in SEEDS:
         small, large = np.abs(finals[(seed, a, 0.01)]).sum(), np.abs(finals[(seed, a, 10.0)]).sum()
         evidence.measure(f"L1 norms λ1=0.01 vs λ1=10, α={a}, seed {seed}", f"{small:.3g} vs {large:.3g}",
-                         paper="λ1 = 10 larger")
+                         paper="run with the larger final L1 norm")
         assert large < small
         W, y, beta0 = instance(seed)
         for lam in (0.01, 10.0):
@@ -114,7 +117,8 @@ def test_vectorised_ndgm_matches_torch_sgd(evidence):
                               start, "sgd", 1e-2, 200)
     ours = lasso.ndgm(W, y, LAMBDAS, 1e-2, start.numpy(), 200)
     deviation = np.abs(ours - run.final.numpy()).max()
-    evidence.measure("max |numpy NDGM − torch.optim.SGD on autograd of L4| after 200 steps", deviation, paper=0.0)
+    evidence.measure("max |numpy NDGM − torch.optim.SGD on autograd of L4| after 200 steps", deviation,
+                     paper="deviation of torch SGD from NDGM on eq. 15")
     assert deviation < 1e-9
 
 
@@ -142,7 +146,7 @@ def test_ndgm_is_dense_where_sklearn_and_ista_are_sparse(evidence):
                      f"{(ista[i] == 0).mean():.3f}", f"{np.abs(nd).sum():.4g}", f"{(nd == 0).mean():.3f}"])
         objective = lasso.lasso_objective(W, y, np.stack([opt, ista[i], nd]), lam)
         evidence.measure(f"L4 at sklearn / ISTA / NDGM, λ1={lam}", " / ".join(f"{v:.5g}" for v in objective),
-                         claim="L7")
+                         paper=None, claim="L7")
         assert (nd == 0).mean() == 0.0                                     # NDGM: no exact zeros
         assert (opt == 0).mean() >= 0.95 and (ista[i] == 0).mean() >= 0.95  # at most N = 20 non-zeros
         assert abs((opt == 0).mean() - (ista[i] == 0).mean()) <= 0.05

@@ -17,6 +17,7 @@ from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
 from gdcut import problems, recursions, search, theory
+from gdcut.ledger.registry import claim as paper
 from gdcut.losses import l1_penalty
 from gdcut.torch_runs import run_torch_optimizer
 
@@ -54,6 +55,11 @@ def rational_initialisations(draw, alpha, lambda1, max_entries: int = 5, lattice
     on_lattice = sum(bool(theory.hits_zero(np.array([e], dtype=object), alpha, lambda1)[0]) for e in entries)
     event(f"{'some' if on_lattice else 'no'} entries on the lattice αλ1·ℤ")
     return np.array(entries, dtype=object)
+
+
+def worked_example(name: str) -> Fraction:
+    """A number of the paper's worked 2-D example (L3), exactly as printed."""
+    return F(str(paper("L3").paper_value(name)))
 
 
 def exact_ndgm(beta0, alpha, lambda1, steps):
@@ -105,7 +111,7 @@ def test_uniform_initialisations_never_hit_zero_in_float64_and_float32(evidence)
         for name in ("float64", "float32"):
             hits, _, total = zero_hit_counts(name, alpha)
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition="torch.optim.SGD, λ1=1, run past the band")
+                             paper="entries that reach exactly 0", condition="torch.optim.SGD, λ1=1, run past the band")
             assert hits == 0
     evidence.note("Exact characterisation (eq. 12): an entry reaches 0 iff β0[k] ∈ αλ1·ℤ; a U[−1,1] draw hits "
                   "that countable set with probability 0. In float64 and float32 no entry did.")
@@ -122,7 +128,7 @@ def test_half_precision_reaches_exact_zero_and_bfloat16_freezes(evidence):
             hits, frozen, total = counts[(name, alpha)] = zero_hit_counts(name, alpha)
             rows.append([name, alpha, f"{hits} of {total}", f"{frozen} of {total}"])
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
+                             paper="entries that reach exactly 0", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
     evidence.table("Low precision on L3 (λ1 = 1, β0 ~ U[−1,1])",
                    ["dtype", "α", "entries that reached exact 0", "entries frozen away from 0"], rows)
     evidence.caveat("Rounding puts the iterate on a grid of spacing ulp(β); once β0 is rounded to bfloat16/float16 "
@@ -164,7 +170,7 @@ def test_each_entry_ends_in_the_predicted_two_cycle_from_n0(data, setting, evide
 def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     # the paper's own numbers: two entries 0.01 apart reach the band one step apart
     alpha, lambda1 = F(1, 100), F(1)
-    beta0 = np.array([F(5053, 10000), F(4953, 10000)], dtype=object)
+    beta0 = np.array([worked_example("β0 (each entry)"), worked_example("β0 (each entry)") - alpha], dtype=object)
     n0 = theory.oscillation_start(beta0, alpha, lambda1)
     trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
     evidence.premise("β0 off the lattice αλ1·ℤ (eq. 8's 2-cycle, not the absorbing 0)",
@@ -174,7 +180,7 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     evidence.origin("constructed", "the paper's own β0 = (0.5053, 0.4953)")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
     evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs),
-                     paper="all entries at γ_k (> 0) together, then all at γ_k − αλ1")
+                     paper="phase of the entries in the 2-cycle")
     assert all(row[0] != row[1] for row in signs)
     # Monte Carlo with torch.optim.SGD: how often do all entries share the phase eq. 8 writes?
     rows = []
@@ -190,7 +196,7 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
         predicted = theory.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
         evidence.measure(f"share of U[−1,1]^{entries} initialisations whose entries share one phase",
-                         same / 20000, paper=1.0, condition=f"prediction 2^(1−P) = {predicted:.4g}")
+                         same / 20000, paper="share of initialisations whose entries share one phase", condition=f"prediction 2^(1−P) = {predicted:.4g}")
         assert abs(same / 20000 - predicted) < 4 * math.sqrt(predicted * (1 - predicted) / 20000) + 1e-3
     evidence.table("Common phase (eq. 8 read literally)", ["P", "count", "share", "2^(1−P)"], rows)
     evidence.note("Per entry the 2-cycle of eq. 8 holds (supporting test); what fails is one N0 and one parity of m "
@@ -200,11 +206,12 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
 # --------------------------------------------------------------------------- L3
 @pytest.mark.claim("L3")
 def test_worked_example_to_the_digit_including_step_reduction(evidence):
-    beta0 = np.array([F(5053, 10000)] * 2, dtype=object)
+    beta0 = np.array([worked_example("β0 (each entry)")] * int(worked_example("dimension P")), dtype=object)
     evidence.condition("exact rational arithmetic; float64 torch.optim.SGD agrees to 1e-12")
-    first = F(1, 100)
-    expected = {1: ((F(53, 10000), F(-47, 10000)), (F(3, 10000), F(-7, 10000))),
-                100: ((F(5053, 10000), F(-4947, 10000)), (F(53, 10000), F(-947, 10000)))}
+    first = worked_example("first α")
+    expected = {int(lam): tuple(tuple(worked_example(f"λ1={lam}{reduced}: oscillation {side} point (each entry)")
+                                      for side in ("upper", "lower")) for reduced in ("", ", α=0.001"))
+                for lam in (worked_example("small λ1"), worked_example("large λ1"))}
     norms = {}
     for lambda1, (pair_first, pair_reduced) in expected.items():
         lam = F(lambda1)
@@ -215,21 +222,22 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
         norms[lambda1] = [sum(abs(b) for b in before[t]) for t in (-1, -2)]
         # reduce α to 0.001 after apparent convergence, from either phase
         for start in (before[-1], before[-2]):
-            second = F(1, 1000)
+            second = worked_example("reduced α")
             after = exact_ndgm(start, second, lam, theory.oscillation_start(start, second, lam) + 2)
             assert {after[-1][0], after[-2][0]} == set(pair_reduced)
-        torch_run = sgd_on_l1(torch.tensor([[0.5053, 0.5053]], dtype=torch.float64), float(lambda1), 0.01,
+        torch_run = sgd_on_l1(torch.tensor([[float(b) for b in beta0]], dtype=torch.float64), float(lambda1), 0.01,
                               n0 + 2, record_last=2)
         assert np.allclose(sorted(torch_run.trajectory[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
         for value, label in zip(pair_first, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α=0.01, exact")
+                             paper=f"λ1={lambda1}: oscillation {label} point (each entry)", condition="α=0.01, exact")
         for value, label in zip(pair_reduced, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α reduced from 0.01 to 0.001 after the cycle")
-    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper=0.0106)
-    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper=0.9894)
-    assert max(norms[1]) == F(106, 10000) and min(norms[100]) == F(9894, 10000)
+                             paper=f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)",
+                             condition="α reduced from 0.01 to 0.001 after the cycle")
+    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper="λ1=1: L1 norm at most")
+    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper="λ1=100: L1 norm at least")
+    assert max(norms[1]) == worked_example("λ1=1: L1 norm at most") and min(norms[100]) == worked_example("λ1=100: L1 norm at least")
 
 
 # --------------------------------------------------------------------------- L4
@@ -251,7 +259,7 @@ def test_one_entry_eventual_norm_below_alpha_lambda(setting, beta, evidence):
 @pytest.mark.claim("L4", refutes=True)
 def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     alpha, lambda1 = F(1, 100), F(1)
-    example = np.array([F(5053, 10000)] * 2, dtype=object)
+    example = np.array([worked_example("β0 (each entry)")] * 2, dtype=object)
     evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ (else the limit is 0)",
                      not theory.hits_zero(example, alpha, lambda1).any())
     n0 = theory.oscillation_start(example, alpha, lambda1)
@@ -262,7 +270,7 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
                          f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
     evidence.origin("constructed", "the paper's own worked example β0 = (0.5053, 0.5053)")
     worked = max(theory.eventual_l1_norms(example, alpha, lambda1))
-    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="< αλ1 = 0.01")
+    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="limsup ‖β_k‖₁ in the 2-D worked example")
     assert worked > alpha * lambda1
     # The two eventual norms sum to Pαλ1 exactly, so their maximum is at least Pαλ1/2 >= αλ1 for P >= 2.
     rows = []
@@ -273,7 +281,8 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
         violating = int((np.maximum(low, high) >= h).sum())
         rows.append([entries, f"{violating} of 2000", f"{(low + high).mean() / (entries * h):.6f}",
                      f"{np.maximum(low, high).max() / h:.3f}"])
-        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000, paper=0.0)
+        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000,
+                         paper="share of initialisations violating eq. 9")
         assert violating >= 1990   # ties at exactly Pαλ1/2 = αλ1 (P = 2) have probability 0
         assert np.allclose(low + high, entries * h)
     evidence.table("Eq. 9 (lim ‖β‖₁ < αλ1) against closed-form eventual norms, α = 0.01, λ1 = 1",
@@ -313,7 +322,7 @@ def test_search_rediscovers_an_eq9_counterexample(evidence):
     evidence.origin("search", f"α = {alpha}, λ1 = {lambda1}, β0 = {[str(b) for b in beta0]}: found by Hypothesis "
                     f"target() in {seconds:.1f} s")
     ratio = _eq9_ratio(((alpha, lambda1), beta0))
-    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="< 1", condition=f"P = {len(beta0)}")
+    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="limsup ‖β_k‖₁ / (αλ1)", condition=f"P = {len(beta0)}")
     assert ratio > 1
 
 
@@ -356,9 +365,9 @@ def test_prop_b6_in_float64_over_many_initialisations(evidence):
     norms = run.trajectory.abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     tightest = (norms.max() / bound).item()
-    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="< 1",
+    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="limsup ‖β_N‖₁ / (Pαλ1)",
                      condition="P = 10, α = 0.01, λ1 = 1, float64 torch.optim.SGD")
-    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="> 0")
+    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="liminf ‖β_N‖₁ / (Pαλ1)")
     assert 0 < norms.min() and norms.max() < bound
 
 
@@ -376,8 +385,8 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
     bound = entries * alpha * lambda1
     exceed = int((norms.max(dim=0).values >= bound).sum())
     evidence.condition("bfloat16 parameters (no float32 master copy), torch.optim.SGD, α = 0.001, λ1 = 1")
-    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="0")
-    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="< 1")
+    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="initialisations with limsup ‖β_N‖₁ ≥ Pαλ1")
+    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="limsup ‖β_N‖₁ / (Pαλ1)")
     evidence.caveat("Pure-bfloat16 SGD (no float32 master weights) leaves most entries frozen where they started, "
                     "far above Pαλ1: Prop B.6 does not describe it.")
     assert exceed > 1000
@@ -412,7 +421,7 @@ def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     assert arrived.all()
     for i, lambda1 in enumerate(LAMBDAS_L8):
         evidence.measure(f"max |β_T| at T = 500 and 5000, λ1={lambda1}",
-                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="→ 0")
+                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="limit under diminishing steps")
     assert (maxima[5_000] < maxima[500] / 2).all()
 
 
@@ -463,7 +472,7 @@ def test_huge_steps_do_not_diverge_in_torch(evidence):
     for alpha in (1e3, 1e6, 1e12):
         run = sgd_on_l1(beta0, 1.0, alpha, 1_000, record_last=50)
         evidence.measure(f"max |β_t| over the last 50 of 1000 steps / α, α={alpha:g}",
-                         (run.trajectory.abs().max() / alpha).item(), paper="bounded (≤ 1)")
+                         (run.trajectory.abs().max() / alpha).item(), paper="max |β_t| / α in the eventual cycle")
         assert run.trajectory.abs().max() <= alpha * (1 + 1e-9) + 1
         assert torch.isfinite(run.trajectory).all()
 
@@ -476,7 +485,7 @@ def test_torch_sgd_is_the_ndgm_recursion(evidence):
     run = sgd_on_l1(beta0, lambda1, alpha, steps)
     closed = theory.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
     deviation = np.abs(run.final.numpy() - closed).max()
-    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper=0.0,
+    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper="deviation of torch SGD from the NDGM recursion",
                      condition="float64; torch's add(alpha=-lr) is one fused rounding, the closed form another")
     assert deviation < 1e-12
     # Minibatches: a per-sample L3 loss averaged over any batch of size 2^j has the same gradient bit for bit.

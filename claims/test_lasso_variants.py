@@ -19,6 +19,7 @@ from hypothesis import given, note, target
 from hypothesis import strategies as st
 
 from gdcut import problems, recursions, rules, theory
+from gdcut.ledger.registry import claim
 from gdcut.rules import Ruling
 from gdcut.torch_runs import OPTIMIZERS, run_torch_optimizer
 
@@ -72,7 +73,7 @@ def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     evidence.parameter("torch.optim.SGD", "momentum=0.9, dampening=0 (default), nesterov=False (default), lr=2^-7")
     assert torch.equal(run.trajectory[1], torch.zeros_like(beta0))
     assert torch.equal(run.trajectory[2], -momentum * beta0)
-    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.trajectory[2] / beta0)[0, 0].item(), paper=-momentum)
+    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.trajectory[2] / beta0)[0, 0].item(), paper="β_{N+1}[k] / β_{N−1}[k] after an exact zero")
     # eq. 16 and torch's form are the same heavy ball once lr = α(1 − η)
     start = problems.toy_lasso_initialisations(500, 4, seed=1)
     alpha, eta = 0.05, 0.9
@@ -81,7 +82,8 @@ def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     theirs = run_torch_optimizer(l1_rows(torch.tensor([[0.3]], dtype=torch.float64)), start, "momentum",
                                  alpha * (1 - eta), 400, momentum=eta).final
     deviation = np.abs(ours[-1] - theirs.numpy()).max()
-    evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation, paper=0.0)
+    evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation,
+                     paper="deviation of torch SGD with momentum from eq. 16")
     assert deviation < 1e-9
     evidence.note("Defaults differ: torch's SGD puts no (1 − η) on the gradient (dampening=0), so torch's lr plays "
                   "α(1 − η) of eq. 16; the zero-exit identity β_{N+1} = −ηβ_{N−1} is the same in both.")
@@ -109,7 +111,7 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     state = run.optimizer.state[next(iter(run.optimizer.state))]["square_avg"]
     predicted_v = theory.rmsprop_second_moment(0.99, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
-    evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper=0.0,
+    evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper="relative error of v_t against (1 − γ^t)λ1²",
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
     step = (run.trajectory[-1] - run.trajectory[-2]).abs()
@@ -119,9 +121,10 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
         first_torch = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
         first_paper = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
         evidence.measure(f"first step, λ1={lambda1:g}: torch (eps outside √) vs eq. 21 (ε̄ inside √)",
-                         f"{first_torch:.6g} vs {first_paper:.6g}", paper="eq. 21")
+                         f"{first_torch:.6g} vs {first_paper:.6g}", paper="first RMSProp step")
     evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", theory.rmsprop_first_step_literal(lr, 1e-8, 1.0),
-                     paper="(not intended)", condition="α=0.1, ε̄=1e-8")
+                     paper=None,
+                     condition="α=0.1, ε̄=1e-8; a reading the paper does not intend")
     evidence.note("Eq. 20 holds exactly while an entry has never been 0 (exact in Fractions, to 1e-12 in torch). "
                   "After an entry reaches 0 its gradient is 0 and v decays as γ^t; the update stays 0 because "
                   "torch adds eps > 0 after the root. torch and eq. 21 agree for λ1² ≫ ε̄ and differ by up to ~10× "
@@ -159,7 +162,8 @@ RMS_STEPS = 2_500
 #: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
 L13_NONZERO_LEVEL = 0.99      # "probability 1", read with a 1% practical margin
 L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
-L13_MIN_STEPS = 1_000         # the paper's own horizon at which γ^t is negligible (Prop B.5 proof)
+#: The paper's own horizon at which γ^t is negligible (Prop B.5 proof).
+L13_MIN_STEPS = claim("L14").paper_value("iteration used for the γ^t example")
 
 
 def l13_nonzero_rule(never_zero: int, n: int, steps: int) -> Ruling:
@@ -206,7 +210,7 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
     assert all(b != 0 for b in beta)
     near = sum(s < mpmath.mpf("1e-15") for s in smallest)
     evidence.measure("entries within 1e-15 of 0 at some step, 60-digit arithmetic", f"{near} of {len(beta)}",
-                     condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
+                     paper=None, condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
     evidence.note("In exact arithmetic no entry reaches 0 (Prop B.4's countable-set argument is right), but the "
                   "decreasing steps α/(√(1−γ^t)+ε) pull most entries' upper point down onto 0: |β| there shrinks "
                   "like the step differences, O(γ^t). Floating point rounds that last gap to an exact 0.")
@@ -238,12 +242,12 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
         n = run.final.numel()
         rows.append([f"torch.optim.RMSprop, {name}", f"{final} of {n}", f"{ever} of {n}"])
         evidence.measure(f"entries exactly 0 after {RMS_STEPS} steps, {name}", f"{final} of {n}",
-                         paper="0 (probability 1)", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
+                         paper="entries that reach exactly 0", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
         evidence.decision(f"torch RMSprop {name}, P = {n}, T = {RMS_STEPS}: entries never 0",
                           l13_nonzero_rule(n - ever, n, RMS_STEPS))
         stays = (run.final == 0)[run.ever_zero]
         evidence.measure(f"entries that were 0 once and are 0 at the end, {name}", f"{int(stays.sum())} of {ever}",
-                         paper="0 is absorbing")
+                         paper="value at a zero")
         evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", l13_absorbing_rule(stays.tolist()))
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).numpy()
     paper_form, _ = recursions.run(recursions.rmsprop_paper(0.1), lambda b: recursions.l1_subgradient(b, 1.0),
@@ -282,8 +286,8 @@ def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(e
         step = (finals[-1, i] - finals[-2, i]).abs()
         moving = step > 0
         eventual = step[moving].mean().item()
-        evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper=0.0, condition=f"T = {RMS_STEPS}, α = 0.1")
-        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper=1.0)
+        evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper="difference of end states across λ1", condition=f"T = {RMS_STEPS}, α = 0.1")
+        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper="effective LASSO penalty")
         assert differ < 1e-3 and abs(eventual / 0.1 - 1) < 1e-5
     evidence.note("Holds for λ1 ≥ 1e-2: the eventual step is α/(1 + eps/λ1) → α. 'Only β0 matters' includes α and "
                   "γ; and the eventual values are not those of NDGM with λ1 = 1 from the same β0, because the early "
@@ -308,11 +312,11 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
         step = (finals[-1, i] - finals[-2, i]).abs()
         eventual = step[step > 0].mean().item()
         predicted = 1 / (1 + 1e-8 / lambda1)
-        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper=1.0,
+        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper="effective LASSO penalty",
                          condition=f"prediction 1/(1 + eps/λ1) = {predicted:.6g}")
         assert abs(eventual / 0.1 - predicted) < 1e-6
         evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", (finals[-1, i] - reference).abs().max().item(),
-                         paper=0.0)
+                         paper="difference of end states across λ1")
     assert (finals[-1, lambdas.index(1e-8)] - reference).abs().max() > 0.01
     evidence.note("With torch's default eps = 1e-8 the claim fails for λ1 ≲ 1e-6: at λ1 = 1e-8 RMSProp ends like "
                   "NDGM with penalty 1/2, not 1. Prop B.5's proof needs eps/λ1² ≪ γ^t ≪ 1, which cannot hold "
@@ -391,7 +395,8 @@ def test_table1_as_measured(evidence):
 
 
 # --------------------------------------------------------------------------- L16, L17 Fig. 5
-FIG5_ALPHA, FIG5_ENTRIES, FIG5_STEPS = 0.1, 10, 2_500
+FIG5_ALPHA, FIG5_ENTRIES = claim("L16").paper_value("α"), claim("L16").paper_value("P")
+FIG5_STEPS = 2_500
 FIG5_LAMBDAS = (1e-3, 1.0, 100.0)
 PHASE_LAMBDAS = tuple(10.0 ** e for e in np.arange(-4, 4.01, 0.5))
 
@@ -435,7 +440,12 @@ L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of 
 L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
 L16_HORIZONS = (FIG5_STEPS, 10_000, 100_000)
 #: λ1 → which curve the paper puts above: Fig. 5 (0.001, 100) and the B.4 text's "λ1 = 1".
-L16_PREDICTIONS = {1e-3: "RMSProp above", 1.0: "RMSProp below", 100.0: "RMSProp below"}
+L16_PREDICTIONS = {float(claim("L16").paper_value("small λ1")): "RMSProp above",
+                   float(claim("L16").paper_value("large λ1 (as written in B.4 text)")): "RMSProp below",
+                   float(claim("L16").paper_value("large λ1")): "RMSProp below"}
+#: The paper's share of seeds for a curve, by whether Fig. 5 puts that curve above (True) or not (False).
+L16_SHARE = {True: "share of seeds with the predicted curve above at all final iterations",
+             False: "share of seeds with the other curve above at all final iterations"}
 
 
 def ndgm_cycle_step(beta0: np.ndarray, lam: float) -> int:
@@ -488,9 +498,9 @@ def test_fig5_ordering_over_many_seeds(evidence):
                 rms, ndgm = final_losses(lam, horizon)
                 above, below = int((rms > ndgm).all(axis=0).sum()), int((rms < ndgm).all(axis=0).sum())
                 evidence.measure(f"share of seeds with RMSProp above NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 above / n, paper=1.0 if predicted == "RMSProp above" else 0.0)
+                                 above / n, paper=L16_SHARE[predicted == "RMSProp above"])
                 evidence.measure(f"share of seeds with RMSProp below NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 below / n, paper=1.0 if predicted == "RMSProp below" else 0.0,
+                                 below / n, paper=L16_SHARE[predicted == "RMSProp below"],
                                  condition="λ1 = 1 is the reading of §B.4's text" if lam == 1.0 else "")
             ordered = above if predicted == "RMSProp above" else below
             source = "B.4 text" if lam == 1.0 else "Fig. 5"
@@ -525,19 +535,20 @@ def test_fig5_ordering_over_many_seeds(evidence):
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
     assert all(0 <= s <= 1 for s in shares)
     evidence.measure("smallest λ1 with RMSProp lower for at least half the seeds", min(crossing) if crossing else "none on the grid",
-                     paper="≈ 1")
+                     paper="λ1 where the lower curve changes")
 
 
 @pytest.mark.claim("L17")
 def test_fig5_worked_bounds(evidence):
     rows = []
-    for lam, horizon in ((1e-2, 100_000), (100.0, 100_000)):
+    for lam, horizon in ((float(claim("L17").paper_value("small λ1")), 100_000),
+                         (float(claim("L17").paper_value("large λ1")), 100_000)):
         rms, ndgm = final_losses(lam, horizon)
         bounds = theory.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
         for name, losses in (("rmsprop", rms), ("ndgm", ndgm)):
             worst = losses.max()
             rows.append([lam, name, f"{bounds[name]:g}", f"{worst:.4g}", f"{worst / bounds[name]:.3f}"])
-            evidence.measure(f"largest final loss / bound, {name}, λ1={lam:g}", worst / bounds[name], paper="< 1",
+            evidence.measure(f"largest final loss / bound, {name}, λ1={lam:g}", worst / bounds[name], paper="final loss / bound",
                              condition=f"bound {bounds[name]:g}; {losses.shape[1]} seeds")
             assert 0 <= worst < bounds[name]
             if name == "ndgm":

@@ -93,7 +93,7 @@ def test_both_conditions_are_needed(evidence):
     evidence.measure("unpenalised loss at a null-space β minus loss at 0", 0.0, paper=None,
                      condition="λ1 = λ2 = 0, Z = [[1, -1]]: minimiser not unique")
     evidence.measure("convexity gap at midpoint 0 (y = 1)", points[0.0] - (points[-1.0] + points[1.0]) / 2,
-                     condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
+                     paper=None, condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
 
 
 # --------------------------------------------------------------------------- S2
@@ -207,7 +207,7 @@ def test_autograd_returns_a_non_subgradient_of_a_convex_kink(evidence):
     assert wrong, "some pair of spellings must give a non-subgradient for this to be a counterexample"
     first, second, g = wrong[0]
     assert 0.0 < g * -1.0  # f(−1) = 0 would have to be ≥ g·(−1)
-    evidence.measure(f"autograd f'(0) for 3·{first} − {second}", g, paper="∈ ∂f(0) = [0, 2]")
+    evidence.measure(f"autograd f'(0) for 3·{first} − {second}", g, paper="autograd f'(0) for a convex f with ∂f(0) = [0, 2]")
     evidence.note("For the paper's own losses (eq. 3, 7, 15: convex, non-decreasing outer functions of convex "
                   "max(0, ·) pieces, plus |·|) autograd does return subgradients (supporting tests); the identification "
                   "with the subgradient method fails once a convex loss is written through a non-convex decomposition.")

@@ -53,6 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gdcut import rules, theory, validation
+from gdcut.ledger.registry import claim
 
 CHANCE = math.log(10)
 TRAINED = 0.75 * CHANCE
@@ -65,8 +66,8 @@ SHARE_SIDE = 0.05
 #: Epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged.
 SETTLE_EPOCHS = 3
 #: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
-PAPER_BATCH = 512
-THRESHOLD = 1e-5  # v1 §3, v2 Table 2
+PAPER_BATCH = claim("L19").paper_value("batch size")
+THRESHOLD = claim("L20").paper_value("small-weight threshold")
 
 
 # --------------------------------------------------------------------------- C5, C6

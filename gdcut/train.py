@@ -43,11 +43,13 @@ from torch import nn
 
 from gdcut import models, precision, validation
 from gdcut.data import DeviceData
+from gdcut.ledger.registry import claim
 from gdcut.progress import RunProgress
 
 OPTIMISERS = ("sgd", "rmsprop", "adam")
 FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-PAPER_THRESHOLD = 1e-5  # v1 §3, v2 Table 2: a weight counts as prunable when |w| < 1e-5
+#: A weight counts as prunable when |w| is below this (v1 §3, v2 Table 2).
+PAPER_THRESHOLD = claim("L20").paper_value("small-weight threshold")
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
 # the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
 RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked")
