@@ -20,9 +20,8 @@ import torch
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
-from gdcut import convex, geometry, problems, rules
+from gdcut import convex, geometry, problems, rules, runs
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
-from gdcut.torch_runs import run_torch_optimizer
 
 pytestmark = pytest.mark.fast
 
@@ -44,10 +43,10 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
     Returns ‖β0‖₂, the losses and ‖β_k‖∞, ‖β_k‖₂ at every iterate, shape (C1_STEPS + 1, len(C1_RATES)).
     """
     Z1, q1, beta0 = problems.non_capture_instance(seed, dtype=dtype)
-    losses, measured = convex.torch_sgd_run(
-        lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), C1_RATES,
-        C1_STEPS, {"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
-    return float(beta0.norm()), losses.numpy(), measured["sup"].numpy(), measured["euclid"].numpy()
+    run = runs.run_optimiser(
+        lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
+        C1_STEPS, measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
+    return float(beta0.norm()), run.losses.numpy(), run.measures["sup"].numpy(), run.measures["euclid"].numpy()
 
 
 #: C1's rule, fixed before the runs (see test_fig1_loss_decreases_while_infinity_norm_exceeds_one).
@@ -171,10 +170,11 @@ def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
             Z1, _, beta0 = problems.non_capture_instance(seed, dtype=dtype)
             smoothness = 2 * convex.quadratic_top_eigenvalue((Z1.T @ Z1).double().numpy()) + 2 * RIDGE
             rate = 1 / smoothness
-            losses, measured = convex.torch_sgd_run(
-                lambda b: ((b @ Z1.T) ** 2).sum(-1) + RIDGE * (b**2).sum(-1), beta0[None], rate, 300,
-                {"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
-            losses, sup_norm, euclid = losses[:, 0].numpy(), measured["sup"][:, 0].numpy(), measured["euclid"][:, 0].numpy()
+            run = runs.run_optimiser(
+                lambda b: ((b @ Z1.T) ** 2).sum(-1) + RIDGE * (b**2).sum(-1), beta0[None], "sgd", rate, 300,
+                measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
+            losses, sup_norm, euclid = (run.losses[:, 0].numpy(), run.measures["sup"][:, 0].numpy(),
+                                        run.measures["euclid"][:, 0].numpy())
             rows.append([str(dtype).replace("torch.", ""), seed, f"{rate:.2e}", bool(np.all(np.diff(losses) <= 0)),
                          f"{sup_norm.max():.3f}", f"{euclid.max() / euclid[0]:.4f}"])
             assert np.all(np.diff(losses) <= 0)
@@ -218,9 +218,9 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
     assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
-        _, measured = convex.torch_sgd_run(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
-                                           torch.tensor([[0.9]], dtype=dtype), 1.2, 30, {"x": lambda w: w[:, 0]})
-        torch_xs = measured["x"][1:, 0].tolist()
+        run = runs.run_optimiser(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
+                                 torch.tensor([[0.9]], dtype=dtype), "sgd", 1.2, 30, measures={"x": lambda w: w[:, 0]})
+        torch_xs = run.measures["x"][1:, 0].tolist()
         assert torch_xs[0] == pytest.approx(-1.26, rel=1e-6)
         assert np.allclose(torch_xs, [float(v) for v in xs[1:]], rtol=1e-5, atol=1e-7)
     evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])), paper="< 1")
@@ -351,16 +351,18 @@ def test_subgradient_best_iterate_bound_holds(problem, alpha, diminishing):
     kind, loss, x0, minimiser, optimum = problem
     event(kind)
     steps = 300
-    schedule = alpha / np.sqrt(np.arange(1, steps + 1)) if diminishing else alpha
-    run = convex.gradient_method(loss, x0, schedule, steps)
+    decay = (lambda k: 1 / np.sqrt(k + 1)) if diminishing else (lambda k: 1.0)
+    step_sizes = np.array([alpha * decay(k) for k in range(steps)])  # what torch's LambdaLR computes
+    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, measures={"gradient norm": runs.gradient_norm(loss)},
+                             scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, decay))
+    gradient_norms = run.measures["gradient norm"][:-1]
     # Eq. 3's squared loss is not globally Lipschitz: with a large α the iterates can overflow, and then
     # G = ∞ makes the bound vacuous (true but uncheckable in floats).
-    finite = bool(torch.isfinite(run.gradient_norms).all() and torch.isfinite(run.losses).all())
+    finite = bool(torch.isfinite(gradient_norms).all() and torch.isfinite(run.losses).all())
     event("diverged: bound vacuous" if not finite else "finite run")
     assume(finite)
     best = np.minimum.accumulate(run.losses[:-1, 0].numpy()) - optimum
-    bound = convex.best_iterate_bound(float((x0[0] - minimiser).norm()), run.gradient_norms[:, 0].numpy(),
-                                      run.step_sizes.numpy())
+    bound = convex.best_iterate_bound(float((x0[0] - minimiser).norm()), gradient_norms[:, 0].numpy(), step_sizes)
     target(float(np.max(best / bound)), label="best gap / bound")
     note(f"{kind}: worst ratio {np.max(best / bound):.3f}")
     assert np.all(best <= bound * (1 + 1e-9) + 1e-12)
@@ -394,7 +396,7 @@ def test_gd_smooth_rate_holds(problem):
     kind, loss, x0, minimiser, optimum, smoothness = problem
     event(kind)
     steps = 200
-    run = run_torch_optimizer(loss, x0, "sgd", 1 / smoothness, steps, record_last=steps + 1)
+    run = runs.run_optimiser(loss, x0, "sgd", 1 / smoothness, steps)
     gaps = run.losses[1:, 0].numpy() - optimum
     bound = convex.gd_smooth_bound(smoothness, float((x0[0] - minimiser).norm()), steps)
     target(float(np.max(gaps / bound)), label="gap / (L R² / 2k)")
@@ -414,9 +416,9 @@ def _iterations_to_accuracy(lambda1: float, size: int, seed: int) -> tuple[list[
     rates = ACCURACIES / (lambda1**2 * size)
     deltas = torch.as_tensor(ACCURACIES / (lambda1 * size))[:, None]
     steps = int(2 * size / ACCURACIES[-1]) + 10  # ‖β0‖∞ λ1 P / ε with ‖β0‖∞ <= 1, doubled
-    sub_losses, _ = convex.torch_sgd_run(lambda b: l1_penalty(b, lambda1), beta0, rates, steps)
+    sub_losses = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", rates, steps).losses
     smooth = lambda b: lambda1 * torch.where(b.abs() < deltas, b**2 / (2 * deltas), b.abs() - deltas / 2).sum(-1)
-    smooth_losses, _ = convex.torch_sgd_run(smooth, beta0, (deltas[:, 0] / lambda1).numpy(), steps)
+    smooth_losses = runs.run_optimiser(smooth, beta0, "sgd", (deltas[:, 0] / lambda1).numpy(), steps).losses
     counts = []
     for losses in (sub_losses.numpy(), smooth_losses.numpy()):
         found = [convex.iterations_to_accuracy(np.minimum.accumulate(losses[:, j]), eps)

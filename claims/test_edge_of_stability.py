@@ -1,6 +1,6 @@
 """Edge-of-Stability claims E1-E6 (v1 §4, v2 §5, App. D.1): unstable convergence of Lipschitz convex losses.
 
-Runs go through ``torch.optim.SGD`` on autograd of the real losses (``convex.torch_sgd_run``),
+Runs go through ``torch.optim.SGD`` on autograd of the real losses (``runs.run_optimiser``),
 float64 and float32; the counterexample to the bound of Prop 5.1 is an exact rational orbit.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
-from gdcut import convex, geometry, problems, rules, search
+from gdcut import convex, geometry, problems, rules, runs, search
 from gdcut.losses import huber_loss, l1_penalty
 
 pytestmark = pytest.mark.fast
@@ -34,10 +34,11 @@ def _huber_runs(seed: int, data: str, dtype: torch.dtype, init_scale: float = 1.
     """GD on the 50×200 Huber loss for every α of HUBER_RATES: losses, ‖β_k‖₂ and the share of linear residuals."""
     Z, y = problems.huber_instance(seed, data=data, dtype=dtype)
     beta0 = init_scale * problems.uniform((1, Z.shape[1]), -1, 1, problems.seeded_generator(1000 + seed), dtype=dtype)
-    losses, measured = convex.torch_sgd_run(
-        lambda b: huber_loss(b, Z, y), beta0.expand(len(HUBER_RATES), -1), HUBER_RATES, HUBER_STEPS,
-        {"norm": lambda b: b.norm(dim=-1), "linear share": lambda b: ((y - b @ Z.T).abs() >= 1).double().mean(-1)})
-    return Z.double().numpy(), losses.numpy(), measured["norm"].numpy(), measured["linear share"].numpy()
+    run = runs.run_optimiser(
+        lambda b: huber_loss(b, Z, y), beta0.expand(len(HUBER_RATES), -1), "sgd", HUBER_RATES, HUBER_STEPS,
+        measures={"norm": lambda b: b.norm(dim=-1),
+                  "linear share": lambda b: ((y - b @ Z.T).abs() >= 1).double().mean(-1)})
+    return Z.double().numpy(), run.losses.numpy(), run.measures["norm"].numpy(), run.measures["linear share"].numpy()
 
 
 def _tail(curve: np.ndarray) -> np.ndarray:
@@ -55,8 +56,8 @@ def test_limsup_bound_on_toy_lasso_and_huber(evidence):
     rates = np.geomspace(1e-2, 1e2, 5)
     beta0 = problems.toy_lasso_initialisations(1, 10, seed=0).expand(len(rates), -1)
     for lambda1 in (0.1, 1.0, 10.0):
-        losses, _ = convex.torch_sgd_run(lambda b: l1_penalty(b, lambda1), beta0, rates,
-                                         int(2 / (rates[0] * lambda1)) + 200)
+        losses = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", rates,
+                                    int(2 / (rates[0] * lambda1)) + 200).losses
         lipschitz = lambda1 * np.sqrt(10)
         for j, alpha in enumerate(rates):
             ratio = _tail(losses[:, j]).max() / convex.constant_step_limsup_bound(alpha, lipschitz)
@@ -120,7 +121,7 @@ def test_max_affine_functions_do_not_diverge(function, alpha, start):
     lipschitz = float(np.linalg.norm(rows, axis=1).max())
     x0 = (c + start * alpha * lipschitz * torch.ones_like(c) / np.sqrt(len(centre)))[None]
     steps = int(start * np.sqrt(len(centre)) * lipschitz / sharpness) + 600
-    losses, _ = convex.torch_sgd_run(lambda x: value + ((x - c) @ A.T).amax(-1), x0, alpha, steps)
+    losses = runs.run_optimiser(lambda x: value + ((x - c) @ A.T).amax(-1), x0, "sgd", alpha, steps).losses
     ratio = float(_tail(losses[:, 0]).max() - value) / convex.constant_step_limsup_bound(alpha, lipschitz)
     target(ratio, label="limsup gap / (α L²)")
     note(f"ratio {ratio:.4f}, sharpness {sharpness:.3f}")
@@ -187,7 +188,7 @@ def test_limsup_bound_fails_for_a_two_dimensional_max_affine_function(evidence):
         for alpha in (1e-3, 1.0, 1e3):
             A = torch.tensor(COUNTEREXAMPLE_ROWS, dtype=dtype)
             x0 = alpha * torch.tensor([[float(v) for v in COUNTEREXAMPLE_START]], dtype=dtype)
-            losses, _ = convex.torch_sgd_run(lambda x: (x @ A.T).amax(-1), x0, alpha, 400)
+            losses = runs.run_optimiser(lambda x: (x @ A.T).amax(-1), x0, "sgd", alpha, 400).losses
             ratio = float(_tail(losses[:, 0]).max()) / convex.constant_step_limsup_bound(alpha, np.sqrt(13))
             rows.append([str(dtype).replace("torch.", ""), alpha, f"{ratio:.5f}"])
             assert ratio > 1.05
@@ -231,9 +232,9 @@ def test_quadratic_gd_converges_below_and_diverges_above_two_over_eta(evidence):
         H = torch.tensor(hessian)
         x0 = torch.tensor(generator.normal(size=(1, 5))).expand(3, -1)
         rates = np.array([0.9, 1.0, 1.1]) * 2 / eta
-        _, measured = convex.torch_sgd_run(lambda x: 0.5 * ((x @ H) * x).sum(-1), x0, rates, 1500,
-                                           {"norm": lambda x: x.norm(dim=-1)})
-        norm = measured["norm"].numpy() / float(x0[0].norm())
+        run = runs.run_optimiser(lambda x: 0.5 * ((x @ H) * x).sum(-1), x0, "sgd", rates, 1500,
+                                 measures={"norm": lambda x: x.norm(dim=-1)})
+        norm = run.measures["norm"].numpy() / float(x0[0].norm())
         rows.append([seed, f"{eta:.3f}", f"{norm[-1, 0]:.1e}", f"{norm[-1, 1]:.3f}", f"{norm[-1, 2]:.1e}"])
         assert norm[-1, 0] < 1e-6 and norm[-1, 2] > 1e6
         assert 1e-3 < norm[-1, 1] < 10  # at α = 2/η the top mode flips sign with constant size
@@ -484,9 +485,10 @@ def test_smooth_subquadratic_loss_converges_unstably_quadratic_diverges(evidence
     the quadratic with the same curvature at its minimum diverges."""
     alpha = 3.0  # η = 1 for both at the minimum, so 2/η = 2
     x0 = torch.tensor([[0.5]], dtype=torch.float64)
-    logcosh, _ = convex.torch_sgd_run(lambda x: torch.log(torch.cosh(x)).sum(-1), x0, alpha, 300)
-    _, measured = convex.torch_sgd_run(lambda x: 0.5 * (x**2).sum(-1), x0, alpha, 300, {"x": lambda x: x.abs()[:, 0]})
-    assert float(logcosh.max()) < 10 and float(measured["x"][-1, 0]) > 1e80
+    logcosh = runs.run_optimiser(lambda x: torch.log(torch.cosh(x)).sum(-1), x0, "sgd", alpha, 300).losses
+    quadratic = runs.run_optimiser(lambda x: 0.5 * (x**2).sum(-1), x0, "sgd", alpha, 300,
+                                   measures={"x": lambda x: x.abs()[:, 0]})
+    assert float(logcosh.max()) < 10 and float(quadratic.measures["x"][-1, 0]) > 1e80
     evidence.measure("max log cosh loss over 300 steps at α = 3 = 1.5·(2/η)", float(logcosh.max()), paper="bounded")
     evidence.note("Ma et al.'s conclusions about VGG16/ResNet themselves are cited, not re-run.")
 

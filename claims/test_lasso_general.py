@@ -14,9 +14,8 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import lasso, problems
-from gdcut.losses import lasso_loss
-from gdcut.torch_runs import run_torch_optimizer
+from gdcut import lasso, problems, runs
+from gdcut.losses import l1_penalty, lasso_loss
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -109,9 +108,8 @@ def test_vectorised_ndgm_matches_torch_sgd(evidence):
     W, y, beta0 = instance(0)
     Wt, yt = torch.tensor(W), torch.tensor(y)
     start = torch.tensor(np.repeat(beta0, 3, 0))
-    run = run_torch_optimizer(lambda b: lasso_loss(b, Wt, yt, 0.0) + torch.tensor([[0.01], [0.1], [10.0]],
-                                                                                   dtype=torch.float64).squeeze(-1) * b.abs().sum(-1),
-                              start, "sgd", 1e-2, 200)
+    lam = torch.tensor(LAMBDAS, dtype=torch.float64)[:, None]
+    run = runs.run_optimiser(lambda b: lasso_loss(b, Wt, yt, 0.0) + l1_penalty(b, lam), start, "sgd", 1e-2, 200)
     ours = lasso.ndgm(W, y, LAMBDAS, 1e-2, start.numpy(), 200)
     deviation = np.abs(ours - run.final.numpy()).max()
     evidence.measure("max |numpy NDGM − torch.optim.SGD on autograd of L4| after 200 steps", deviation, paper=0.0)

@@ -16,9 +16,8 @@ import torch
 from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, search, theory
-from gdcut.losses import l1_penalty
-from gdcut.torch_runs import run_torch_optimizer
+from gdcut import problems, recursions, runs, search, theory
+from gdcut.losses import l1_penalty, penalties_by_row
 
 pytestmark = pytest.mark.fast
 
@@ -61,10 +60,6 @@ def exact_ndgm(beta0, alpha, lambda1, steps):
     return trajectory
 
 
-def sgd_on_l1(beta0, lambda1, lr, steps, record_last=1, **kw):
-    return run_torch_optimizer(lambda b: l1_penalty(b, lambda1), beta0, "sgd", lr, steps, record_last=record_last, **kw)
-
-
 # --------------------------------------------------------------------------- L1
 @pytest.mark.claim("L1")
 @given(data=st.data(), setting=step_settings())
@@ -93,8 +88,9 @@ def zero_hit_counts(dtype_name: str, alpha: float, lambda1: float = 1.0, entries
     """(entries that reached exact 0, entries frozen away from 0, total) for SGD on L3 past the band."""
     trials = ZERO_HIT_TRIALS[alpha]
     beta0 = problems.toy_lasso_initialisations(trials, entries, seed=0).to(LOW_PRECISION[dtype_name])
-    run = sgd_on_l1(beta0, lambda1, alpha, int(1.1 / (alpha * lambda1)) + 2, record_last=2)
-    frozen = int(((run.trajectory[-1] == run.trajectory[-2]) & (run.final != 0)).sum())
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, int(1.1 / (alpha * lambda1)) + 2,
+                             record_last=2)
+    frozen = int(((run.last[-1] == run.last[-2]) & (run.final != 0)).sum())
     return int(run.ever_zero.sum()), frozen, trials * entries
 
 
@@ -185,8 +181,8 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
         # From max N0 on every entry is 2-periodic (Prop B.2), so the last two recorded steps show the cycle.
         evidence.certificate("horizon", horizon, steps - 2, horizon <= steps - 2,
                              f"closed-form max N0 = max ⌊|β0|/αλ1⌋ against the run's T − 2, P = {entries}")
-        run = sgd_on_l1(beta, 1.0, 0.01, steps, record_last=2)
-        same = ((run.trajectory[-1] > 0).all(dim=1) | (run.trajectory[-1] < 0).all(dim=1)).sum().item()
+        run = runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta, "sgd", 0.01, steps, record_last=2)
+        same = ((run.last[-1] > 0).all(dim=1) | (run.last[-1] < 0).all(dim=1)).sum().item()
         predicted = theory.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
         evidence.measure(f"share of U[−1,1]^{entries} initialisations whose entries share one phase",
@@ -218,9 +214,10 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
             second = F(1, 1000)
             after = exact_ndgm(start, second, lam, theory.oscillation_start(start, second, lam) + 2)
             assert {after[-1][0], after[-2][0]} == set(pair_reduced)
-        torch_run = sgd_on_l1(torch.tensor([[0.5053, 0.5053]], dtype=torch.float64), float(lambda1), 0.01,
-                              n0 + 2, record_last=2)
-        assert np.allclose(sorted(torch_run.trajectory[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
+        torch_run = runs.run_optimiser(lambda b: l1_penalty(b, float(lambda1)),
+                                       torch.tensor([[0.5053, 0.5053]], dtype=torch.float64), "sgd", 0.01, n0 + 2,
+                                       record_last=2)
+        assert np.allclose(sorted(torch_run.last[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
         for value, label in zip(pair_first, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}: oscillation {label} point (each entry)", float(value),
                              paper=float(value), condition="α=0.01, exact")
@@ -352,8 +349,8 @@ def test_prop_b6_bounds_on_the_eventual_norms(setting, data, evidence):
 def test_prop_b6_in_float64_over_many_initialisations(evidence):
     entries, alpha, lambda1 = 10, 0.01, 1.0
     beta0 = problems.toy_lasso_initialisations(5_000, entries, seed=5)
-    run = sgd_on_l1(beta0, lambda1, alpha, 120, record_last=2)
-    norms = run.trajectory.abs().sum(dim=-1)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 120, record_last=2)
+    norms = run.last.abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     tightest = (norms.max() / bound).item()
     evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="< 1",
@@ -371,8 +368,8 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
                      "bfloat16 in [0.5, 1)): Prop B.6 is about the recursion, not about lost updates",
                      alpha * lambda1 > half_ulp)
     beta0 = problems.toy_lasso_initialisations(2_000, entries, seed=6).to(torch.bfloat16)
-    run = sgd_on_l1(beta0, lambda1, alpha, 1200, record_last=2)
-    norms = run.trajectory.double().abs().sum(dim=-1)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 1200, record_last=2)
+    norms = run.last.double().abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     exceed = int((norms.max(dim=0).values >= bound).sum())
     evidence.condition("bfloat16 parameters (no float32 master copy), torch.optim.SGD, α = 0.001, λ1 = 1")
@@ -387,13 +384,6 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
 LAMBDAS_L8 = (0.1, 1.0, 10.0)
 
 
-def penalties_by_row(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack β0 once per λ1 and return (β0 stacked, λ1 per row) so one torch run covers all λ1."""
-    stacked = beta0.repeat(len(lambdas), 1)
-    column = torch.tensor(lambdas, dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
-    return stacked, column
-
-
 @pytest.mark.claim("L8")
 def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     beta0, lam = penalties_by_row(problems.toy_lasso_initialisations(500, 4, seed=8), LAMBDAS_L8)
@@ -401,8 +391,8 @@ def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     evidence.parameter("schedule", "α_t = 0.1/√(t+1) (torch LambdaLR): α_t → 0, Σα_t = ∞")
     maxima = {}
     for horizon in (500, 5_000):
-        run = run_torch_optimizer(lambda b: (lam * b.abs()).sum(-1), beta0, "sgd", lr0, horizon,
-                                  scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1)))
+        run = runs.run_optimiser(lambda b: l1_penalty(b, lam), beta0, "sgd", lr0, horizon,
+                                 scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1)))
         travel = lam * lr0 * sum(1 / math.sqrt(t + 1) for t in range(horizon))
         arrived = beta0.abs() < travel - lr0 * lam
         # an entry that has reached the band stays within the current step α_T λ1 of 0
@@ -423,8 +413,8 @@ def test_reducing_steps_leave_an_error(evidence):
     lr0, step_size, gamma, steps = 0.01, 100, 0.5, 2_000
     total = theory.step_decay_total(lr0, step_size, gamma)
     evidence.parameter("schedule", f"torch StepLR(step_size={step_size}, gamma={gamma}) from α0={lr0}: Σα = {total}")
-    run = run_torch_optimizer(lambda b: (lam * b.abs()).sum(-1), beta0, "sgd", lr0, steps,
-                              scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, gamma))
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), beta0, "sgd", lr0, steps,
+                             scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, gamma))
     final = run.final.abs()
     travel = lam * total
     stuck = beta0.abs() > travel
@@ -461,11 +451,11 @@ def test_iterates_stay_bounded_for_any_step(alpha, lambda1, beta, evidence):
 def test_huge_steps_do_not_diverge_in_torch(evidence):
     beta0 = problems.toy_lasso_initialisations(1_000, 3, seed=10)
     for alpha in (1e3, 1e6, 1e12):
-        run = sgd_on_l1(beta0, 1.0, alpha, 1_000, record_last=50)
+        run = runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "sgd", alpha, 1_000, record_last=50)
         evidence.measure(f"max |β_t| over the last 50 of 1000 steps / α, α={alpha:g}",
-                         (run.trajectory.abs().max() / alpha).item(), paper="bounded (≤ 1)")
-        assert run.trajectory.abs().max() <= alpha * (1 + 1e-9) + 1
-        assert torch.isfinite(run.trajectory).all()
+                         (run.last.abs().max() / alpha).item(), paper="bounded (≤ 1)")
+        assert run.last.abs().max() <= alpha * (1 + 1e-9) + 1
+        assert torch.isfinite(run.last).all()
 
 
 # --------------------------------------------------------------------------- L10
@@ -473,17 +463,17 @@ def test_huge_steps_do_not_diverge_in_torch(evidence):
 def test_torch_sgd_is_the_ndgm_recursion(evidence):
     beta0 = problems.toy_lasso_initialisations(2_000, 5, seed=11)
     alpha, lambda1, steps = 0.013, 0.7, 150
-    run = sgd_on_l1(beta0, lambda1, alpha, steps)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, steps)
     closed = theory.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
     deviation = np.abs(run.final.numpy() - closed).max()
     evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper=0.0,
                      condition="float64; torch's add(alpha=-lr) is one fused rounding, the closed form another")
     assert deviation < 1e-12
     # Minibatches: a per-sample L3 loss averaged over any batch of size 2^j has the same gradient bit for bit.
-    full = sgd_on_l1(beta0, lambda1, alpha, 40).final
+    full = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 40).final
     for batch in (1, 8, 64):
-        batched = run_torch_optimizer(lambda b: l1_penalty(b, lambda1).unsqueeze(-1).expand(*b.shape[:-1], batch).mean(-1),
-                                      beta0, "sgd", alpha, 40).final
+        batched = runs.run_optimiser(lambda b: l1_penalty(b, lambda1).unsqueeze(-1).expand(*b.shape[:-1], batch).mean(-1),
+                                     beta0, "sgd", alpha, 40).final
         assert torch.equal(batched, full)
     evidence.note("Batch sizes 1, 8 and 64 give bitwise the full-batch trajectory; with a batch size that is not a "
                   "power of two, (1/B)·B can round, so agreement is to the last bit only up to rounding.")

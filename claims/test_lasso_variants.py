@@ -18,9 +18,9 @@ import torch
 from hypothesis import given, note, target
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, rules, theory
+from gdcut import optimisers, problems, recursions, rules, runs, theory
+from gdcut.losses import l1_penalty, penalties_by_row
 from gdcut.rules import Ruling
-from gdcut.torch_runs import OPTIMIZERS, run_torch_optimizer
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -28,17 +28,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 pytestmark = pytest.mark.fast
 
 F = Fraction
-
-
-def l1_rows(lam: torch.Tensor):
-    """λ1‖β‖₁ with one λ1 per row (a column tensor), so one torch run covers several penalties."""
-    return lambda beta: (lam * beta.abs()).sum(-1)
-
-
-def stacked(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
-    rows = beta0.repeat(len(lambdas), 1)
-    lam = torch.tensor(list(lambdas), dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
-    return rows, lam
 
 
 # --------------------------------------------------------------------------- L11 momentum
@@ -67,18 +56,18 @@ def test_momentum_leaves_zero_to_minus_eta_times_previous(alpha, eta, lambda1, p
 def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     momentum, lr, lambda1 = 0.9, 2.0**-7, 1.0
     beta0 = lr * lambda1 * torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64)
-    run = run_torch_optimizer(l1_rows(torch.tensor([[lambda1]], dtype=torch.float64)), beta0, "momentum", lr, 2,
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "momentum", lr, 2,
                               record_last=3)
     evidence.parameter("torch.optim.SGD", "momentum=0.9, dampening=0 (default), nesterov=False (default), lr=2^-7")
-    assert torch.equal(run.trajectory[1], torch.zeros_like(beta0))
-    assert torch.equal(run.trajectory[2], -momentum * beta0)
-    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.trajectory[2] / beta0)[0, 0].item(), paper=-momentum)
+    assert torch.equal(run.last[1], torch.zeros_like(beta0))
+    assert torch.equal(run.last[2], -momentum * beta0)
+    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.last[2] / beta0)[0, 0].item(), paper=-momentum)
     # eq. 16 and torch's form are the same heavy ball once lr = α(1 − η)
     start = problems.toy_lasso_initialisations(500, 4, seed=1)
     alpha, eta = 0.05, 0.9
     ours, _ = recursions.run(recursions.heavy_ball(alpha, eta), lambda b: recursions.l1_subgradient(b, 0.3),
                              start.numpy(), 400, record_last=1)
-    theirs = run_torch_optimizer(l1_rows(torch.tensor([[0.3]], dtype=torch.float64)), start, "momentum",
+    theirs = runs.run_optimiser(lambda b: l1_penalty(b, 0.3), start, "momentum",
                                  alpha * (1 - eta), 400, momentum=eta).final
     deviation = np.abs(ours[-1] - theirs.numpy()).max()
     evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation, paper=0.0)
@@ -103,16 +92,16 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     beta0 = problems.toy_lasso_initialisations(200, 5, seed=12)
     lr, steps = 0.1, 300
     lambdas = (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=2)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
     nonzero = (~run.ever_zero).all(dim=1)
-    state = run.optimizer.state[next(iter(run.optimizer.state))]["square_avg"]
+    state = run.state("square_avg")
     predicted_v = theory.rmsprop_second_moment(0.99, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
     evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper=0.0,
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
-    step = (run.trajectory[-1] - run.trajectory[-2]).abs()
+    step = (run.last[-1] - run.last[-2]).abs()
     torch_form = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
     assert torch.allclose(step[nonzero], torch_form.expand_as(step)[nonzero], rtol=1e-9)
     for lambda1 in lambdas:
@@ -137,12 +126,12 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
     evidence.condition("float64; 300 steps; λ1 ∈ {1e-4, 1e-2, 1, 100}; gdcut.recursions vs torch.optim.RMSprop defaults")
     beta0 = problems.toy_lasso_initialisations(50, 4, seed=121)
     lr, steps, lambdas = 0.1, 300, (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    real = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    real = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
     lam_np = lam.numpy()
     ours, _ = recursions.run(recursions.rmsprop_torch(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                              rows.numpy(), steps)
-    agreement = float(np.abs(ours - real.trajectory.numpy()).max())
+    agreement = float(np.abs(ours - real.last.numpy()).max())
     evidence.measure("max |gdcut rmsprop_torch − torch.optim.RMSprop| over 300 steps", agreement, paper=None)
     assert agreement < 1e-12
     paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
@@ -182,7 +171,7 @@ def l13_absorbing_rule(stays_zero) -> Ruling:
 @functools.lru_cache(maxsize=None)
 def rmsprop_zero_run(dtype_name: str):
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).to(getattr(torch, dtype_name))
-    return run_torch_optimizer(l1_rows(torch.tensor([[1.0]], dtype=beta0.dtype)), beta0, "rmsprop", 0.1, RMS_STEPS,
+    return runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "rmsprop", 0.1, RMS_STEPS,
                                record_last=2)
 
 
@@ -265,9 +254,9 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
 def rmsprop_across_penalties():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=14)
     lambdas = (1e-8, 1e-6, 1e-2, 1.0, 100.0, 1e4)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
-    finals = run.trajectory.reshape(2, len(lambdas), *beta0.shape)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
+    finals = run.last.reshape(2, len(lambdas), *beta0.shape)
     return lambdas, finals
 
 
@@ -320,14 +309,14 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
 
 
 # --------------------------------------------------------------------------- L15 Table 1
-def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
+def leaves_exact_zero(optimiser: str, lr: float = 0.01) -> bool:
     """Run a few steps, set the iterate to an exact 0 (as a rounding hit would), step on: does it leave 0?
 
     The optimiser keeps its state (momentum buffer, second moments), which is
     what decides: the gradient at 0 is 0 for all of them.
     """
     beta = torch.tensor([[0.3]], dtype=torch.float64, requires_grad=True)
-    opt = run_torch_optimizer.__globals__["OPTIMIZERS"][optimizer]([beta], lr)
+    opt = optimisers.make_optimiser(optimiser, [beta], lr)
     for step in range(10):
         if step == 5:
             with torch.no_grad():
@@ -342,16 +331,16 @@ def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
 def table1_runs():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=15)
     lambdas = (0.1, 1.0, 10.0)
-    rows, lam = stacked(beta0, lambdas)
+    rows, lam = penalties_by_row(beta0, lambdas)
     lr = 0.01
     measured = {}
-    for optimizer in ("sgd", "momentum", "rmsprop", "adam"):
-        run = run_torch_optimizer(l1_rows(lam), rows, optimizer, lr, 1_500, record_last=2)
+    for optimiser in optimisers.OPTIMISERS:
+        run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, optimiser, lr, 1_500, record_last=2)
         finals = run.final.reshape(len(lambdas), *beta0.shape)
-        measured[optimizer] = {
+        measured[optimiser] = {
             "share of entries whose end state changes with λ1": ((finals[0] - finals[2]).abs() > 0.01 * lr)
             .double().mean().item(),
-            "0 absorbing": not leaves_exact_zero(optimizer),
+            "0 absorbing": not leaves_exact_zero(optimiser),
             "exact zeros at the end": f"{int((run.final == 0).sum())} of {run.final.numel()}",
             "max |β_T| / (lr·λ1)": (run.final.abs().reshape(len(lambdas), -1).max(dim=1).values
                                     / (lr * torch.tensor(lambdas, dtype=torch.float64))).tolist(),
@@ -368,10 +357,10 @@ def test_table1_as_measured(evidence):
     paper = {"sgd": ("β0 and λ1", "yes"), "momentum": ("—", "no (jumps away)"), "rmsprop": ("β0 only", "yes"),
              "adam": ("(not in Table 1)", "(not in Table 1)")}
     rows = []
-    for optimizer, m in measured.items():
+    for optimiser, m in measured.items():
         share = m["share of entries whose end state changes with λ1"]
         depends = f"{'λ1 matters' if share > 0.5 else 'β0 (mostly)'}: {share:.1%} of entries differ by > 0.01·lr"
-        rows.append([optimizer, paper[optimizer][0], depends, paper[optimizer][1], str(m["0 absorbing"]),
+        rows.append([optimiser, paper[optimiser][0], depends, paper[optimiser][1], str(m["0 absorbing"]),
                      m["exact zeros at the end"], ", ".join(f"{x:.3g}" for x in m["max |β_T| / (lr·λ1)"])])
     evidence.table("Table 1, paper beside measurement (torch.optim defaults, lr = 0.01, T = 1500, λ1 ∈ {0.1, 1, 10})",
                    ["optimiser", "paper: eventual values set by", "measured", "paper: 0 absorbing",
@@ -407,11 +396,11 @@ def fig5_runs():
                                                       seed=16) for lam in lambdas}
     rows = torch.cat([starts[lam] for lam in lambdas])
     lam_col = torch.cat([torch.full((starts[lam].shape[0], 1), lam, dtype=torch.float64) for lam in lambdas])
-    run = run_torch_optimizer(l1_rows(lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
     out, first = {}, 0
     for lam in lambdas:
         n = starts[lam].shape[0]
-        out[lam] = (starts[lam].numpy(), run.trajectory[:, first:first + n].numpy())
+        out[lam] = (starts[lam].numpy(), run.last[:, first:first + n].numpy())
         first += n
     return out
 

@@ -1,10 +1,12 @@
 """Gradient and subgradient methods on convex losses, and the classical guarantees they are held to.
 
 Used by the convergence claims (v1 §2, v2 §3: C1-C4) and the Edge-of-Stability
-claims (v1 §4, v2 §5 and App. D: E1-E5).  The runner differentiates the real
-loss with autograd, so at a kink it takes whatever subgradient torch returns:
-that is NDGM (v2 eq. 2), and on a convex loss the subgradient method.  Trials
-are rows of ``x0``; the loss must return one value per row.
+claims (v1 §4, v2 §5 and App. D: E1-E5), which run the methods through
+``gdcut.runs``.  ``gradient_method`` is the hand-written reference that
+tests/test_runs.py holds that runner to: it differentiates the real loss with
+autograd, so at a kink it takes whatever subgradient torch returns, which is
+NDGM (v2 eq. 2), and on a convex loss the subgradient method.  Trials are rows
+of ``x0``; the loss must return one value per row.
 """
 from __future__ import annotations
 
@@ -33,24 +35,16 @@ class Trajectory:
     step_sizes: torch.Tensor
 
 
-def _step_schedule(alpha, steps: int) -> torch.Tensor:
-    return torch.as_tensor(validation.positive_each("alpha", alpha, steps))
-
-
 def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha,
                     steps: int, keep_every: int | None = None) -> Trajectory:
     """Run GD / NDGM / the subgradient method (v2 eq. 1, 2, 4) with autograd's (sub)gradient.
 
     ``alpha`` is a constant step or one step per iteration (diminishing steps,
-    eq. 4).  Written out rather than through ``torch.optim`` so the gradient
-    norm of every step is at hand for the bounds below; the claims cross-check
-    it against ``torch.optim.SGD``.
+    eq. 4).  Written out rather than through ``torch.optim``, as the reference
+    that ``gdcut.runs.run_optimiser`` is tested against.
     """
-    validation.positive_int("steps", steps)
-    validation.trial_matrix("x0", x0)
     keep_every = steps if keep_every is None else keep_every
-    validation.positive_int("keep_every", keep_every)
-    rates = _step_schedule(alpha, steps)
+    rates = torch.as_tensor(np.broadcast_to(np.asarray(alpha, dtype=np.float64), (steps,)).copy())
     x = x0.detach().clone()
     losses, norms, kept = [], [], [x.clone()]
     for k in range(steps + 1):
@@ -65,39 +59,6 @@ def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.T
         if (k + 1) % keep_every == 0:
             kept.append(x.clone())
     return Trajectory(torch.stack(losses), torch.stack(norms), torch.stack(kept), rates)
-
-
-def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha, steps: int,
-                  measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
-                  ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """``torch.optim.SGD`` (no momentum, no weight decay) on autograd of ``loss_fn``, one step size per trial.
-
-    ``alpha`` is one number or a (trials,) sequence.  Per-trial rates are realised by
-    stepping with lr = 1 on sum_j alpha_j f(x_j): the gradient of row j is then
-    alpha_j grad f(x_j), the update x_j - alpha_j g_j (equal to separate runs up to
-    rounding), and thousands of rows cost one optimiser.  Returns the losses
-    (steps + 1, trials) and each measure of ``measures`` (name -> fn(x) of shape
-    (trials,)) at every iterate, both in float64.
-    """
-    validation.positive_int("steps", steps)
-    validation.trial_matrix("x0", x0)
-    rates = torch.as_tensor(validation.positive_each("alpha", alpha, x0.shape[0])).to(x0.dtype)
-    measures = measures or {}
-    x = x0.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([x], lr=1.0)
-    losses, recorded = [], {name: [] for name in measures}
-    for k in range(steps + 1):
-        optimizer.zero_grad()
-        loss = loss_fn(x)
-        losses.append(loss.detach().double())
-        for name, measure in measures.items():
-            # A copy: a measure may return a view of x, which the optimiser's in-place step would overwrite.
-            recorded[name].append(measure(x.detach().clone()).double())
-        if k == steps:
-            break
-        (rates * loss).sum().backward()
-        optimizer.step()
-    return torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()}
 
 
 # --------------------------------------------------------------------------- classical guarantees

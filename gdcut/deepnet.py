@@ -166,7 +166,7 @@ def penalty_only_run(initial_weights, optimiser: str, lr: float, lambda1: float,
     """
     import torch
 
-    from gdcut.train import make_optimiser
+    from gdcut.optimisers import make_optimiser
 
     validation.finite_array("initial_weights", initial_weights, ndim=1)
     validation.non_negative("lambda1", lambda1)

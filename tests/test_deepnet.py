@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import deepnet, theory, train
+from gdcut import deepnet, optimisers, theory, train
 
 
 def planted_run(auc: float, final: float, steps: int = 100) -> dict:
@@ -99,13 +99,13 @@ def test_penalty_only_share_follows_the_oscillation_band():
     assert small == pytest.approx(large, abs=0.002)
 
 
-@pytest.mark.parametrize("optimiser", train.OPTIMISERS)
+@pytest.mark.parametrize("optimiser", optimisers.OPTIMISERS)
 def test_penalty_only_weights_equal_autograd_of_the_penalty(optimiser):
     # the shortcut grad = lambda1 * sign(w) against autograd of lambda1 * sum|w| through torch.optim, with exact zeros
     w0 = (torch.rand(300, generator=torch.Generator().manual_seed(4)) - 0.5) * 0.01
     w0[:7] = 0.0
     w = w0.clone().requires_grad_(True)
-    opt = train.make_optimiser(optimiser, [w], 0.003)
+    opt = optimisers.make_optimiser(optimiser, [w], 0.003)
     for _ in range(40):
         opt.zero_grad()
         (0.3 * w.abs().sum()).backward()

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import recursions
-from gdcut.torch_runs import run_torch_optimizer
+from gdcut import recursions, runs
 
 
 def test_first_ndgm_steps_are_exact():
@@ -23,7 +22,7 @@ def test_first_ndgm_steps_are_exact():
 def test_rules_agree_with_torch_optim(name, rule):
     beta0 = torch.tensor(np.random.default_rng(0).uniform(-1, 1, (50, 3)))
     ours, _ = recursions.run(rule, lambda b: recursions.l1_subgradient(b, 0.7), beta0.numpy(), 60, record_last=1)
-    theirs = run_torch_optimizer(lambda b: 0.7 * b.abs().sum(-1), beta0, name, 0.05, 60).final.numpy()
+    theirs = runs.run_optimiser(lambda b: 0.7 * b.abs().sum(-1), beta0, name, 0.05, 60).final.numpy()
     assert np.allclose(ours[-1], theirs, atol=1e-9)
 
 

@@ -35,11 +35,11 @@ from hypothesis.strategies import SearchStrategy
 from torch import nn
 
 from gdcut import (convex, data, deepnet, distribute, geometry, lasso, losses, models, mutation, precision, problems,
-                   program, progress, recursions, rules, scales, search, stacked, theory, torch_runs, train,
+                   optimisers, program, progress, recursions, rules, runs, scales, search, stacked, theory, train,
                    validation)
 from gdcut.ledger import diff, merge, plugin, registry, render
 
-MODULES = (losses, validation, problems, recursions, theory, torch_runs, lasso, convex, geometry, models, data, train,
+MODULES = (losses, validation, problems, recursions, theory, optimisers, runs, lasso, convex, geometry, models, data, train,
            scales, mutation, rules, deepnet, precision, progress, stacked, program, distribute, search)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
 MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
@@ -230,7 +230,11 @@ def data_shape_errors(matrix: str) -> tuple[Bad, ...]:
 
 LOSS_ROWS = [
     Row("losses.l1_penalty", losses.l1_penalty, lambda: {"beta": tensor(2, 3), "lambda1": 0.1},
-        (Bad("lambda1", penalties()), Bad("beta", st.just(torch.tensor(0.5)))), exempt=(HOT_LOOP,)),
+        (Bad("lambda1", (*penalties(), st.just(torch.tensor([[0.1], [-0.1]])), st.just(torch.tensor([0.1, 0.1])))),
+         Bad("beta", st.just(torch.tensor(0.5)))), exempt=(HOT_LOOP,)),
+    Row("losses.penalties_by_row", losses.penalties_by_row, lambda: {"beta0": tensor(2, 3), "lambdas": (0.1, 1.0)},
+        (Bad("beta0", with_entry("beta0")), Bad("beta0", wrong_ndim("beta0")),
+         Bad("lambdas", st.sampled_from([(0.1, -1.0), (math.nan,), ("0.1",)])))),
     Row("losses.relu_regression_loss", losses.relu_regression_loss,
         lambda: {**loss_data(), "lambda1": 0.1, "lambda2": 0.01},
         (Bad("lambda1", penalties()), Bad("lambda2", penalties()), *data_shape_errors("Z")), exempt=(HOT_LOOP,)),
@@ -373,15 +377,18 @@ THEORY_ROWS = [
         (Bad("lr0", step_sizes()), Bad("step_size", counts(1)), Bad("gamma", UNIT))),
 ]
 
-# torch_runs ----------------------------------------------------------------
-TORCH_RUN_ROWS = [
-    Row("torch_runs.run_torch_optimizer", torch_runs.run_torch_optimizer,
-        lambda: {"loss_fn": lambda b: (b**2).sum(-1), "beta0": tensor(2, 3), "optimizer": "adam", "lr": 0.1,
+# optimisers and runs -------------------------------------------------------
+RUN_OPTIMISER_ROWS = [
+    Row("optimisers.make_optimiser", optimisers.make_optimiser,
+        lambda: {"name": "rmsprop", "params": parameters(), "lr": 0.1},
+        (Bad("name", names(optimisers.OPTIMISERS), mentions="optimiser"), Bad("lr", step_sizes()))),
+    Row("runs.run_optimiser", runs.run_optimiser,
+        lambda: {"loss_fn": lambda b: (b**2).sum(-1), "x0": tensor(2, 3), "optimiser": "adam", "lr": 0.1,
                  "steps": 2, "record_last": 2},
-        (Bad("optimizer", names(torch_runs.OPTIMIZERS)), Bad("lr", (*step_sizes(), *per_run_lists(2))),
-         Bad("steps", counts(0)), Bad("record_last", counts(1)), Bad("beta0", with_entry("beta0")),
-         Bad("beta0", wrong_ndim("beta0")), Bad("beta0", st.just(torch.zeros(2, 3, dtype=torch.int64)))),
-        exempt=("loss_fn, scheduler: callables, not checked",)),
+        (Bad("optimiser", names(optimisers.OPTIMISERS)), Bad("lr", (*step_sizes(), *per_run_lists(2))),
+         Bad("steps", counts(0)), Bad("record_last", counts(1)), Bad("x0", with_entry("x0")),
+         Bad("x0", wrong_ndim("x0")), Bad("x0", st.just(torch.zeros(2, 3, dtype=torch.int64)))),
+        exempt=("loss_fn, measures, scheduler: callables, not checked",)),
 ]
 
 # lasso ---------------------------------------------------------------------
@@ -411,19 +418,7 @@ LASSO_ROWS = [
 ]
 
 # convex --------------------------------------------------------------------
-def run_start():
-    return {"loss_fn": lambda x: (x**2).sum(-1), "x0": tensor(2, 3), "alpha": 0.1, "steps": 3}
-
-
-START = (Bad("x0", with_entry("x0")), Bad("x0", wrong_ndim("x0")),
-         Bad("x0", st.just(torch.zeros(2, 3, dtype=torch.int64))), Bad("steps", counts(1)))
 CONVEX_ROWS = [
-    Row("convex.gradient_method", convex.gradient_method, lambda: {**run_start(), "keep_every": 1},
-        (*START, Bad("alpha", (*step_sizes(), *per_run_lists(3))), Bad("keep_every", counts(1, none_ok=True))),
-        exempt=("loss_fn: a callable, not checked",)),
-    Row("convex.torch_sgd_run", convex.torch_sgd_run, run_start,
-        (*START, Bad("alpha", (*step_sizes(), *per_run_lists(2)))),
-        exempt=("loss_fn, measures: callables, not checked",)),
     Row("convex.best_iterate_bound", convex.best_iterate_bound,
         lambda: {"initial_distance": 1.0, "gradient_norms": np.array([1.0, 2.0]), "step_sizes": np.array([0.1, 0.2])},
         (Bad("initial_distance", penalties()), Bad("gradient_norms", with_entry("gradient_norms")),
@@ -587,13 +582,11 @@ def parameters():
 
 TRAIN_ROWS = [
     Row("train.TrainConfig", train.TrainConfig, train_config,
-        (Bad("model", names([*models.CFG, "VGG16"])), Bad("optimiser", names(train.OPTIMISERS)),
+        (Bad("model", names([*models.CFG, "VGG16"])), Bad("optimiser", names(optimisers.OPTIMISERS)),
          Bad("lr", step_sizes()), Bad("epochs", counts(1)), Bad("batch_size", counts(1)), Bad("seed", counts(0)),
          Bad("activation", names(models.ACTIVATIONS)), Bad("batch_norm", flags()),
          Bad("width_divisor", counts(1)), Bad("pretrained", flags()), Bad("lambda1", penalties()),
          Bad("shuffle", flags()), Bad("forward_dtype", names(train.FORWARD_DTYPES)))),
-    Row("train.make_optimiser", train.make_optimiser, lambda: {"name": "rmsprop", "params": parameters(), "lr": 0.1},
-        (Bad("name", names(train.OPTIMISERS), mentions="optimiser"), Bad("lr", step_sizes()))),
     Row("train.add_l1_subgradient_", train.add_l1_subgradient_,
         lambda: {"params": parameters(), "lambda1": 0.1, "bucket_elements": 4},
         (Bad("lambda1", penalties()), Bad("bucket_elements", counts(1)))),
@@ -681,7 +674,7 @@ RULE_ROWS = [
         (Bad("outcomes", st.sampled_from([[1], ["yes"], [0.5]])),)),
     Row("deepnet.penalty_only_run", deepnet.penalty_only_run,
         lambda: {"initial_weights": tensor(5).float(), "optimiser": "sgd", "lr": 0.1, "lambda1": 0.01, "steps": 2},
-        (*arrays("initial_weights", axes=()), Bad("optimiser", names(train.OPTIMISERS)), Bad("lr", step_sizes()),
+        (*arrays("initial_weights", axes=()), Bad("optimiser", names(optimisers.OPTIMISERS)), Bad("lr", step_sizes()),
          Bad("lambda1", penalties()), Bad("steps", counts(0)))),
 ]
 
@@ -728,7 +721,7 @@ LEDGER_ROWS = [
 ]
 
 TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSION_ROWS, *THEORY_ROWS,
-                          *TORCH_RUN_ROWS, *LASSO_ROWS, *CONVEX_ROWS, *GEOMETRY_ROWS, *MODEL_ROWS, *DATA_ROWS,
+                          *RUN_OPTIMISER_ROWS, *LASSO_ROWS, *CONVEX_ROWS, *GEOMETRY_ROWS, *MODEL_ROWS, *DATA_ROWS,
                           *TRAIN_ROWS, *SCALE_ROWS, *RUN_ROWS, *RULE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
 
 #: Public names that take no argument checks, and why.
@@ -744,14 +737,16 @@ EXEMPT = {
     "recursions.UpdateRule": "a NamedTuple of two functions; the rule factories check their hyperparameters",
     "recursions.l1_subgradient": "elementwise, inside every recursion step (hot loop); exact on Fractions",
     "recursions.soft_threshold": "elementwise, inside every ISTA step (hot loop); exact on Fractions",
-    "torch_runs.TorchRun": "a result record built by run_torch_optimizer",
+    "runs.Run": "a result record built by run_optimiser",
+    "runs.gradient_norm": "builds a measure from a loss callable; run_optimiser calls it on a checked x0",
     "lasso.smooth_gradient": "inside every ndgm/ista step (hot loop); those check W, y and beta0 once",
     "convex.Trajectory": "a result record built by gradient_method",
+    "convex.gradient_method": "the hand-written reference of runs.run_optimiser, called only by tests/test_runs.py",
     "models.hub_vgg16_weights": "takes no arguments",
     "data.DataUnavailable": "the exception that load raises",
     "data.DeviceData": "a record built by load; its batch method is the per-step hot path",
     "data.normalise": "per-batch hot path on uint8 tensors that load produced",
-    "train.l1_norm": "a measurement over whatever parameters a model has",
+    "train.weights_l1_norm": "a measurement over whatever parameters a model has",
     "train.provenance": "reads torch's global settings; any device object is described as given",
     "train.precision_summary": "formats the result dict that train returned",
     "train.cache_key": "called by train on a checked TrainConfig and DeviceData",
