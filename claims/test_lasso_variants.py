@@ -18,7 +18,7 @@ import torch
 from hypothesis import given, note, target
 from hypothesis import strategies as st
 
-from gdcut import optimisers, problems, recursions, rules, runs, theory
+from gdcut import closed_forms, optimisers, problems, recursions, rules, runs
 from gdcut.losses import l1_penalty, penalties_by_row
 from gdcut.rules import Ruling
 
@@ -84,7 +84,7 @@ def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lamb
     beta0 = np.array([beta], dtype=object)
     _, v = recursions.run(recursions.second_moment_only(gamma), lambda b: recursions.l1_subgradient(b, lambda1),
                           beta0, steps)
-    assert v[0] == theory.rmsprop_second_moment(gamma, lambda1, steps)
+    assert v[0] == closed_forms.rmsprop_second_moment(gamma, lambda1, steps)
 
 
 @pytest.mark.claim("L12")
@@ -96,20 +96,20 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
     nonzero = (~run.ever_zero).all(dim=1)
     state = run.state("square_avg")
-    predicted_v = theory.rmsprop_second_moment(0.99, lam, steps)
+    predicted_v = closed_forms.rmsprop_second_moment(0.99, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
     evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper=0.0,
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
     step = (run.last[-1] - run.last[-2]).abs()
-    torch_form = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
+    torch_form = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
     assert torch.allclose(step[nonzero], torch_form.expand_as(step)[nonzero], rtol=1e-9)
     for lambda1 in lambdas:
-        first_torch = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
-        first_paper = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
+        first_torch = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
+        first_paper = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
         evidence.measure(f"first step, λ1={lambda1:g}: torch (eps outside √) vs eq. 21 (ε̄ inside √)",
                          f"{first_torch:.6g} vs {first_paper:.6g}", paper="eq. 21")
-    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", theory.rmsprop_first_step_literal(lr, 1e-8, 1.0),
+    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", closed_forms.rmsprop_first_step_literal(lr, 1e-8, 1.0),
                      paper="(not intended)", condition="α=0.1, ε̄=1e-8")
     evidence.note("Eq. 20 holds exactly while an entry has never been 0 (exact in Fractions, to 1e-12 in torch). "
                   "After an entry reaches 0 its gradient is 0 and v decays as γ^t; the update stays 0 because "
@@ -137,7 +137,7 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
     paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                                    rows.numpy(), 3)
     for t in (1, 2, 3):
-        predicted = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
+        predicted = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
         measured = np.abs(paper_rule[t] - paper_rule[t - 1])
         nonzero = paper_rule[t - 1] != 0
         assert np.allclose(measured[nonzero], np.broadcast_to(predicted, measured.shape)[nonzero], rtol=1e-12)
@@ -415,7 +415,7 @@ def final_losses(lam: float, horizon: int):
     assert np.allclose(rms[-1], rms[-3], atol=1e-7)
     shift = (horizon - FIG5_STEPS) % 2
     rms_tail = rms if shift == 0 else np.concatenate([rms[1:], rms[-2:-1]])
-    ndgm = np.stack([theory.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
+    ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 
@@ -522,7 +522,7 @@ def test_fig5_worked_bounds(evidence):
     rows = []
     for lam, horizon in ((1e-2, 100_000), (100.0, 100_000)):
         rms, ndgm = final_losses(lam, horizon)
-        bounds = theory.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
+        bounds = closed_forms.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
         for name, losses in (("rmsprop", rms), ("ndgm", ndgm)):
             worst = losses.max()
             rows.append([lam, name, f"{bounds[name]:g}", f"{worst:.4g}", f"{worst / bounds[name]:.3f}"])

@@ -87,8 +87,8 @@ def _rmsprop_eps_outside_root(original):
 def _rmsprop_eps_inside_root(original):
     from gdcut.recursions import rmsprop_paper
 
-    def rmsprop_torch(lr, alpha=0.99, eps=1e-8):
-        return rmsprop_paper(lr, alpha, eps)
+    def rmsprop_torch(lr, smoothing=0.99, eps=1e-8):
+        return rmsprop_paper(lr, smoothing, eps)
     return rmsprop_torch
 
 
@@ -329,7 +329,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("relu-spellings-collapsed", "every spelling of max(0, ·) is torch.relu (premise of S2's kink test dropped)",
            "gdcut.losses:RELU_VARIANTS", _relu_spellings_collapsed, ("S2",)),
     Mutant("oscillation-start-early", "N0 two steps early: an unconverged orbit passed off as the 2-cycle",
-           "gdcut.theory:oscillation_start", _oscillation_start_early, ("L2", "L4")),
+           "gdcut.closed_forms:oscillation_start", _oscillation_start_early, ("L2", "L4")),
     Mutant("cycle-half-read", "E1's limsup read over half the certified cycle (a window short of the limit)",
            "gdcut.convex:max_affine_cycle", _cycle_half_read, ("E1",)),
     Mutant("search-accepts-anything", "the counterexample search returns an instance without checking ratio > 1",

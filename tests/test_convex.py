@@ -47,9 +47,6 @@ def test_measures():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: convex.gd_smooth_bound(0.0, 1.0, 3),
-    lambda: convex.best_iterate_bound(-1.0, [1.0], [0.1]),
-    lambda: convex.quadratic_top_eigenvalue(np.array([[1.0, 2.0], [0.0, 1.0]])),
     lambda: convex.iterations_to_accuracy([1.0], -1.0),
     lambda: convex.oscillation_rate([1.0, 2.0]),
     lambda: convex.power_law_exponent([1.0], [1.0]),

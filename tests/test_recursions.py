@@ -32,7 +32,7 @@ def test_soft_threshold_and_ista_reach_exact_zero():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: recursions.ndgm(-1.0), lambda: recursions.heavy_ball(0.1, 1.0), lambda: recursions.rmsprop_torch(0.1, eps=-1),
+    lambda: recursions.ndgm_toy(np.zeros(2), -1.0, 1.0, 3), lambda: recursions.ista_toy(np.zeros(2), 0.1, -1.0, 3),
     lambda: recursions.run(recursions.ndgm(0.1), lambda b: b, np.zeros(2), -1),
 ])
 def test_invalid_arguments_raise(call):

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from gdcut import theory, train
+from gdcut import train
 from gdcut.data import DeviceData
 
 
