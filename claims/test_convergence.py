@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import functools
 
 import numpy as np
@@ -20,7 +16,7 @@ import torch
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
-from gdcut import convex, geometry, problems, rules, runs
+from gdcut import convex, figures, geometry, problems, rules, runs
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
 
 pytestmark = pytest.mark.fast
@@ -29,11 +25,6 @@ C1_RATES = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 C1_SEEDS = (0, 1, 2)
 C1_STEPS = 1000
 RIDGE = 0.01  # λ2 of L2 = L1(β; Z1, q1, 0, 0.01)
-
-
-def _downsample(curve: np.ndarray, points: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    index = np.unique(np.geomspace(1, len(curve), points).astype(int) - 1)
-    return index, curve[index]
 
 
 @functools.lru_cache(maxsize=None)
@@ -111,19 +102,8 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
                 rows.append([str(dtype).replace("torch.", ""), seed, rate, outcome is not False, f"{increase:.2e}",
                              f"{sup_norm[:, j].max():.3f}", first])
             if seed == 0 and dtype == torch.float64:
-                fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-                for j in (1, 2, 3):
-                    k, curve = _downsample(losses[:, j])
-                    left.semilogx(k + 1, curve, label=f"α={C1_RATES[j]:g}")
-                    k, curve = _downsample(sup_norm[:, j])
-                    right.semilogx(k + 1, curve, label=f"α={C1_RATES[j]:g}")
-                right.axhline(1.0, color="k", lw=0.8, ls="--")
-                left.set(xlabel="k + 1", ylabel="loss of eq. 3 at β_k")
-                right.set(xlabel="k + 1", ylabel="‖β_k‖∞")
-                left.legend(fontsize=7)
-                fig.tight_layout()
-                evidence.figure(fig, caption="Fig. 1 regenerated (seed 0, float64): loss and ‖β_k‖∞ against k")
-                plt.close(fig)
+                evidence.figure(figures.figure_1(losses[:, 1:4], sup_norm[:, 1:4], C1_RATES[1:4]),
+                                caption="Fig. 1 regenerated (seed 0, float64): loss and ‖β_k‖∞ against k")
     evidence.table("Both halves of Fig. 1 per dtype, seed and α (max step increase ≤ rounding means monotone)",
                    header=["dtype", "seed", "α", "loss monotone", "max increase", "max ‖β_k‖∞", "first k with ‖β_k‖∞>1"],
                    rows=rows)

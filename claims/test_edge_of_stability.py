@@ -8,10 +8,6 @@ from __future__ import annotations
 import functools
 from fractions import Fraction
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -19,7 +15,7 @@ from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
 from scipy.spatial import ConvexHull
 
-from gdcut import convex, geometry, problems, rules, runs, search
+from gdcut import convex, figures, geometry, problems, rules, runs, search
 from gdcut.losses import huber_loss, l1_penalty
 
 pytestmark = pytest.mark.fast
@@ -343,21 +339,8 @@ def test_huber_training_curves_stay_bounded_and_oscillate(evidence):
                                  f"{_tail(losses[:, j]).max():.4g}",
                                  f"{_tail(norms[:, j]).max() / norms[: HUBER_STEPS // 10, j].max():.3f}"])
                 if seed == 0 and data == "uniform" and dtype == torch.float64:
-                    fig, axes = plt.subplots(1, 3, figsize=(9, 2.6))
-                    for ax, j in zip(axes, (0, 1, 2)):
-                        # An oscillating curve drawn point to point fills a solid band: draw its
-                        # envelope (max and min over 10 steps) with the band between them shaded.
-                        windows = np.lib.stride_tricks.sliding_window_view(losses[:300, j], 10)
-                        k = np.arange(windows.shape[0])
-                        ax.fill_between(k, windows.min(1), windows.max(1), color="C0", alpha=0.2, lw=0)
-                        ax.plot(k, windows.max(1), lw=0.9, color="C0", label="max over 10 steps")
-                        ax.plot(k, windows.min(1), lw=0.9, color="C3", label="min over 10 steps")
-                        ax.set(title=f"α = {HUBER_RATES[j]:g}", xlabel="k", yscale="log")
-                    axes[0].set_ylabel("Huber loss (eq. 13 v1 / 10 v2) at β_k")
-                    axes[0].legend(fontsize=7)
-                    fig.tight_layout()
-                    evidence.figure(fig, caption="Fig. 3 (v1) / Fig. 4 (v2) regenerated: first 300 steps, seed 0")
-                    plt.close(fig)
+                    evidence.figure(figures.figure_4(losses[:, :3], HUBER_RATES[:3]),
+                                    caption="Fig. 3 (v1) / Fig. 4 (v2) regenerated: first 300 steps, seed 0")
     evidence.table("Huber curves: oscillation rate (0 at the minimum), tail loss, tail ‖β‖ / early ‖β‖",
                    header=["dtype", "data", "seed", "α", "α/(2/η)", "oscillation rate", "max tail loss",
                            "tail/early ‖β‖"], rows=rows)

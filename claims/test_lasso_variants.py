@@ -11,19 +11,15 @@ import functools
 import math
 from fractions import Fraction
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
 from hypothesis import given, note, target
 from hypothesis import strategies as st
 
-from gdcut import closed_forms, optimisers, problems, recursions, rules, runs
+from gdcut import closed_forms, figures, optimisers, problems, recursions, rules, runs
 from gdcut.losses import l1_penalty, penalties_by_row
 from gdcut.rules import Ruling
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
 
 pytestmark = pytest.mark.fast
 
@@ -486,15 +482,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
             evidence.decision(f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds",
                               l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
     # as the figure shows it (one seed)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
-    for ax, lam in zip(axes, (1e-3, 100.0)):
-        rms, ndgm = final_losses(lam, 100_000)
-        ax.semilogy(range(100), np.maximum(rms[:, 0], 1e-300), label="RMSProp (torch)")
-        ax.semilogy(range(100), ndgm[:, 0], label="NDGM")
-        ax.set_title(f"λ1 = {lam:g}, seed 0")
-        ax.set_xlabel("last 100 of 10^5 iterations")
-    axes[0].set_ylabel("loss λ1‖β‖₁")
-    axes[0].legend()
+    fig = figures.figure_5({lam: tuple(losses[:, 0] for losses in final_losses(lam, 100_000)) for lam in (1e-3, 100.0)})
     evidence.figure(fig, caption="Fig. 5 regenerated: P = 10, α = 0.1, same β0 (seed 0), last 100 of 10^5 iterations")
     evidence.note("At λ1 = 0.001 NDGM needs up to 1/(αλ1) = 10^4 steps to reach its cycle; before that it lies "
                   "above RMSProp. After it, the seeds where RMSProp is not above are those whose ten RMSProp "
@@ -504,11 +492,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
     for lam in PHASE_LAMBDAS:
         rms, ndgm = final_losses(lam, 100_000)
         shares.append((rms.mean(axis=0) < ndgm.mean(axis=0)).mean())
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogx(PHASE_LAMBDAS, shares, marker="o")
-    ax.axvline(1.0, color="grey", lw=0.5)
-    ax.set_xlabel("λ1")
-    ax.set_ylabel("share of seeds: RMSProp lower")
+    fig = figures.rmsprop_lower_share(PHASE_LAMBDAS, shares)
     evidence.figure(fig, caption="Which optimiser ends lower (mean loss over the last 100 of 10^5 iterations), "
                                  "P = 10, α = 0.1, 50-500 seeds per λ1")
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
