@@ -16,7 +16,7 @@ import torch
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
-from gdcut import convex, figures, geometry, problems, rules, runs
+from gdcut import analytic_rules, convex, figures, geometry, problems, runs
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
 
 pytestmark = pytest.mark.fast
@@ -38,35 +38,6 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
         lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
         C1_STEPS, measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
     return float(beta0.norm()), run.losses.numpy(), run.measures["sup"].numpy(), run.measures["euclid"].numpy()
-
-
-#: C1's rule, fixed before the runs (see test_fig1_loss_decreases_while_infinity_norm_exceeds_one).
-C1_MIN_SEEDS = 3                     # usable seeds per (dtype, α) cell
-C1_ROUNDING = 64                     # a loss step up by ≤ 64·eps(dtype)·L_k is rounding, not an increase
-
-
-def c1_seed_outcome(losses: np.ndarray, sup_norm: np.ndarray, eps: float) -> bool | None:
-    """Both halves of Fig. 1 on one run: True (monotone loss and ‖β_k‖∞ > 1), False (the loss rises), None (void).
-
-    Void: ‖β0‖∞ ≥ 1 (nothing to leave), or a monotone loss whose ‖β_k‖∞ has not yet
-    exceeded 1 by the last step (the paper says 'eventually': a longer run could still show it).
-    """
-    losses, sup_norm = np.asarray(losses, dtype=float), np.asarray(sup_norm, dtype=float)
-    if not (np.isfinite(losses).all() and np.isfinite(sup_norm).all()):
-        return False  # the run blew up: the loss did not decrease
-    if sup_norm[0] >= 1:
-        return None
-    if (np.diff(losses) > C1_ROUNDING * eps * np.abs(losses[:-1])).any():
-        return False
-    return True if sup_norm.max() > 1 else None
-
-
-def c1_rule(outcomes) -> rules.Ruling:
-    """Fig. 1 at one (dtype, α): supports when every usable seed shows both halves, refutes when none does."""
-    return rules.unanimity_rule(
-        outcomes, "C1: Fig. 1 reproduces (monotone loss, ‖β_k‖∞ eventually > 1) at a given α",
-        "seeds with both halves of Fig. 1", min_n=C1_MIN_SEEDS,
-        void=f"void: ‖β_k‖∞ still ≤ 1 after {C1_STEPS} steps of a monotone run, or ‖β0‖∞ ≥ 1")
 
 
 # --------------------------------------------------------------------------- C1
@@ -94,7 +65,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
         for seed in C1_SEEDS:
             _, losses, sup_norm, _ = _non_capture_runs(seed, dtype)
             for j, rate in enumerate(C1_RATES):
-                outcome = c1_seed_outcome(losses[:, j], sup_norm[:, j], eps)
+                outcome = analytic_rules.c1_seed_outcome(losses[:, j], sup_norm[:, j], eps)
                 outcomes.setdefault((dtype, rate), []).append(outcome)
                 increase = float(np.diff(losses[:, j]).max())
                 escapes = bool(sup_norm[:, j].max() > 1)
@@ -108,9 +79,9 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
                    header=["dtype", "seed", "α", "loss monotone", "max increase", "max ‖β_k‖∞", "first k with ‖β_k‖∞>1"],
                    rows=rows)
     for (dtype, rate), cell in outcomes.items():
-        evidence.decision(f"{str(dtype).replace('torch.', '')}, α = {rate:g}, {len(cell)} seeds", c1_rule(cell))
+        evidence.decision(f"{str(dtype).replace('torch.', '')}, α = {rate:g}, {len(cell)} seeds", analytic_rules.c1_rule(cell, C1_STEPS))
     rates_holding = sorted({rate for (_, rate), cell in outcomes.items()
-                            if all(c1_rule(outcomes[(d, rate)]).decision == "supports" for d, r in outcomes if r == rate)})
+                            if all(analytic_rules.c1_rule(outcomes[(d, rate)], C1_STEPS).decision == "supports" for d, r in outcomes if r == rate)})
     evidence.measure("α values where both halves hold for every seed and dtype", str(rates_holding),
                      paper="α not stated")
     evidence.note("Where the loss is monotone, ‖β_k‖∞ exceeds 1 within the first few steps, not 'eventually'; "

@@ -8,7 +8,6 @@ and Table 1 are regenerated from measurements.
 from __future__ import annotations
 
 import functools
-import math
 from fractions import Fraction
 
 import numpy as np
@@ -17,9 +16,8 @@ import torch
 from hypothesis import given, note, target
 from hypothesis import strategies as st
 
-from gdcut import closed_forms, figures, optimisers, problems, recursions, rules, runs
+from gdcut import analytic_rules, closed_forms, figures, optimisers, problems, recursions, runs
 from gdcut.losses import l1_penalty, penalties_by_row
-from gdcut.rules import Ruling
 
 pytestmark = pytest.mark.fast
 
@@ -141,27 +139,6 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
 
 # --------------------------------------------------------------------------- L13 RMSProp zeros
 RMS_STEPS = 2_500
-#: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
-L13_NONZERO_LEVEL = 0.99      # "probability 1", read with a 1% practical margin
-L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
-L13_MIN_STEPS = 1_000         # the paper's own horizon at which γ^t is negligible (Prop B.5 proof)
-
-
-def l13_nonzero_rule(never_zero: int, n: int, steps: int) -> Ruling:
-    """Prop B.4 on one implementation: is the share of entries that never hit an exact 0 at least 99%?"""
-    rule = "L13: entries β0 ~ U[−1,1] that RMSProp never sets to an exact 0 (Prop B.4: probability 1)"
-    statistic = f"entries non-zero at every step t ≤ T (T = {steps})"
-    if steps < L13_MIN_STEPS:
-        return Ruling("inconclusive", rule, statistic, f"T ≥ {L13_MIN_STEPS}", n, {"T": steps},
-                      f"T = {steps} < {L13_MIN_STEPS}: the step sizes α/√(1−γ^t) have not settled")
-    return rules.share_rule(never_zero, n, L13_NONZERO_LEVEL, rule, statistic, min_n=L13_MIN_ENTRIES)
-
-
-def l13_absorbing_rule(stays_zero) -> Ruling:
-    """Table 1: 0 is absorbing. One outcome per entry that hit 0: is it still exactly 0 at T? One that left refutes."""
-    return rules.counterexample_rule(
-        [bool(s) for s in stays_zero], "L13: an RMSProp entry that hits 0 stays 0 (Table 1)",
-        "entries exactly 0 at T among those exactly 0 at some step", min_n=1, void="")
 
 
 @functools.lru_cache(maxsize=None)
@@ -225,11 +202,11 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
         evidence.measure(f"entries exactly 0 after {RMS_STEPS} steps, {name}", f"{final} of {n}",
                          paper="0 (probability 1)", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
         evidence.decision(f"torch RMSprop {name}, P = {n}, T = {RMS_STEPS}: entries never 0",
-                          l13_nonzero_rule(n - ever, n, RMS_STEPS))
+                          analytic_rules.l13_nonzero_rule(n - ever, n, RMS_STEPS))
         stays = (run.final == 0)[run.ever_zero]
         evidence.measure(f"entries that were 0 once and are 0 at the end, {name}", f"{int(stays.sum())} of {ever}",
                          paper="0 is absorbing")
-        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", l13_absorbing_rule(stays.tolist()))
+        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", analytic_rules.l13_absorbing_rule(stays.tolist()))
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).numpy()
     paper_form, _ = recursions.run(recursions.rmsprop_paper(0.1), lambda b: recursions.l1_subgradient(b, 1.0),
                                    beta0, RMS_STEPS)
@@ -238,7 +215,7 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
     rows.append(["eq. 18-19 (ε̄ inside √), numpy float64", f"{int((paper_form[-1] == 0).sum())} of {beta0.size}",
                  f"{ever} of {beta0.size}"])
     evidence.decision(f"eq. 18-19 numpy float64, P = {beta0.size}, T = {RMS_STEPS}: entries never 0",
-                      l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
+                      analytic_rules.l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
     evidence.table(f"RMSProp on L3: entries at exact 0 after {RMS_STEPS} steps",
                    ["implementation", "exact zeros at T", "exact 0 at some step ≤ T"], rows)
     evidence.note("What a practitioner meets: RMSProp on an L1 penalty drives most entries to an exact, absorbing 0 "
@@ -415,31 +392,9 @@ def final_losses(lam: float, horizon: int):
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 
-#: L16's rule, fixed before the runs (see test_fig5_ordering_over_many_seeds).
-L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of initialisations show it
-L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
 L16_HORIZONS = (FIG5_STEPS, 10_000, 100_000)
 #: λ1 → which curve the paper puts above: Fig. 5 (0.001, 100) and the B.4 text's "λ1 = 1".
 L16_PREDICTIONS = {1e-3: "RMSProp above", 1.0: "RMSProp below", 100.0: "RMSProp below"}
-
-
-def ndgm_cycle_step(beta0: np.ndarray, lam: float) -> int:
-    """First step from which every NDGM entry is in its 2-cycle: |β0_k| / (αλ1) steps of length αλ1, plus one."""
-    return int(math.ceil(float(np.abs(beta0).max()) / (FIG5_ALPHA * lam))) + 1
-
-
-def l16_ordering_rule(ordered: int, n: int, horizon: int, cycle_step: int, rmsprop_in_cycle: bool) -> Ruling:
-    """Fig. 5 for one (λ1, horizon): share of seeds whose final 100 losses keep the paper's order at every step."""
-    rule = "L16: the Fig. 5 order of the RMSProp and NDGM loss curves over the final 100 iterations"
-    statistic = f"seeds with the predicted curve strictly above at all of iterations {horizon - 99}…{horizon}"
-    if horizon - 99 < cycle_step:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon, "NDGM cycle from step": cycle_step},
-                      f"NDGM reaches its cycle only at step {cycle_step}: the final 100 of {horizon} are transient")
-    if not rmsprop_in_cycle:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon}, "RMSProp has not settled into its 2-cycle (β_T ≠ β_{T−2})")
-    return rules.share_rule(ordered, n, L16_LEVEL, rule, statistic, min_n=L16_MIN_SEEDS)
 
 
 @pytest.mark.claim("L16")
@@ -466,7 +421,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
         for lam, predicted in L16_PREDICTIONS.items():
             beta0, rms_tail = fig5_runs()[lam]
             n = beta0.shape[0]
-            cycle_step = ndgm_cycle_step(beta0, lam)
+            cycle_step = closed_forms.ndgm_cycle_step(beta0, FIG5_ALPHA, lam)
             in_cycle = bool(np.allclose(rms_tail[-1], rms_tail[-3], atol=1e-7))
             above = below = 0
             if in_cycle:
@@ -480,7 +435,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
             ordered = above if predicted == "RMSProp above" else below
             source = "B.4 text" if lam == 1.0 else "Fig. 5"
             evidence.decision(f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds",
-                              l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
+                              analytic_rules.l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
     # as the figure shows it (one seed)
     fig = figures.figure_5({lam: tuple(losses[:, 0] for losses in final_losses(lam, 100_000)) for lam in (1e-3, 100.0)})
     evidence.figure(fig, caption="Fig. 5 regenerated: P = 10, α = 0.1, same β0 (seed 0), last 100 of 10^5 iterations")

@@ -84,6 +84,11 @@ def ndgm_iterate(beta0, alpha, lambda1, t: int):
     return np.where(t <= n, descending, periodic)
 
 
+def ndgm_cycle_step(beta0, alpha, lambda1) -> int:
+    """A step from which every NDGM entry is in its 2-cycle (v2 Prop B.2): |β0_k| / h steps of length h = αλ1, plus one."""
+    return int(math.ceil(float(np.abs(beta0).max()) / step_length(alpha, lambda1))) + 1
+
+
 def eventual_l1_norms(beta0, alpha, lambda1):
     """The two values ||beta_N||_1 takes for N >= N0 (at N0 and at N0 + 1), last axis summed.
 

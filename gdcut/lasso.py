@@ -8,7 +8,8 @@ Three ways to minimise it, so the suite can set NDGM beside solvers built for L1
 
 * ``sklearn_optimum``: coordinate descent of scikit-learn's ``Lasso`` (ground truth);
 * ``ista``: proximal gradient (soft thresholding), the method v2 §4 points to;
-* ``ndgm``: plain (sub)gradient descent as autograd does it (the rule ``gdcut.recursions.ndgm``), vectorised over runs.
+* ``ndgm``: plain (sub)gradient descent as autograd does it (the rule
+  ``gdcut.recursions.ndgm``), vectorised over runs.
 
 ``ndgm`` and ``ista`` run many (alpha, lambda1, beta0) triples at once on one
 (W, y): rows of ``beta0`` are runs.
@@ -90,8 +91,8 @@ def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     lambda1 sign(beta) (autograd's choice, 0 at 0).
     """
     W, y, beta, lam, step = _check_run(W, y, lambda1, alpha, beta0, steps)
-    trajectory, _ = recursions.run(recursions.ndgm(step), lambda b: smooth_gradient(W, y, b) + recursions.l1_subgradient(b, lam),
-                                   beta, steps, record_last=1)
+    gradient = lambda b: smooth_gradient(W, y, b) + recursions.l1_subgradient(b, lam)  # noqa: E731
+    trajectory, _ = recursions.run(recursions.ndgm(step), gradient, beta, steps, record_last=1)
     return trajectory[-1]
 
 

@@ -29,3 +29,20 @@ def make_optimiser(name: str, params, lr: float, **kwargs) -> torch.optim.Optimi
     validation.one_of("optimiser", name, OPTIMISERS)
     validation.positive("lr", lr)
     return OPTIMISERS[name](params, lr, **kwargs)
+
+
+def scheduled_rates(lr: float, steps: int, scheduler: Callable[[torch.optim.Optimizer], object]) -> list[float]:
+    """The learning rates lr_0 ... lr_{steps-1} that ``scheduler`` (a factory, e.g. of ``StepLR``) gives SGD from ``lr``.
+
+    Read off torch's own scheduler, stepped once per optimiser step as in training (v2 §3, claim S3).
+    """
+    validation.positive("lr", lr)
+    validation.non_negative_int("steps", steps)
+    optimiser = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+    schedule = scheduler(optimiser)
+    rates = []
+    for _ in range(steps):
+        rates.append(optimiser.param_groups[0]["lr"])
+        optimiser.step()
+        schedule.step()
+    return rates

@@ -35,13 +35,14 @@ from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 from torch import nn
 
-from gdcut import (convex, data, deepnet, distribute, geometry, lasso, losses, models, mutation, precision, problems,
-                   optimisers, program, progress, recursions, rules, runs, scales, search, stacked, train,
-                   validation)
+from gdcut import (analytic_rules, convex, data, deepnet, distribute, geometry, lasso, losses, models, mutation,
+                   optimisers, precision, problems, program, progress, recursions, rules, runs, scales, search, stacked,
+                   train, validation)
 from gdcut.ledger import diff, merge, plugin, registry, render
 
-MODULES = (losses, validation, problems, recursions, optimisers, runs, lasso, convex, geometry, models, data, train,
-           scales, mutation, rules, deepnet, precision, progress, stacked, program, distribute, search)
+MODULES = (analytic_rules, losses, validation, problems, recursions, optimisers, runs, lasso, convex, geometry,
+           models, data, train, scales, mutation, rules, deepnet, precision, progress, stacked, program, distribute,
+           search)
 A_FILE = Path(__file__)  # a path that exists but is a file, not a directory
 MISSING_PATH = A_FILE / "no-such-directory"  # below a file: nothing can ever create it
 BAD_PATHS = st.sampled_from([MISSING_PATH, A_FILE, str(MISSING_PATH)])
@@ -316,6 +317,9 @@ RECURSION_ROWS = [
 
 # optimisers and runs -------------------------------------------------------
 RUN_OPTIMISER_ROWS = [
+    Row("optimisers.scheduled_rates", optimisers.scheduled_rates,
+        lambda: {"lr": 0.1, "steps": 3, "scheduler": lambda opt: torch.optim.lr_scheduler.StepLR(opt, 2)},
+        (Bad("lr", step_sizes()), Bad("steps", counts(0))), exempt=("scheduler: a callable, not checked",)),
     Row("optimisers.make_optimiser", optimisers.make_optimiser,
         lambda: {"name": "rmsprop", "params": parameters(), "lr": 0.1},
         (Bad("name", names(optimisers.OPTIMISERS), mentions="optimiser"), Bad("lr", step_sizes()))),
@@ -641,6 +645,10 @@ INTERNAL = ("recursions.ndgm", "recursions.heavy_ball", "recursions.torch_moment
 #: Public names that take no argument checks, and why.
 EXEMPT = {
     **{name: CLOSED_FORM for name in INTERNAL},
+    **{f"analytic_rules.{name}": "a pre-registered rule over outcomes a claim measured (tests/test_analytic_rules.py)"
+       for name in ("tail", "c1_seed_outcome", "c1_rule", "e3_bounded_outcome", "e3_visible_oscillation_rate",
+                    "e3_rise_outcome", "e3_bounded_rule", "e3_faster_rule", "e3_rise_rule", "l13_nonzero_rule",
+                    "l13_absorbing_rule", "l16_ordering_rule")},
     "convex.Cycle": "record returned by convex.max_affine_cycle",
     "convex.max_affine_cycle": "exact-arithmetic helper over ints and Fractions (not arrays); its ValueErrors are "
                                "tested in tests/test_convex.py",
