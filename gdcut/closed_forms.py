@@ -7,7 +7,9 @@ builders and runners have already checked, so nothing here re-checks them.
 Notation: h = alpha * lambda1 is the length of one NDGM step on L3 = lambda1 ||beta||_1.
 All functions are elementwise numpy and exact when given Fractions (numpy
 ``object`` arrays of :class:`fractions.Fraction`); with floats they evaluate
-the same formulas in floating point.
+the same formulas in floating point.  The last, ``penalty_only_run``, is the
+torch simulation of the same penalty-only dynamics on a deep net's weights
+(v2 App. C), for the optimisers that have no closed form.
 """
 from __future__ import annotations
 
