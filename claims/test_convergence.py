@@ -8,10 +8,6 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import functools
 
 import numpy as np
@@ -20,10 +16,9 @@ import torch
 from hypothesis import assume, event, given, note, target
 from hypothesis import strategies as st
 
-from gdcut import convex, geometry, problems, rules
+from gdcut import analytic_rules, convex, figures, geometry, problems, runs
 from gdcut.ledger.registry import claim
 from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
-from gdcut.torch_runs import run_torch_optimizer
 
 pytestmark = pytest.mark.fast
 
@@ -33,11 +28,6 @@ C1_STEPS = 1000
 RIDGE = claim("C1").paper_value("λ2")  # λ2 of the Fig. 1 loss, eq. 3 with λ1 = 0
 
 
-def _downsample(curve: np.ndarray, points: int = 300) -> tuple[np.ndarray, np.ndarray]:
-    index = np.unique(np.geomspace(1, len(curve), points).astype(int) - 1)
-    return index, curve[index]
-
-
 @functools.lru_cache(maxsize=None)
 def _non_capture_runs(seed: int, dtype: torch.dtype):
     """NDGM on L2 through torch.optim.SGD, one trial per learning rate of C1_RATES (cached per worker).
@@ -45,39 +35,10 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
     Returns ‖β0‖₂, the losses and ‖β_k‖∞, ‖β_k‖₂ at every iterate, shape (C1_STEPS + 1, len(C1_RATES)).
     """
     Z1, q1, beta0 = problems.non_capture_instance(seed, dtype=dtype)
-    losses, measured = convex.torch_sgd_run(
-        lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), C1_RATES,
-        C1_STEPS, {"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
-    return float(beta0.norm()), losses.numpy(), measured["sup"].numpy(), measured["euclid"].numpy()
-
-
-#: C1's rule, fixed before the runs (see test_fig1_loss_decreases_while_infinity_norm_exceeds_one).
-C1_MIN_SEEDS = 3                     # usable seeds per (dtype, α) cell
-C1_ROUNDING = 64                     # a loss step up by ≤ 64·eps(dtype)·L_k is rounding, not an increase
-
-
-def c1_seed_outcome(losses: np.ndarray, sup_norm: np.ndarray, eps: float) -> bool | None:
-    """Both halves of Fig. 1 on one run: True (monotone loss and ‖β_k‖∞ > 1), False (the loss rises), None (void).
-
-    Void: ‖β0‖∞ ≥ 1 (nothing to leave), or a monotone loss whose ‖β_k‖∞ has not yet
-    exceeded 1 by the last step (the paper says 'eventually': a longer run could still show it).
-    """
-    losses, sup_norm = np.asarray(losses, dtype=float), np.asarray(sup_norm, dtype=float)
-    if not (np.isfinite(losses).all() and np.isfinite(sup_norm).all()):
-        return False  # the run blew up: the loss did not decrease
-    if sup_norm[0] >= 1:
-        return None
-    if (np.diff(losses) > C1_ROUNDING * eps * np.abs(losses[:-1])).any():
-        return False
-    return True if sup_norm.max() > 1 else None
-
-
-def c1_rule(outcomes) -> rules.Ruling:
-    """Fig. 1 at one (dtype, α): supports when every usable seed shows both halves, refutes when none does."""
-    return rules.unanimity_rule(
-        outcomes, "C1: Fig. 1 reproduces (monotone loss, ‖β_k‖∞ eventually > 1) at a given α",
-        "seeds with both halves of Fig. 1", min_n=C1_MIN_SEEDS,
-        void=f"void: ‖β_k‖∞ still ≤ 1 after {C1_STEPS} steps of a monotone run, or ‖β0‖∞ ≥ 1")
+    run = runs.run_optimiser(
+        lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
+        C1_STEPS, measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
+    return float(beta0.norm()), run.losses.numpy(), run.measures["sup"].numpy(), run.measures["euclid"].numpy()
 
 
 # --------------------------------------------------------------------------- C1
@@ -105,7 +66,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
         for seed in C1_SEEDS:
             _, losses, sup_norm, _ = _non_capture_runs(seed, dtype)
             for j, rate in enumerate(C1_RATES):
-                outcome = c1_seed_outcome(losses[:, j], sup_norm[:, j], eps)
+                outcome = analytic_rules.c1_seed_outcome(losses[:, j], sup_norm[:, j], eps)
                 outcomes.setdefault((dtype, rate), []).append(outcome)
                 increase = float(np.diff(losses[:, j]).max())
                 escapes = bool(sup_norm[:, j].max() > 1)
@@ -113,26 +74,15 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
                 rows.append([str(dtype).replace("torch.", ""), seed, rate, outcome is not False, f"{increase:.2e}",
                              f"{sup_norm[:, j].max():.3f}", first])
             if seed == 0 and dtype == torch.float64:
-                fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-                for j in (1, 2, 3):
-                    k, curve = _downsample(losses[:, j])
-                    left.semilogx(k + 1, curve, label=f"α={C1_RATES[j]:g}")
-                    k, curve = _downsample(sup_norm[:, j])
-                    right.semilogx(k + 1, curve, label=f"α={C1_RATES[j]:g}")
-                right.axhline(1.0, color="k", lw=0.8, ls="--")
-                left.set(xlabel="k + 1", ylabel="loss of eq. 3 at β_k")
-                right.set(xlabel="k + 1", ylabel="‖β_k‖∞")
-                left.legend(fontsize=7)
-                fig.tight_layout()
-                evidence.figure(fig, caption="Fig. 1 regenerated (seed 0, float64): loss and ‖β_k‖∞ against k")
-                plt.close(fig)
+                evidence.figure(figures.figure_1(losses[:, 1:4], sup_norm[:, 1:4], C1_RATES[1:4]),
+                                caption="Fig. 1 regenerated (seed 0, float64): loss and ‖β_k‖∞ against k")
     evidence.table("Both halves of Fig. 1 per dtype, seed and α (max step increase ≤ rounding means monotone)",
                    header=["dtype", "seed", "α", "loss monotone", "max increase", "max ‖β_k‖∞", "first k with ‖β_k‖∞>1"],
                    rows=rows)
     for (dtype, rate), cell in outcomes.items():
-        evidence.decision(f"{str(dtype).replace('torch.', '')}, α = {rate:g}, {len(cell)} seeds", c1_rule(cell))
+        evidence.decision(f"{str(dtype).replace('torch.', '')}, α = {rate:g}, {len(cell)} seeds", analytic_rules.c1_rule(cell, C1_STEPS))
     rates_holding = sorted({rate for (_, rate), cell in outcomes.items()
-                            if all(c1_rule(outcomes[(d, rate)]).decision == "supports" for d, r in outcomes if r == rate)})
+                            if all(analytic_rules.c1_rule(outcomes[(d, rate)], C1_STEPS).decision == "supports" for d, r in outcomes if r == rate)})
     evidence.measure("α values where both halves hold for every seed and dtype", str(rates_holding),
                      paper="learning rate")
     evidence.note("Where the loss is monotone, ‖β_k‖∞ exceeds 1 within the first few steps, not 'eventually'; "
@@ -172,10 +122,11 @@ def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
             Z1, _, beta0 = problems.non_capture_instance(seed, dtype=dtype)
             smoothness = 2 * convex.quadratic_top_eigenvalue((Z1.T @ Z1).double().numpy()) + 2 * RIDGE
             rate = 1 / smoothness
-            losses, measured = convex.torch_sgd_run(
-                lambda b: ((b @ Z1.T) ** 2).sum(-1) + RIDGE * (b**2).sum(-1), beta0[None], rate, 300,
-                {"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
-            losses, sup_norm, euclid = losses[:, 0].numpy(), measured["sup"][:, 0].numpy(), measured["euclid"][:, 0].numpy()
+            run = runs.run_optimiser(
+                lambda b: ((b @ Z1.T) ** 2).sum(-1) + RIDGE * (b**2).sum(-1), beta0[None], "sgd", rate, 300,
+                measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
+            losses, sup_norm, euclid = (run.losses[:, 0].numpy(), run.measures["sup"][:, 0].numpy(),
+                                        run.measures["euclid"][:, 0].numpy())
             rows.append([str(dtype).replace("torch.", ""), seed, f"{rate:.2e}", bool(np.all(np.diff(losses) <= 0)),
                          f"{sup_norm.max():.3f}", f"{euclid.max() / euclid[0]:.4f}"])
             assert np.all(np.diff(losses) <= 0)
@@ -219,9 +170,9 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
     assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
-        _, measured = convex.torch_sgd_run(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
-                                           torch.tensor([[0.9]], dtype=dtype), 1.2, 30, {"x": lambda w: w[:, 0]})
-        torch_xs = measured["x"][1:, 0].tolist()
+        run = runs.run_optimiser(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],
+                                 torch.tensor([[0.9]], dtype=dtype), "sgd", 1.2, 30, measures={"x": lambda w: w[:, 0]})
+        torch_xs = run.measures["x"][1:, 0].tolist()
         assert torch_xs[0] == pytest.approx(-1.26, rel=1e-6)
         assert np.allclose(torch_xs, [float(v) for v in xs[1:]], rtol=1e-5, atol=1e-7)
     evidence.measure("|x1| for GD on a C¹ convex f with monotone loss, |x0| = 0.9", float(abs(xs[1])),
@@ -354,16 +305,18 @@ def test_subgradient_best_iterate_bound_holds(problem, alpha, diminishing):
     kind, loss, x0, minimiser, optimum = problem
     event(kind)
     steps = 300
-    schedule = alpha / np.sqrt(np.arange(1, steps + 1)) if diminishing else alpha
-    run = convex.gradient_method(loss, x0, schedule, steps)
+    decay = (lambda k: 1 / np.sqrt(k + 1)) if diminishing else (lambda k: 1.0)
+    step_sizes = np.array([alpha * decay(k) for k in range(steps)])  # what torch's LambdaLR computes
+    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, measures={"gradient norm": runs.gradient_norm(loss)},
+                             scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, decay))
+    gradient_norms = run.measures["gradient norm"][:-1]
     # Eq. 3's squared loss is not globally Lipschitz: with a large α the iterates can overflow, and then
     # G = ∞ makes the bound vacuous (true but uncheckable in floats).
-    finite = bool(torch.isfinite(run.gradient_norms).all() and torch.isfinite(run.losses).all())
+    finite = bool(torch.isfinite(gradient_norms).all() and torch.isfinite(run.losses).all())
     event("diverged: bound vacuous" if not finite else "finite run")
     assume(finite)
     best = np.minimum.accumulate(run.losses[:-1, 0].numpy()) - optimum
-    bound = convex.best_iterate_bound(float((x0[0] - minimiser).norm()), run.gradient_norms[:, 0].numpy(),
-                                      run.step_sizes.numpy())
+    bound = convex.best_iterate_bound(float((x0[0] - minimiser).norm()), gradient_norms[:, 0].numpy(), step_sizes)
     target(float(np.max(best / bound)), label="best gap / bound")
     note(f"{kind}: worst ratio {np.max(best / bound):.3f}")
     assert np.all(best <= bound * (1 + 1e-9) + 1e-12)
@@ -397,7 +350,7 @@ def test_gd_smooth_rate_holds(problem):
     kind, loss, x0, minimiser, optimum, smoothness = problem
     event(kind)
     steps = 200
-    run = run_torch_optimizer(loss, x0, "sgd", 1 / smoothness, steps, record_last=steps + 1)
+    run = runs.run_optimiser(loss, x0, "sgd", 1 / smoothness, steps)
     gaps = run.losses[1:, 0].numpy() - optimum
     bound = convex.gd_smooth_bound(smoothness, float((x0[0] - minimiser).norm()), steps)
     target(float(np.max(gaps / bound)), label="gap / (L R² / 2k)")
@@ -417,9 +370,9 @@ def _iterations_to_accuracy(lambda1: float, size: int, seed: int) -> tuple[list[
     rates = ACCURACIES / (lambda1**2 * size)
     deltas = torch.as_tensor(ACCURACIES / (lambda1 * size))[:, None]
     steps = int(2 * size / ACCURACIES[-1]) + 10  # ‖β0‖∞ λ1 P / ε with ‖β0‖∞ <= 1, doubled
-    sub_losses, _ = convex.torch_sgd_run(lambda b: l1_penalty(b, lambda1), beta0, rates, steps)
+    sub_losses = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", rates, steps).losses
     smooth = lambda b: lambda1 * torch.where(b.abs() < deltas, b**2 / (2 * deltas), b.abs() - deltas / 2).sum(-1)
-    smooth_losses, _ = convex.torch_sgd_run(smooth, beta0, (deltas[:, 0] / lambda1).numpy(), steps)
+    smooth_losses = runs.run_optimiser(smooth, beta0, "sgd", (deltas[:, 0] / lambda1).numpy(), steps).losses
     counts = []
     for losses in (sub_losses.numpy(), smooth_losses.numpy()):
         found = [convex.iterations_to_accuracy(np.minimum.accumulate(losses[:, j]), eps)

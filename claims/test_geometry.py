@@ -13,7 +13,7 @@ from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
 from gdcut import geometry, problems
-from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
+from gdcut.losses import huber_loss, relu_regression_loss
 
 pytestmark = pytest.mark.fast
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import functools
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
 
-from gdcut import lasso, problems
+from gdcut import figures, lasso, problems, runs
 from gdcut.ledger.registry import claim as paper
-from gdcut.losses import lasso_loss
-from gdcut.torch_runs import run_torch_optimizer
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from gdcut.losses import l1_penalty, lasso_loss
 
 pytestmark = pytest.mark.fast
 
@@ -112,9 +107,8 @@ def test_vectorised_ndgm_matches_torch_sgd(evidence):
     W, y, beta0 = instance(0)
     Wt, yt = torch.tensor(W), torch.tensor(y)
     start = torch.tensor(np.repeat(beta0, 3, 0))
-    run = run_torch_optimizer(lambda b: lasso_loss(b, Wt, yt, 0.0) + torch.tensor([[0.01], [0.1], [10.0]],
-                                                                                   dtype=torch.float64).squeeze(-1) * b.abs().sum(-1),
-                              start, "sgd", 1e-2, 200)
+    lam = torch.tensor(LAMBDAS, dtype=torch.float64)[:, None]
+    run = runs.run_optimiser(lambda b: lasso_loss(b, Wt, yt, 0.0) + l1_penalty(b, lam), start, "sgd", 1e-2, 200)
     ours = lasso.ndgm(W, y, LAMBDAS, 1e-2, start.numpy(), 200)
     deviation = np.abs(ours - run.final.numpy()).max()
     evidence.measure("max |numpy NDGM − torch.optim.SGD on autograd of L4| after 200 steps", deviation,
@@ -166,17 +160,7 @@ def test_lasso_path_figure(evidence):
     ista = lasso.ista(W, y, path, step, np.zeros((len(path), W.shape[1])), 5_000)
     ndgm = lasso.ndgm(W, y, path, 1e-2, np.repeat(beta0, len(path), 0), 10_000)
     sk = np.stack([lasso.sklearn_optimum(W, y, lam) for lam in path])
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3))
-    # ISTA reaches scikit-learn's optimum, so the two curves coincide: scikit-learn is drawn
-    # wide with open markers underneath, ISTA thin and dashed on top, so both stay visible.
-    styles = {"sklearn Lasso": dict(lw=4, alpha=0.45, marker="o", ms=9, mfc="none"),
-              "ISTA": dict(lw=1.2, ls="--", marker="x", ms=5),
-              "NDGM α=0.01": dict(lw=1.2, marker="s", ms=4)}
-    for label, betas in (("sklearn Lasso", sk), ("ISTA", ista), ("NDGM α=0.01", ndgm)):
-        left.loglog(path, np.maximum(np.abs(betas).sum(1), 1e-6), label=label, **styles[label])
-        right.semilogx(path, (betas == 0).mean(1), label=label, **styles[label])
-    left.set_xlabel("λ1"); left.set_ylabel("‖β‖₁ (0 shown as 1e-6)"); left.legend()
-    right.set_xlabel("λ1"); right.set_ylabel("share of exact zeros")
+    fig = figures.lasso_path(path, {"sklearn Lasso": sk, "ISTA": ista, "NDGM α=0.01": ndgm})
     evidence.figure(fig, caption="Lasso path on the 20×500 instance (seed 0): optimum and ISTA shrink to 0 as λ1 "
                                  "grows; NDGM's L1 norm grows with λ1 once λ1 exceeds λ_max")
     assert (ndgm == 0).sum() == 0

@@ -8,38 +8,21 @@ and Table 1 are regenerated from measurements.
 from __future__ import annotations
 
 import functools
-import math
 from fractions import Fraction
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, note, target
+from hypothesis import given, note
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, rules, theory
+from gdcut import analytic_rules, closed_forms, figures, optimisers, problems, recursions, runs
 from gdcut.ledger.registry import claim
-from gdcut.rules import Ruling
-from gdcut.torch_runs import OPTIMIZERS, run_torch_optimizer
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from gdcut.losses import l1_penalty, penalties_by_row
 
 pytestmark = pytest.mark.fast
 
 F = Fraction
-
-
-def l1_rows(lam: torch.Tensor):
-    """λ1‖β‖₁ with one λ1 per row (a column tensor), so one torch run covers several penalties."""
-    return lambda beta: (lam * beta.abs()).sum(-1)
-
-
-def stacked(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
-    rows = beta0.repeat(len(lambdas), 1)
-    lam = torch.tensor(list(lambdas), dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
-    return rows, lam
 
 
 # --------------------------------------------------------------------------- L11 momentum
@@ -68,18 +51,18 @@ def test_momentum_leaves_zero_to_minus_eta_times_previous(alpha, eta, lambda1, p
 def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     momentum, lr, lambda1 = 0.9, 2.0**-7, 1.0
     beta0 = lr * lambda1 * torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64)
-    run = run_torch_optimizer(l1_rows(torch.tensor([[lambda1]], dtype=torch.float64)), beta0, "momentum", lr, 2,
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "momentum", lr, 2,
                               record_last=3)
     evidence.parameter("torch.optim.SGD", "momentum=0.9, dampening=0 (default), nesterov=False (default), lr=2^-7")
-    assert torch.equal(run.trajectory[1], torch.zeros_like(beta0))
-    assert torch.equal(run.trajectory[2], -momentum * beta0)
-    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.trajectory[2] / beta0)[0, 0].item(), paper="β_{N+1}[k] / β_{N−1}[k] after an exact zero")
+    assert torch.equal(run.last[1], torch.zeros_like(beta0))
+    assert torch.equal(run.last[2], -momentum * beta0)
+    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.last[2] / beta0)[0, 0].item(), paper="β_{N+1}[k] / β_{N−1}[k] after an exact zero")
     # eq. 16 and torch's form are the same heavy ball once lr = α(1 − η)
     start = problems.toy_lasso_initialisations(500, 4, seed=1)
     alpha, eta = 0.05, 0.9
     ours, _ = recursions.run(recursions.heavy_ball(alpha, eta), lambda b: recursions.l1_subgradient(b, 0.3),
                              start.numpy(), 400, record_last=1)
-    theirs = run_torch_optimizer(l1_rows(torch.tensor([[0.3]], dtype=torch.float64)), start, "momentum",
+    theirs = runs.run_optimiser(lambda b: l1_penalty(b, 0.3), start, "momentum",
                                  alpha * (1 - eta), 400, momentum=eta).final
     deviation = np.abs(ours[-1] - theirs.numpy()).max()
     evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation,
@@ -97,7 +80,7 @@ def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lamb
     beta0 = np.array([beta], dtype=object)
     _, v = recursions.run(recursions.second_moment_only(gamma), lambda b: recursions.l1_subgradient(b, lambda1),
                           beta0, steps)
-    assert v[0] == theory.rmsprop_second_moment(gamma, lambda1, steps)
+    assert v[0] == closed_forms.rmsprop_second_moment(gamma, lambda1, steps)
 
 
 @pytest.mark.claim("L12")
@@ -105,24 +88,24 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     beta0 = problems.toy_lasso_initialisations(200, 5, seed=12)
     lr, steps = 0.1, 300
     lambdas = (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=2)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
     nonzero = (~run.ever_zero).all(dim=1)
-    state = run.optimizer.state[next(iter(run.optimizer.state))]["square_avg"]
-    predicted_v = theory.rmsprop_second_moment(0.99, lam, steps)
+    state = run.state("square_avg")
+    predicted_v = closed_forms.rmsprop_second_moment(0.99, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
     evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper="relative error of v_t against (1 − γ^t)λ1²",
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
-    step = (run.trajectory[-1] - run.trajectory[-2]).abs()
-    torch_form = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
+    step = (run.last[-1] - run.last[-2]).abs()
+    torch_form = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
     assert torch.allclose(step[nonzero], torch_form.expand_as(step)[nonzero], rtol=1e-9)
     for lambda1 in lambdas:
-        first_torch = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
-        first_paper = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
+        first_torch = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
+        first_paper = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
         evidence.measure(f"first step, λ1={lambda1:g}: torch (eps outside √) vs eq. 21 (ε̄ inside √)",
                          f"{first_torch:.6g} vs {first_paper:.6g}", paper="first RMSProp step")
-    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", theory.rmsprop_first_step_literal(lr, 1e-8, 1.0),
+    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", closed_forms.rmsprop_first_step_literal(lr, 1e-8, 1.0),
                      paper=None,
                      condition="α=0.1, ε̄=1e-8; a reading the paper does not intend")
     evidence.note("Eq. 20 holds exactly while an entry has never been 0 (exact in Fractions, to 1e-12 in torch). "
@@ -140,18 +123,18 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
     evidence.condition("float64; 300 steps; λ1 ∈ {1e-4, 1e-2, 1, 100}; gdcut.recursions vs torch.optim.RMSprop defaults")
     beta0 = problems.toy_lasso_initialisations(50, 4, seed=121)
     lr, steps, lambdas = 0.1, 300, (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    real = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    real = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
     lam_np = lam.numpy()
     ours, _ = recursions.run(recursions.rmsprop_torch(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                              rows.numpy(), steps)
-    agreement = float(np.abs(ours - real.trajectory.numpy()).max())
+    agreement = float(np.abs(ours - real.last.numpy()).max())
     evidence.measure("max |gdcut rmsprop_torch − torch.optim.RMSprop| over 300 steps", agreement, paper=None)
     assert agreement < 1e-12
     paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                                    rows.numpy(), 3)
     for t in (1, 2, 3):
-        predicted = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
+        predicted = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
         measured = np.abs(paper_rule[t] - paper_rule[t - 1])
         nonzero = paper_rule[t - 1] != 0
         assert np.allclose(measured[nonzero], np.broadcast_to(predicted, measured.shape)[nonzero], rtol=1e-12)
@@ -159,34 +142,12 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
 
 # --------------------------------------------------------------------------- L13 RMSProp zeros
 RMS_STEPS = 2_500
-#: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
-L13_NONZERO_LEVEL = 0.99      # "probability 1", read with a 1% practical margin
-L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
-#: The paper's own horizon at which γ^t is negligible (Prop B.5 proof).
-L13_MIN_STEPS = claim("L14").paper_value("iteration used for the γ^t example")
-
-
-def l13_nonzero_rule(never_zero: int, n: int, steps: int) -> Ruling:
-    """Prop B.4 on one implementation: is the share of entries that never hit an exact 0 at least 99%?"""
-    rule = "L13: entries β0 ~ U[−1,1] that RMSProp never sets to an exact 0 (Prop B.4: probability 1)"
-    statistic = f"entries non-zero at every step t ≤ T (T = {steps})"
-    if steps < L13_MIN_STEPS:
-        return Ruling("inconclusive", rule, statistic, f"T ≥ {L13_MIN_STEPS}", n, {"T": steps},
-                      f"T = {steps} < {L13_MIN_STEPS}: the step sizes α/√(1−γ^t) have not settled")
-    return rules.share_rule(never_zero, n, L13_NONZERO_LEVEL, rule, statistic, min_n=L13_MIN_ENTRIES)
-
-
-def l13_absorbing_rule(stays_zero) -> Ruling:
-    """Table 1: 0 is absorbing. One outcome per entry that hit 0: is it still exactly 0 at T? One that left refutes."""
-    return rules.counterexample_rule(
-        [bool(s) for s in stays_zero], "L13: an RMSProp entry that hits 0 stays 0 (Table 1)",
-        "entries exactly 0 at T among those exactly 0 at some step", min_n=1, void="")
 
 
 @functools.lru_cache(maxsize=None)
 def rmsprop_zero_run(dtype_name: str):
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).to(getattr(torch, dtype_name))
-    return run_torch_optimizer(l1_rows(torch.tensor([[1.0]], dtype=beta0.dtype)), beta0, "rmsprop", 0.1, RMS_STEPS,
+    return runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "rmsprop", 0.1, RMS_STEPS,
                                record_last=2)
 
 
@@ -244,11 +205,11 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
         evidence.measure(f"entries exactly 0 after {RMS_STEPS} steps, {name}", f"{final} of {n}",
                          paper="entries that reach exactly 0", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
         evidence.decision(f"torch RMSprop {name}, P = {n}, T = {RMS_STEPS}: entries never 0",
-                          l13_nonzero_rule(n - ever, n, RMS_STEPS))
+                          analytic_rules.l13_nonzero_rule(n - ever, n, RMS_STEPS))
         stays = (run.final == 0)[run.ever_zero]
         evidence.measure(f"entries that were 0 once and are 0 at the end, {name}", f"{int(stays.sum())} of {ever}",
                          paper="value at a zero")
-        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", l13_absorbing_rule(stays.tolist()))
+        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", analytic_rules.l13_absorbing_rule(stays.tolist()))
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).numpy()
     paper_form, _ = recursions.run(recursions.rmsprop_paper(0.1), lambda b: recursions.l1_subgradient(b, 1.0),
                                    beta0, RMS_STEPS)
@@ -257,7 +218,7 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
     rows.append(["eq. 18-19 (ε̄ inside √), numpy float64", f"{int((paper_form[-1] == 0).sum())} of {beta0.size}",
                  f"{ever} of {beta0.size}"])
     evidence.decision(f"eq. 18-19 numpy float64, P = {beta0.size}, T = {RMS_STEPS}: entries never 0",
-                      l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
+                      analytic_rules.l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
     evidence.table(f"RMSProp on L3: entries at exact 0 after {RMS_STEPS} steps",
                    ["implementation", "exact zeros at T", "exact 0 at some step ≤ T"], rows)
     evidence.note("What a practitioner meets: RMSProp on an L1 penalty drives most entries to an exact, absorbing 0 "
@@ -269,9 +230,9 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
 def rmsprop_across_penalties():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=14)
     lambdas = (1e-8, 1e-6, 1e-2, 1.0, 100.0, 1e4)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
-    finals = run.trajectory.reshape(2, len(lambdas), *beta0.shape)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
+    finals = run.last.reshape(2, len(lambdas), *beta0.shape)
     return lambdas, finals
 
 
@@ -324,14 +285,14 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
 
 
 # --------------------------------------------------------------------------- L15 Table 1
-def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
+def leaves_exact_zero(optimiser: str, lr: float = 0.01) -> bool:
     """Run a few steps, set the iterate to an exact 0 (as a rounding hit would), step on: does it leave 0?
 
     The optimiser keeps its state (momentum buffer, second moments), which is
     what decides: the gradient at 0 is 0 for all of them.
     """
     beta = torch.tensor([[0.3]], dtype=torch.float64, requires_grad=True)
-    opt = run_torch_optimizer.__globals__["OPTIMIZERS"][optimizer]([beta], lr)
+    opt = optimisers.make_optimiser(optimiser, [beta], lr)
     for step in range(10):
         if step == 5:
             with torch.no_grad():
@@ -346,16 +307,16 @@ def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
 def table1_runs():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=15)
     lambdas = (0.1, 1.0, 10.0)
-    rows, lam = stacked(beta0, lambdas)
+    rows, lam = penalties_by_row(beta0, lambdas)
     lr = 0.01
     measured = {}
-    for optimizer in ("sgd", "momentum", "rmsprop", "adam"):
-        run = run_torch_optimizer(l1_rows(lam), rows, optimizer, lr, 1_500, record_last=2)
+    for optimiser in optimisers.OPTIMISERS:
+        run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, optimiser, lr, 1_500, record_last=2)
         finals = run.final.reshape(len(lambdas), *beta0.shape)
-        measured[optimizer] = {
+        measured[optimiser] = {
             "share of entries whose end state changes with λ1": ((finals[0] - finals[2]).abs() > 0.01 * lr)
             .double().mean().item(),
-            "0 absorbing": not leaves_exact_zero(optimizer),
+            "0 absorbing": not leaves_exact_zero(optimiser),
             "exact zeros at the end": f"{int((run.final == 0).sum())} of {run.final.numel()}",
             "max |β_T| / (lr·λ1)": (run.final.abs().reshape(len(lambdas), -1).max(dim=1).values
                                     / (lr * torch.tensor(lambdas, dtype=torch.float64))).tolist(),
@@ -372,10 +333,10 @@ def test_table1_as_measured(evidence):
     paper = {"sgd": ("β0 and λ1", "yes"), "momentum": ("—", "no (jumps away)"), "rmsprop": ("β0 only", "yes"),
              "adam": ("(not in Table 1)", "(not in Table 1)")}
     rows = []
-    for optimizer, m in measured.items():
+    for optimiser, m in measured.items():
         share = m["share of entries whose end state changes with λ1"]
         depends = f"{'λ1 matters' if share > 0.5 else 'β0 (mostly)'}: {share:.1%} of entries differ by > 0.01·lr"
-        rows.append([optimizer, paper[optimizer][0], depends, paper[optimizer][1], str(m["0 absorbing"]),
+        rows.append([optimiser, paper[optimiser][0], depends, paper[optimiser][1], str(m["0 absorbing"]),
                      m["exact zeros at the end"], ", ".join(f"{x:.3g}" for x in m["max |β_T| / (lr·λ1)"])])
     evidence.table("Table 1, paper beside measurement (torch.optim defaults, lr = 0.01, T = 1500, λ1 ∈ {0.1, 1, 10})",
                    ["optimiser", "paper: eventual values set by", "measured", "paper: 0 absorbing",
@@ -412,11 +373,11 @@ def fig5_runs():
                                                       seed=16) for lam in lambdas}
     rows = torch.cat([starts[lam] for lam in lambdas])
     lam_col = torch.cat([torch.full((starts[lam].shape[0], 1), lam, dtype=torch.float64) for lam in lambdas])
-    run = run_torch_optimizer(l1_rows(lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
     out, first = {}, 0
     for lam in lambdas:
         n = starts[lam].shape[0]
-        out[lam] = (starts[lam].numpy(), run.trajectory[:, first:first + n].numpy())
+        out[lam] = (starts[lam].numpy(), run.last[:, first:first + n].numpy())
         first += n
     return out
 
@@ -431,13 +392,10 @@ def final_losses(lam: float, horizon: int):
     assert np.allclose(rms[-1], rms[-3], atol=1e-7)
     shift = (horizon - FIG5_STEPS) % 2
     rms_tail = rms if shift == 0 else np.concatenate([rms[1:], rms[-2:-1]])
-    ndgm = np.stack([theory.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
+    ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 
-#: L16's rule, fixed before the runs (see test_fig5_ordering_over_many_seeds).
-L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of initialisations show it
-L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
 L16_HORIZONS = (FIG5_STEPS, 10_000, 100_000)
 #: λ1 → which curve the paper puts above: Fig. 5 (0.001, 100) and the B.4 text's "λ1 = 1".
 L16_PREDICTIONS = {float(claim("L16").paper_value("small λ1")): "RMSProp above",
@@ -446,25 +404,6 @@ L16_PREDICTIONS = {float(claim("L16").paper_value("small λ1")): "RMSProp above"
 #: The paper's share of seeds for a curve, by whether Fig. 5 puts that curve above (True) or not (False).
 L16_SHARE = {True: "share of seeds with the predicted curve above at all final iterations",
              False: "share of seeds with the other curve above at all final iterations"}
-
-
-def ndgm_cycle_step(beta0: np.ndarray, lam: float) -> int:
-    """First step from which every NDGM entry is in its 2-cycle: |β0_k| / (αλ1) steps of length αλ1, plus one."""
-    return int(math.ceil(float(np.abs(beta0).max()) / (FIG5_ALPHA * lam))) + 1
-
-
-def l16_ordering_rule(ordered: int, n: int, horizon: int, cycle_step: int, rmsprop_in_cycle: bool) -> Ruling:
-    """Fig. 5 for one (λ1, horizon): share of seeds whose final 100 losses keep the paper's order at every step."""
-    rule = "L16: the Fig. 5 order of the RMSProp and NDGM loss curves over the final 100 iterations"
-    statistic = f"seeds with the predicted curve strictly above at all of iterations {horizon - 99}…{horizon}"
-    if horizon - 99 < cycle_step:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon, "NDGM cycle from step": cycle_step},
-                      f"NDGM reaches its cycle only at step {cycle_step}: the final 100 of {horizon} are transient")
-    if not rmsprop_in_cycle:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon}, "RMSProp has not settled into its 2-cycle (β_T ≠ β_{T−2})")
-    return rules.share_rule(ordered, n, L16_LEVEL, rule, statistic, min_n=L16_MIN_SEEDS)
 
 
 @pytest.mark.claim("L16")
@@ -491,7 +430,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
         for lam, predicted in L16_PREDICTIONS.items():
             beta0, rms_tail = fig5_runs()[lam]
             n = beta0.shape[0]
-            cycle_step = ndgm_cycle_step(beta0, lam)
+            cycle_step = closed_forms.ndgm_cycle_step(beta0, FIG5_ALPHA, lam)
             in_cycle = bool(np.allclose(rms_tail[-1], rms_tail[-3], atol=1e-7))
             above = below = 0
             if in_cycle:
@@ -505,17 +444,9 @@ def test_fig5_ordering_over_many_seeds(evidence):
             ordered = above if predicted == "RMSProp above" else below
             source = "B.4 text" if lam == 1.0 else "Fig. 5"
             evidence.decision(f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds",
-                              l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
+                              analytic_rules.l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
     # as the figure shows it (one seed)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
-    for ax, lam in zip(axes, (1e-3, 100.0)):
-        rms, ndgm = final_losses(lam, 100_000)
-        ax.semilogy(range(100), np.maximum(rms[:, 0], 1e-300), label="RMSProp (torch)")
-        ax.semilogy(range(100), ndgm[:, 0], label="NDGM")
-        ax.set_title(f"λ1 = {lam:g}, seed 0")
-        ax.set_xlabel("last 100 of 10^5 iterations")
-    axes[0].set_ylabel("loss λ1‖β‖₁")
-    axes[0].legend()
+    fig = figures.figure_5({lam: tuple(losses[:, 0] for losses in final_losses(lam, 100_000)) for lam in (1e-3, 100.0)})
     evidence.figure(fig, caption="Fig. 5 regenerated: P = 10, α = 0.1, same β0 (seed 0), last 100 of 10^5 iterations")
     evidence.note("At λ1 = 0.001 NDGM needs up to 1/(αλ1) = 10^4 steps to reach its cycle; before that it lies "
                   "above RMSProp. After it, the seeds where RMSProp is not above are those whose ten RMSProp "
@@ -525,11 +456,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
     for lam in PHASE_LAMBDAS:
         rms, ndgm = final_losses(lam, 100_000)
         shares.append((rms.mean(axis=0) < ndgm.mean(axis=0)).mean())
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogx(PHASE_LAMBDAS, shares, marker="o")
-    ax.axvline(1.0, color="grey", lw=0.5)
-    ax.set_xlabel("λ1")
-    ax.set_ylabel("share of seeds: RMSProp lower")
+    fig = figures.rmsprop_lower_share(PHASE_LAMBDAS, shares)
     evidence.figure(fig, caption="Which optimiser ends lower (mean loss over the last 100 of 10^5 iterations), "
                                  "P = 10, α = 0.1, 50-500 seeds per λ1")
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
@@ -544,7 +471,7 @@ def test_fig5_worked_bounds(evidence):
     for lam, horizon in ((float(claim("L17").paper_value("small λ1")), 100_000),
                          (float(claim("L17").paper_value("large λ1")), 100_000)):
         rms, ndgm = final_losses(lam, horizon)
-        bounds = theory.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
+        bounds = closed_forms.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
         for name, losses in (("rmsprop", rms), ("ndgm", ndgm)):
             worst = losses.max()
             rows.append([lam, name, f"{bounds[name]:g}", f"{worst:.4g}", f"{worst / bounds[name]:.3f}"])

@@ -40,16 +40,37 @@ def l1_norm(beta: torch.Tensor) -> torch.Tensor:
     return beta.abs().sum(dim=-1)
 
 
-def l1_penalty(beta: torch.Tensor, lambda1: float) -> torch.Tensor:
+def l1_penalty(beta: torch.Tensor, lambda1) -> torch.Tensor:
     """The toy LASSO loss L3(beta) = lambda1 ||beta||_1 (v1 eq. 7, v2 eq. 7).
 
     ``torch.abs`` has derivative 0 at 0, so autograd of this loss is exactly the
-    NDGM recursion of v1 eq. 8 / v2 eq. 11 (zero stays zero).
+    NDGM recursion of v1 eq. 8 / v2 eq. 11 (zero stays zero).  ``lambda1`` is one
+    number, or a column (trials, 1) with one penalty per row of ``beta``
+    (:func:`penalties_by_row`), so that one run covers several penalties.
     """
-    validation.non_negative("lambda1", lambda1)
     if beta.ndim < 1:
         raise ValueError(f"beta must have at least one dimension, got shape {tuple(beta.shape)}")
+    if isinstance(lambda1, torch.Tensor):
+        if lambda1.shape != (*beta.shape[:-1], 1) or bool((lambda1 < 0).any()):
+            raise ValueError(f"lambda1 must be a number >= 0 or a column of {(*beta.shape[:-1], 1)} of them, "
+                             f"got shape {tuple(lambda1.shape)}")
+        lambda1 = lambda1.squeeze(-1)
+    else:
+        validation.non_negative("lambda1", lambda1)
     return lambda1 * l1_norm(beta)
+
+
+def penalties_by_row(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
+    """``beta0`` (trials, P) stacked once per penalty of ``lambdas``, and the column of λ1 per row for :func:`l1_penalty`.
+
+    Rows ``i * trials ... (i + 1) * trials - 1`` carry ``lambdas[i]``.
+    """
+    validation.trial_matrix("beta0", beta0)
+    for value in lambdas:
+        validation.non_negative("lambdas", value)
+    rows = beta0.repeat(len(lambdas), 1)
+    column = torch.tensor(list(lambdas), dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
+    return rows, column
 
 
 def relu_regression_loss(

@@ -41,18 +41,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gdcut import models, precision, validation
+from gdcut import models, optimisers, precision, validation
 from gdcut.data import DeviceData
 from gdcut.ledger.registry import claim
 from gdcut.progress import RunProgress
 
-OPTIMISERS = ("sgd", "rmsprop", "adam")
 FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
 #: A weight counts as prunable when |w| is below this (v1 §3, v2 Table 2).
 PAPER_THRESHOLD = claim("L20").paper_value("small-weight threshold")
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
 # the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
-RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked")
+RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked", "gdcut.optimisers")
 # what a run and the run it takes its optimiser state from must share: the same parameter
 # tensors (model, width, batch norm) under the same optimiser, as App. C's loop has
 SHARED_WITH_STATE_SOURCE = ("model", "optimiser", "lr", "width_divisor", "batch_size", "batch_norm")
@@ -86,7 +85,7 @@ class TrainConfig:
 
     def __post_init__(self):
         validation.one_of("model", self.model, [*models.CFG, "VGG16"])
-        validation.one_of("optimiser", self.optimiser, OPTIMISERS)
+        validation.one_of("optimiser", self.optimiser, optimisers.OPTIMISERS)
         validation.positive("lr", self.lr)
         validation.positive_int("epochs", self.epochs)
         validation.positive_int("batch_size", self.batch_size)
@@ -115,15 +114,7 @@ class TrainConfig:
                 f"{self.epochs} ep × batch {self.batch_size} seed {self.seed}{after}")
 
 
-def make_optimiser(name: str, params, lr: float) -> torch.optim.Optimizer:
-    """torch.optim with its defaults, as the paper's App. B/C code builds them (only lr set)."""
-    validation.one_of("optimiser", name, OPTIMISERS)
-    validation.positive("lr", lr)
-    cls = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[name]
-    return cls(params, lr=lr)
-
-
-def l1_norm(params) -> float:
+def weights_l1_norm(params) -> float:
     """sum |p| over all parameters, accumulated in float64 (138M float32 terms lose digits otherwise)."""
     params = [p.detach() for p in params]
     return float(sum(norm.double() for norm in torch._foreach_norm(params, 1))) if params else 0.0
@@ -414,7 +405,7 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
     # channels-last: ~20% faster convolutions on the CPU here (oneDNN) and the layout cuDNN prefers
     model.to(device=device, dtype=torch.float32, memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = make_optimiser(config.optimiser, params, config.lr)
+    optimiser = optimisers.make_optimiser(config.optimiser, params, config.lr)
     if start_state is not None:
         optimiser.load_state_dict(start_state)
     shuffle_generator = torch.Generator(device="cpu").manual_seed(config.seed)
@@ -452,7 +443,7 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
                 raise FloatingPointError(f"{config.describe()}: non-finite loss in epoch {epoch}")
             state["step_loss"].extend(losses.tolist())
             state["epoch_loss"].append(float(losses.mean()))
-            state["epoch_l1"].append(l1_norm(params))
+            state["epoch_l1"].append(weights_l1_norm(params))
             # per epoch, so a rule can tell a settled share from one still moving (gdcut.deepnet)
             state["epoch_share"].append(share_below_threshold(model))
             state["epoch_seconds"].append(time.perf_counter() - start)

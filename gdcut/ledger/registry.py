@@ -6,7 +6,7 @@ the paper reports); tests link to it with ``@pytest.mark.claim("ID")``.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
