@@ -13,7 +13,6 @@ import pytest
 import torch
 from hypothesis import event, given, note, settings, target
 from hypothesis import strategies as st
-from scipy.spatial import ConvexHull
 
 from gdcut import analytic_rules, convex, figures, geometry, problems, runs, search
 from gdcut.ledger.registry import claim
@@ -71,14 +70,6 @@ def test_limsup_bound_on_toy_lasso_and_huber(evidence):
     evidence.measure("largest ratio on the paper's examples", worst, paper="limsup (f(x_k) − f*) / (αL²)")
 
 
-def _sharpness(rows: np.ndarray) -> float:
-    """μ = min over unit d of max_i a_iᵀd: the distance from 0 to the boundary of conv{a_i} (0 inside)."""
-    if rows.shape[1] == 1:
-        return float(min(rows.max(), -rows.min()))
-    hull = ConvexHull(rows)
-    return float(-hull.equations[:, -1].max())
-
-
 @st.composite
 def sharp_max_affine(draw):
     """f(x) = f0 + max_i a_iᵀ(x − c) in 1-3 dimensions with 0 inside conv{a_i}: a sharp unique minimum at c."""
@@ -98,11 +89,11 @@ def test_max_affine_functions_do_not_diverge(function, alpha, start):
     rows, centre, value = function
     if rows.shape[1] > 1:
         try:
-            sharpness = _sharpness(rows)
+            sharpness = convex.max_affine_sharpness(rows)
         except Exception:  # a degenerate (flat) hull: 0 is not interior
             sharpness = 0.0
     else:
-        sharpness = _sharpness(rows)
+        sharpness = convex.max_affine_sharpness(rows)
     if sharpness <= 1e-3:
         event("0 not inside conv{a_i}: skipped")
         return

@@ -107,6 +107,19 @@ def sharp_max_affine_limsup_bound(alpha, lipschitz, sharpness) -> float:
     return constant_step_limsup_bound(alpha, lipschitz) * (1 + lipschitz / (2 * sharpness))
 
 
+def max_affine_sharpness(rows: np.ndarray) -> float:
+    """μ of max_i a_iᵀx (zero intercepts, 0 in the interior of conv{a_i}): f(x) − f* ≥ μ‖x‖.
+
+    μ = min over unit d of max_i a_iᵀd, the distance from 0 to the boundary of conv{a_i}
+    (scipy.spatial.ConvexHull's facet offsets).
+    """
+    if rows.shape[1] == 1:
+        return float(min(rows.max(), -rows.min()))
+    from scipy.spatial import ConvexHull  # imported here: scipy.spatial costs a second at collection
+
+    return float(-ConvexHull(rows).equations[:, -1].max())
+
+
 # --------------------------------------------------------------------------- constants of the losses
 def quadratic_top_eigenvalue(hessian) -> float:
     """eta, the largest eigenvalue of a symmetric Hessian (scipy.linalg.eigvalsh); GD's edge is 2/eta."""

@@ -54,3 +54,10 @@ def test_measures():
 def test_rejects_invalid_arguments(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_max_affine_sharpness_is_the_distance_to_the_hull_boundary():
+    # 1-D: min(max a_i, −min a_i); 2-D diamond conv{±e1, ±e2}: its edges lie 1/√2 from 0.
+    assert convex.max_affine_sharpness(np.array([[2.0], [-3.0]])) == 2.0
+    diamond = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    assert convex.max_affine_sharpness(diamond) == pytest.approx(2**-0.5, rel=1e-12)
