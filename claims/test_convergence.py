@@ -43,6 +43,7 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
 
 # --------------------------------------------------------------------------- C1
 @pytest.mark.claim("C1")
+@pytest.mark.xdist_group("c1-non-capture-runs")
 def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
     """Decides Fig. 1 per dtype and learning rate (α is unstated, so the sweep's cells are the conditions).
 
@@ -90,6 +91,7 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
 
 
 @pytest.mark.claim("C1", refutes=True)
+@pytest.mark.xdist_group("c1-non-capture-runs")
 def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence):
     """Prop 3.1 bounds ‖x_k − x*‖ in the Euclidean norm (Bertsekas 1997, Prop 1.2.5); β0 is far outside that unit ball."""
     evidence.condition("same runs as Fig. 1, float64; x* = 0 (S1)")
@@ -184,6 +186,7 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
 
 # --------------------------------------------------------------------------- C2
 @pytest.mark.claim("C2")
+@pytest.mark.xdist_group("c1-non-capture-runs")
 def test_subgradient_step_can_increase_the_loss(evidence):
     # 1. |x| from 0.3 with α = 1: 0.3 -> -0.7.
     w = torch.tensor([0.3], dtype=torch.float64, requires_grad=True)

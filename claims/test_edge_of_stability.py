@@ -39,6 +39,7 @@ def _huber_runs(seed: int, data: str, dtype: torch.dtype, init_scale: float = 1.
 
 # --------------------------------------------------------------------------- E1
 @pytest.mark.claim("E1")
+@pytest.mark.xdist_group("e3-huber-runs")
 def test_limsup_bound_on_toy_lasso_and_huber(evidence):
     evidence.parameter("toy LASSO", "P = 10, β0 ~ U[−1,1], λ1 ∈ {0.1, 1, 10}, α ∈ 1e-2 … 1e2")
     evidence.parameter("Huber", f"50×200, data U[−1,1] and N(0,1), seeds {HUBER_SEEDS}, α ∈ {HUBER_RATES}")
@@ -236,6 +237,7 @@ E3_PAPER_RATES = tuple(float(a) for a in claim("E3").paper_value("α values (v1)
 
 
 @pytest.mark.claim("E3")
+@pytest.mark.xdist_group("e3-huber-runs")
 def test_huber_training_curves_stay_bounded_and_oscillate(evidence):
     """Decides 'never diverges' and 'oscillates faster as α grows' per dtype and data, by rules fixed before the run.
 
@@ -295,6 +297,7 @@ def test_huber_training_curves_stay_bounded_and_oscillate(evidence):
 
 
 @pytest.mark.claim("E3", refutes=True)
+@pytest.mark.xdist_group("e3-huber-runs")
 def test_huber_oscillation_saturates_and_alpha_one_does_not_rise(evidence):
     """Decides v1's 'at α = 1 the loss first rises', per dtype and data, by a rule fixed before the run.
 
@@ -418,6 +421,7 @@ def test_smooth_subquadratic_loss_converges_unstably_quadratic_diverges(evidence
 
 # --------------------------------------------------------------------------- E5
 @pytest.mark.claim("E5")
+@pytest.mark.xdist_group("e3-huber-runs")
 def test_overparameterised_huber_minimum_curvature_and_non_divergence(evidence):
     Z, y = problems.huber_instance(0)
     minimiser = torch.linalg.pinv(Z) @ y
@@ -456,6 +460,7 @@ def test_overparameterised_huber_minimum_curvature_and_non_divergence(evidence):
 
 
 @pytest.mark.claim("E5", refutes=True)
+@pytest.mark.xdist_group("e3-huber-runs")
 def test_unstable_huber_iterates_live_where_growth_is_subquadratic(evidence):
     """A caveat: above 2/η the iterates oscillate where the Huber loss grows linearly, far from the minimum.
 

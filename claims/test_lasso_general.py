@@ -45,6 +45,7 @@ def sweep():
 
 
 @pytest.mark.claim("L6")
+@pytest.mark.xdist_group("l6-penalty-sweep")
 def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     finals = sweep()
     evidence.parameter("initialisation", "β0 ~ U[−1,1]^500, one draw per seed, shared by all runs of that seed")
@@ -79,6 +80,7 @@ L6_STATIONARY = 0.01
 
 
 @pytest.mark.claim("L6", refutes=True)
+@pytest.mark.xdist_group("l6-penalty-sweep")
 def test_paradox_needs_a_large_enough_step(evidence):
     """At α = 1e-3 the λ1 = 10 run ends with the smaller L1 norm, if both runs have reached their limit.
 
@@ -124,6 +126,7 @@ def optima(seed: int = 0):
 
 @pytest.mark.claim("L7")
 @pytest.mark.claim("L21")
+@pytest.mark.xdist_group("l6-penalty-sweep")
 def test_ndgm_is_dense_where_sklearn_and_ista_are_sparse(evidence):
     for claim in ("L7", "L21"):
         evidence.condition("the paper's 20×500 instance (U[−1,1], seed 0); NDGM α = 0.01 for 2·10^4 steps; ISTA with"

@@ -237,6 +237,7 @@ def rmsprop_across_penalties():
 
 
 @pytest.mark.claim("L14")
+@pytest.mark.xdist_group("l14-rmsprop-across-penalties")
 def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(evidence):
     lambdas, finals = rmsprop_across_penalties()
     reference = finals[-1, lambdas.index(1.0)]
@@ -256,6 +257,7 @@ def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(e
 
 
 @pytest.mark.claim("L14", refutes=True)
+@pytest.mark.xdist_group("l14-rmsprop-across-penalties")
 def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
     """At λ1 ≤ 1e-6 torch's eps = 1e-8 is not negligible: the eventual step is α/(1 + eps/λ1), not α.
 
@@ -407,6 +409,7 @@ L16_SHARE = {True: "share of seeds with the predicted curve above at all final i
 
 
 @pytest.mark.claim("L16")
+@pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_ordering_over_many_seeds(evidence):
     """Decides Fig. 5 per λ1 and horizon, by a rule fixed before the run.
 
@@ -466,6 +469,7 @@ def test_fig5_ordering_over_many_seeds(evidence):
 
 
 @pytest.mark.claim("L17")
+@pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_worked_bounds(evidence):
     rows = []
     for lam, horizon in ((float(claim("L17").paper_value("small λ1")), 100_000),
