@@ -25,7 +25,9 @@ pytestmark = pytest.mark.fast
 C1_RATES = (1e-5, 1e-4, 1e-3, 1e-2, 1e-1)
 C1_SEEDS = (0, 1, 2)
 C1_STEPS = 1000
-RIDGE = claim("C1").paper_value("λ2")  # λ2 of the Fig. 1 loss, eq. 3 with λ1 = 0
+LASSO_WEIGHT, RIDGE = float(claim("C1").paper_value("λ1")), claim("C1").paper_value("λ2")  # of the Fig. 1 loss, eq. 3
+#: Prop 3.1 (v2) / 2.1 (v1): a start within this distance of x* is captured.
+CAPTURE_RADIUS = claim("C1").paper_value("capture radius")
 
 
 @functools.lru_cache(maxsize=None)
@@ -36,7 +38,7 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
     """
     Z1, q1, beta0 = problems.non_capture_instance(seed, dtype=dtype)
     run = runs.run_optimiser(
-        lambda b: relu_regression_loss(b, Z1, q1, 0.0, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
+        lambda b: relu_regression_loss(b, Z1, q1, LASSO_WEIGHT, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
         C1_STEPS, measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
     return float(beta0.norm()), run.losses.numpy(), run.measures["sup"].numpy(), run.measures["euclid"].numpy()
 
@@ -95,11 +97,14 @@ def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
 def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence):
     """Prop 3.1 bounds ‖x_k − x*‖ in the Euclidean norm (Bertsekas 1997, Prop 1.2.5); β0 is far outside that unit ball."""
     evidence.condition("same runs as Fig. 1, float64; x* = 0 (S1)")
-    evidence.premise("Fig. 1's own setting: NDGM on L2 with Z1 ~ U[−1,1], q1 ~ U[−1,0], β0 ~ U[−1,1]^500", True)
+    Z1, q1, beta0 = problems.non_capture_instance(C1_SEEDS[0])
+    evidence.premise("Fig. 1's own setting: NDGM on L2 with Z1 ~ U[−1,1], q1 ~ U[−1,0], β0 ~ U[−1,1]^500",
+                     Z1.shape == (claim("C1").paper_value("Z1 rows"), claim("C1").paper_value("Z1 columns (P)"))
+                     and q1.shape == (claim("C1").paper_value("q1 length"),) and beta0.shape == Z1.shape[1:])
     rows = []
     for seed in C1_SEEDS:
         start, _, _, distance = _non_capture_runs(seed, torch.float64)
-        assert start > 1, "‖β0‖₂ < 1 would meet the premise"
+        assert start > CAPTURE_RADIUS, "‖β0‖₂ < 1 would meet the premise"
         rows.append([seed, f"{start:.2f}"] + [f"{distance[:, j].max() / start:.4f}" for j in range(len(C1_RATES))])
         # In the theorem's own norm, NDGM with the monotone rates never moves farther from x* = 0.
         for j, rate in enumerate(C1_RATES[:4]):
@@ -132,7 +137,7 @@ def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
             rows.append([str(dtype).replace("torch.", ""), seed, f"{rate:.2e}", bool(np.all(np.diff(losses) <= 0)),
                          f"{sup_norm.max():.3f}", f"{euclid.max() / euclid[0]:.4f}"])
             assert np.all(np.diff(losses) <= 0)
-            assert sup_norm.max() > 1 > sup_norm[0]
+            assert sup_norm.max() > CAPTURE_RADIUS > sup_norm[0]
             assert euclid.max() <= euclid[0] * (1 + 1e-6)
     evidence.table("Smooth GD with α = 1/L: monotone loss, yet ‖β_k‖∞ > 1 (while ‖β_k‖₂ never grows)",
                    header=["dtype", "seed", "α = 1/L", "loss monotone", "max ‖β_k‖∞", "max ‖β_k‖₂/‖β0‖₂"], rows=rows)
@@ -166,10 +171,10 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
     evidence.premise("f convex and C¹ with isolated minimum 0 (f'(0−) = f'(0+) = 0, f' non-decreasing)",
                      grad(F(0)) == 0 and all(grad(a) <= grad(b) for a, b in zip(sorted(xs), sorted(xs)[1:])))
     evidence.premise("|x0 − x*| < 1 and the loss decreases at every step",
-                     abs(xs[0]) < 1 and all(b < a for a, b in zip(values, values[1:])))
+                     abs(xs[0]) < CAPTURE_RADIUS and all(b < a for a, b in zip(values, values[1:])))
     evidence.origin("constructed", "a two-slope quadratic with α = 6/5 from x0 = 9/10")
     assert all(b < a for a, b in zip(values, values[1:]))
-    assert abs(xs[0]) < 1 and abs(xs[1]) == F(63, 50)
+    assert abs(xs[0]) < CAPTURE_RADIUS and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
         run = runs.run_optimiser(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],

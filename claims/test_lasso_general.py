@@ -88,7 +88,10 @@ def test_paradox_needs_a_large_enough_step(evidence):
     """
     finals = sweep()
     a = 1e-3
-    evidence.premise("the paper's setting: same α and β0 for both λ1, W, y ~ U[−1,1] (20×500)", True)
+    W, y, _ = instance(SEEDS[0])
+    evidence.premise("the paper's setting: same α and β0 for both λ1, W, y ~ U[−1,1] (20×500)",
+                     W.shape == (paper("L6").paper_value("W rows (N)"), paper("L6").paper_value("W columns (P)"))
+                     and y.shape == (paper("L6").paper_value("y length"),))
     evidence.parameter("α", a, note="not stated; the sweep's 1e-3 cell")
     for seed in SEEDS:
         small, large = np.abs(finals[(seed, a, 0.01)]).sum(), np.abs(finals[(seed, a, 10.0)]).sum()

@@ -73,6 +73,10 @@ def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
 
 
 # --------------------------------------------------------------------------- L12 RMSProp second moment
+#: The paper's typical γ (v2 B.3.3), also torch.optim.RMSprop's default ``alpha``, which the torch runs use.
+GAMMA = claim("L12").paper_value("typical γ")
+
+
 @pytest.mark.claim("L12")
 @given(gamma=st.fractions(F(1, 2), F(99, 100), max_denominator=100), lambda1=st.fractions(F(1, 100), F(100), max_denominator=100),
        beta=st.fractions(F(-1), F(1), max_denominator=99).filter(lambda b: b != 0), steps=st.integers(1, 40))
@@ -92,17 +96,17 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
     nonzero = (~run.ever_zero).all(dim=1)
     state = run.state("square_avg")
-    predicted_v = closed_forms.rmsprop_second_moment(0.99, lam, steps)
+    predicted_v = closed_forms.rmsprop_second_moment(GAMMA, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
     evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper="relative error of v_t against (1 − γ^t)λ1²",
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
     step = (run.last[-1] - run.last[-2]).abs()
-    torch_form = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
+    torch_form = closed_forms.rmsprop_step_torch(lr, GAMMA, 1e-8, lam, steps)
     assert torch.allclose(step[nonzero], torch_form.expand_as(step)[nonzero], rtol=1e-9)
     for lambda1 in lambdas:
-        first_torch = closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
-        first_paper = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
+        first_torch = closed_forms.rmsprop_step_torch(lr, GAMMA, 1e-8, lambda1, 1)
+        first_paper = closed_forms.rmsprop_step_paper(lr, GAMMA, 1e-8, lambda1, 1)
         evidence.measure(f"first step, λ1={lambda1:g}: torch (eps outside √) vs eq. 21 (ε̄ inside √)",
                          f"{first_torch:.6g} vs {first_paper:.6g}", paper="first RMSProp step")
     evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", closed_forms.rmsprop_first_step_literal(lr, 1e-8, 1.0),
@@ -134,7 +138,7 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
     paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                                    rows.numpy(), 3)
     for t in (1, 2, 3):
-        predicted = closed_forms.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
+        predicted = closed_forms.rmsprop_step_paper(lr, GAMMA, 1e-8, lam_np, t)
         measured = np.abs(paper_rule[t] - paper_rule[t - 1])
         nonzero = paper_rule[t - 1] != 0
         assert np.allclose(measured[nonzero], np.broadcast_to(predicted, measured.shape)[nonzero], rtol=1e-12)
@@ -159,9 +163,9 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
     mpmath.mp.dps = 60
     beta0 = problems.toy_lasso_initialisations(4, 5, seed=13).flatten().tolist()
     beta = [mpmath.mpf(b) for b in beta0]
-    v = [mpmath.mpf(0)] * len(beta)
+    v = [mpmath.mpf(claim("L12").paper_value("v0"))] * len(beta)
     smallest = [mpmath.mpf(1)] * len(beta)
-    lr, gamma, eps = mpmath.mpf("0.1"), mpmath.mpf("0.99"), mpmath.mpf("1e-8")
+    lr, gamma, eps = mpmath.mpf("0.1"), mpmath.mpf(str(GAMMA)), mpmath.mpf("1e-8")
     for _ in range(2_000):
         for k, b in enumerate(beta):
             g = mpmath.sign(b)
@@ -266,7 +270,7 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
     lambdas, finals = rmsprop_across_penalties()
     evidence.premise("RMSProp (torch defaults γ = 0.99, eps = 1e-8) on λ1‖β‖₁ with λ1 > 0; Prop B.5 states no "
                      "lower bound on λ1", all(lam > 0 for lam in lambdas))
-    decay = 0.99**RMS_STEPS
+    decay = GAMMA**RMS_STEPS
     evidence.certificate("horizon", decay, 1e-5, decay <= 1e-5,
                          f"γ^T at T = {RMS_STEPS} against the paper's negligible γ^t = O(1e-5)")
     reference = finals[-1, lambdas.index(1.0)]
@@ -360,6 +364,7 @@ def test_table1_as_measured(evidence):
 # --------------------------------------------------------------------------- L16, L17 Fig. 5
 FIG5_ALPHA, FIG5_ENTRIES = claim("L16").paper_value("α"), claim("L16").paper_value("P")
 FIG5_STEPS = 2_500
+FIG5_FINAL = claim("L16").paper_value("final iterations compared")  # Fig. 5 compares the last 100 iterations
 FIG5_LAMBDAS = (1e-3, 1.0, 100.0)
 PHASE_LAMBDAS = tuple(10.0 ** e for e in np.arange(-4, 4.01, 0.5))
 
@@ -375,7 +380,7 @@ def fig5_runs():
                                                       seed=16) for lam in lambdas}
     rows = torch.cat([starts[lam] for lam in lambdas])
     lam_col = torch.cat([torch.full((starts[lam].shape[0], 1), lam, dtype=torch.float64) for lam in lambdas])
-    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=FIG5_FINAL)
     out, first = {}, 0
     for lam in lambdas:
         n = starts[lam].shape[0]
@@ -394,7 +399,8 @@ def final_losses(lam: float, horizon: int):
     assert np.allclose(rms[-1], rms[-3], atol=1e-7)
     shift = (horizon - FIG5_STEPS) % 2
     rms_tail = rms if shift == 0 else np.concatenate([rms[1:], rms[-2:-1]])
-    ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
+    ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t)
+                     for t in range(horizon - FIG5_FINAL + 1, horizon + 1)])
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 

@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 
 from gdcut import validation
+from gdcut.ledger.registry import claim
 
 #: The three ways of writing max(0, x) in torch.  They agree away from 0 but
 #: autograd returns a different derivative at 0 for each (0, 1 and 1/2), which
@@ -105,11 +106,12 @@ def lasso_loss(beta: torch.Tensor, W: torch.Tensor, y: torch.Tensor, lambda1: fl
     return (residual**2).mean(dim=-1) + lambda1 * l1_norm(beta)
 
 
-def huber_loss(beta: torch.Tensor, Z: torch.Tensor, y: torch.Tensor, delta: float = 1.0) -> torch.Tensor:
+def huber_loss(beta: torch.Tensor, Z: torch.Tensor, y: torch.Tensor,
+               delta: float = float(claim("E3").paper_value("Huber threshold"))) -> torch.Tensor:
     """Mean Huber loss of the linear model Z beta, v1 eq. 13 / v2 eq. 10.
 
     Per sample: r^2/2 if |r| < delta, else delta(|r| - delta/2), with r = y - z^T beta.
-    The paper uses delta = 1.  Written out (not ``torch.nn.functional.huber_loss``)
+    The default is the paper's delta (1).  Written out (not ``torch.nn.functional.huber_loss``)
     so the threshold is visible; ``tests/`` checks the two agree.
     """
     validation.positive("delta", delta)
