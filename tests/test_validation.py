@@ -640,7 +640,8 @@ INTERNAL = ("recursions.ndgm", "recursions.heavy_ball", "recursions.torch_moment
             "recursions.rmsprop_torch", "recursions.second_moment_only", "lasso.lasso_objective", "lasso.lambda_max",
             "lasso.smooth_lipschitz", "convex.best_iterate_bound", "convex.gd_smooth_bound",
             "convex.constant_step_limsup_bound", "convex.sharp_max_affine_limsup_bound",
-            "convex.quadratic_top_eigenvalue", "convex.huber_smoothness", "convex.huber_lipschitz_bounds")
+            "convex.quadratic_top_eigenvalue", "convex.huber_smoothness", "convex.huber_lipschitz_bounds",
+            "convex.max_affine_sharpness")
 
 #: Public names that take no argument checks, and why.
 EXEMPT = {
