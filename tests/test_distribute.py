@@ -102,3 +102,14 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
                 if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
                     made.add((config.optimiser_state_from, True))
         assert made == asked
+
+
+@pytest.mark.parametrize(("numprocesses", "dist", "expected"), [
+    (2, "no", "loadgroup"),   # -n 2 alone: groups of shared computations stay on one worker
+    (2, "load", "load"),      # an explicit --dist is kept
+    (None, "no", "no"),       # no -n: no distribution at all
+])
+def test_xdist_defaults_to_loadgroup_only_when_no_dist_was_given(numprocesses, dist, expected):
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=numprocesses, dist=dist))
+    distribute.pytest_cmdline_main(config)
+    assert config.option.dist == expected

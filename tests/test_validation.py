@@ -703,6 +703,7 @@ EXEMPT = {
     "program.Job": "a record built by jobs",
     "distribute.TrainingRun": "a pytest item built by pytest_collection_modifyitems",
     "distribute.pytest_addoption": "a pytest hook",
+    "distribute.pytest_cmdline_main": "a pytest hook over xdist's parsed options (tests/test_distribute.py)",
     "distribute.pytest_configure": "a pytest hook; --gdcut-shard is checked there (tests/test_distribute.py)",
     "distribute.pytest_collection_modifyitems": "a pytest hook (tests/test_merge.py runs it sharded)",
 }
