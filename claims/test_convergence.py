@@ -315,9 +315,9 @@ def test_subgradient_best_iterate_bound_holds(problem, alpha, diminishing):
     steps = 300
     decay = (lambda k: 1 / np.sqrt(k + 1)) if diminishing else (lambda k: 1.0)
     step_sizes = np.array([alpha * decay(k) for k in range(steps)])  # what torch's LambdaLR computes
-    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, measures={"gradient norm": runs.gradient_norm(loss)},
+    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, gradient_norms=True,
                              scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, decay))
-    gradient_norms = run.measures["gradient norm"][:-1]
+    gradient_norms = run.gradient_norms[:-1]
     # Eq. 3's squared loss is not globally Lipschitz: with a large α the iterates can overflow, and then
     # G = ∞ makes the bound vacuous (true but uncheckable in floats).
     finite = bool(torch.isfinite(gradient_norms).all() and torch.isfinite(run.losses).all())

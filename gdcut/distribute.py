@@ -88,6 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(error)) from None
     config.addinivalue_line("markers", "gdcut_training: a training run of the deep-net claims (gdcut.distribute); "
                                        "not a claim test, never counted in a verdict")
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: the claims' groups are still valid markers
+        config.addinivalue_line("markers", "xdist_group(name): tests pytest-xdist runs on one worker (gdcut.distribute)")
     if hasattr(config, "workerinput"):
         import torch
 

@@ -29,6 +29,8 @@ class Run:
     dtype (x_0 included when the run is that short).  ``ever_zero``: entries that were
     exactly 0 after some step >= 1.  ``optimiser``: the optimiser, with its state;
     ``rows[i]`` are the trials its i-th parameter holds (see :meth:`state`).
+    ``gradient_norms``: with ``gradient_norms=True``, ‖g_t‖₂ of the gradient taken at every
+    iterate, (steps + 1, trials), float64; else None.
     """
 
     losses: torch.Tensor
@@ -37,6 +39,7 @@ class Run:
     ever_zero: torch.Tensor
     optimiser: torch.optim.Optimizer
     rows: tuple[torch.Tensor, ...]
+    gradient_norms: torch.Tensor | None = None
 
     @property
     def final(self) -> torch.Tensor:
@@ -78,6 +81,7 @@ def run_optimiser(
     record_last: int = 1,
     measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     scheduler: Callable[[torch.optim.Optimizer], object] | None = None,
+    gradient_norms: bool = False,
     **optimiser_kwargs,
 ) -> Run:
     """Run ``optimiser`` (a name of ``gdcut.optimisers.OPTIMISERS``) on ``loss_fn`` from ``x0`` for ``steps`` steps.
@@ -89,7 +93,10 @@ def run_optimiser(
     instead would be exact only for plain SGD).  ``measures`` (name -> fn of the
     iterate, one value per trial) are recorded at every iterate, on a copy.
     ``scheduler``, if given, builds an LR scheduler from the optimiser
-    (``StepLR``, say), stepped once per iteration.
+    (``StepLR``, say), stepped once per iteration.  ``gradient_norms`` records
+    ‖g_t‖₂ of the (sub)gradient each step took, read off the step's own backward
+    pass (at a kink, the subgradient autograd chose: what the best-iterate bound
+    of v2 §3 needs), and of the final iterate.
     """
     validation.one_of("optimiser", optimiser, optimisers.OPTIMISERS)
     validation.non_negative_int("steps", steps)
@@ -107,7 +114,7 @@ def run_optimiser(
     sched = scheduler(opt) if scheduler is not None else None
 
     keep_from = max(0, steps + 1 - record_last)
-    kept, losses, recorded = [], [], {name: [] for name in measures}
+    kept, losses, recorded, norms = [], [], {name: [] for name in measures}, []
     ever_zero = torch.zeros(x0.shape, dtype=torch.bool)
     x = _snapshot(params, inverse)
     for t in range(steps + 1):
@@ -118,26 +125,17 @@ def run_optimiser(
             recorded[name].append(measure(x).double())
         if t >= keep_from:
             kept.append(x)
-        if t == steps:
+        if t == steps and not gradient_norms:
             break
         loss.sum().backward()
+        if gradient_norms:
+            norms.append(_gather([p.grad for p in params], inverse).norm(dim=-1).double())
+        if t == steps:
+            break
         opt.step()
         if sched is not None:
             sched.step()
         x = _snapshot(params, inverse)
         ever_zero |= x == 0  # the only way to see a transient zero
     return Run(torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()},
-               torch.stack(kept), ever_zero, opt, rows)
-
-
-def gradient_norm(loss_fn: Callable[[torch.Tensor], torch.Tensor]) -> Callable[[torch.Tensor], torch.Tensor]:
-    """A measure for :func:`run_optimiser`: ||g||_2 of autograd's (sub)gradient of ``loss_fn`` at each trial's iterate.
-
-    The same autograd call as the run's own step, so at a kink it is the subgradient the step took
-    (what the best-iterate bound of v2 §3 needs).
-    """
-    def measure(x: torch.Tensor) -> torch.Tensor:
-        x = x.detach().requires_grad_(True)
-        (grad,) = torch.autograd.grad(loss_fn(x).sum(), x)
-        return grad.norm(dim=-1)
-    return measure
+               torch.stack(kept), ever_zero, opt, rows, torch.stack(norms) if gradient_norms else None)

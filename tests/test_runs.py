@@ -65,11 +65,15 @@ def test_scheduler_and_gradient_norm_agree_with_a_per_step_schedule():
     loss, x0 = _kinked_quadratic()
     steps, alpha = 30, 0.2
     decay = lambda k: 1 / np.sqrt(k + 1)  # noqa: E731
-    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, measures={"g": runs.gradient_norm(loss)},
+    run = runs.run_optimiser(loss, x0, "sgd", alpha, steps, gradient_norms=True,
                              scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, decay))
     reference = convex.gradient_method(loss, x0, [alpha * decay(k) for k in range(steps)], steps)
     assert torch.allclose(run.losses, reference.losses, atol=1e-12)
-    assert torch.allclose(run.measures["g"][:-1], reference.gradient_norms, atol=1e-12)
+    assert torch.allclose(run.gradient_norms[:-1], reference.gradient_norms, atol=1e-12)
+    final = run.final.clone().requires_grad_(True)  # the last iterate's gradient, which no step takes
+    (grad,) = torch.autograd.grad(loss(final).sum(), final)
+    assert torch.allclose(run.gradient_norms[-1], grad.norm(dim=-1), atol=1e-12)
+    assert runs.run_optimiser(loss, x0, "sgd", alpha, steps).gradient_norms is None
 
 
 # --------------------------------------------------------------------------- tier 3: properties

@@ -662,7 +662,6 @@ EXEMPT = {
     "recursions.l1_subgradient": "elementwise, inside every recursion step (hot loop); exact on Fractions",
     "recursions.soft_threshold": "elementwise, inside every ISTA step (hot loop); exact on Fractions",
     "runs.Run": "a result record built by run_optimiser",
-    "runs.gradient_norm": "builds a measure from a loss callable; run_optimiser calls it on a checked x0",
     "lasso.smooth_gradient": "inside every ndgm/ista step (hot loop); those check W, y and beta0 once",
     "convex.Trajectory": "a result record built by gradient_method",
     "convex.gradient_method": "the hand-written reference of runs.run_optimiser, called only by tests/test_runs.py",
