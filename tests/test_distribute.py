@@ -25,7 +25,8 @@ def test_an_xdist_worker_sets_its_gpu_at_configure_with_a_simulated_device_count
     monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
     for worker in ("gw0", "gw1", "gw2", "gw3", "gw4"):
         config = SimpleNamespace(workerinput={"workerid": worker}, getoption=lambda name: None,
-                                 addinivalue_line=lambda *a: None)
+                                 addinivalue_line=lambda *a: None,
+                                 pluginmanager=SimpleNamespace(hasplugin=lambda name: True))
         distribute.pytest_configure(config)
     assert chosen == [0, 1, 2, 0, 1]
 
