@@ -35,7 +35,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision import transforms
 
-from gdcut import data as gdata, models, precision, scales, train
+from gdcut import data as gdata, models, optimisers, precision, scales, train
 
 WARM_UP = 5  # steps excluded from the timing: allocator, cuDNN algorithm choice, torch.compile
 
@@ -108,7 +108,7 @@ def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device, au
     model.to(memory_format=torch.channels_last)  # as gdcut.train does
     forward = precision.CompiledOrEager(model, precision.compile_wanted(device))
     params = list(model.parameters())
-    optimizer = train.make_optimiser("sgd", params, lr)
+    optimizer = optimisers.make_optimiser("sgd", params, lr)
     n = len(d.train_labels)
     order = torch.randperm(n, device=device)
     losses = torch.zeros(steps, device=device)

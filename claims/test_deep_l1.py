@@ -57,8 +57,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
-                     paper=paper("L18").paper_value("large λ1: final L1 norm")
-                     / paper("L18").paper_value("small λ1: final L1 norm"))
+                     paper="L1 norm ratio λ1=0.1 / λ1=0.001")
     evidence.decision("L1-norm order, SGD α = 0.01, λ1 = 0.001 vs 0.1", ruling)
 
 
@@ -107,7 +106,7 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
         for lam, result in results.items():
             p = deepnet.predict(result)
             evidence.measure(f"{NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
-                             100 * deepnet.settled_share(result), paper=table2[lam], unit="%",
+                             100 * deepnet.settled_share(result), paper=f"{NAMES[opt]}, λ1={lam:g}", unit="%",
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%")
         if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides

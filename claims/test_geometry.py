@@ -13,7 +13,7 @@ from hypothesis import assume, event, given, note
 from hypothesis import strategies as st
 
 from gdcut import geometry, problems
-from gdcut.losses import huber_loss, l1_penalty, relu_regression_loss
+from gdcut.losses import huber_loss, relu_regression_loss
 
 pytestmark = pytest.mark.fast
 
@@ -225,4 +225,4 @@ def test_supporting_family_at_kinked_and_smooth_minima(evidence):
                    rows=[["eq. 3 at β = 0 (kink)", f"{min(widths):.3f}", f"{max(widths):.3f}"],
                          ["Huber at a zero-loss β", f"{min(smooth_widths):.1e}", f"{max(smooth_widths):.1e}"]])
     evidence.measure("‖∇f(hd) − ∇f(−hd)‖ at the kink for h = 1e-3, 1e-6, 1e-9", str([round(j, 3) for j in jumps]),
-                     paper="abrupt")
+                     paper="change of the supporting hyperplanes around a non-differentiable minimum")

@@ -1,7 +1,7 @@
 """The toy LASSO L3 = λ1‖β‖₁ under vanilla NDGM / SGD (v1 §3; v2 §4, App. B.1, B.3.1): L1-L5, L8-L10.
 
 Three tiers: exact rational simulation against the closed forms of
-``gdcut.theory`` (hypothesis over rational α, λ1, β0); torch.optim.SGD on
+``gdcut.closed_forms`` (hypothesis over rational α, λ1, β0); torch.optim.SGD on
 autograd of ``l1_penalty`` over many initialisations in float64 / float32 /
 bfloat16 / float16; then the bounds as printed.
 """
@@ -16,9 +16,9 @@ import torch
 from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, search, theory
-from gdcut.losses import l1_penalty
-from gdcut.torch_runs import run_torch_optimizer
+from gdcut import closed_forms, problems, recursions, runs, search
+from gdcut.ledger.registry import claim as paper
+from gdcut.losses import l1_penalty, penalties_by_row
 
 pytestmark = pytest.mark.fast
 
@@ -51,18 +51,14 @@ def rational_initialisations(draw, alpha, lambda1, max_entries: int = 5, lattice
     if not lattice_share:
         generic = generic.map(lambda b: b if (b / h).denominator != 1 else b + h / 3)
     entries = draw(st.lists(st.one_of(lattice, generic) if lattice_share else generic, min_size=size, max_size=size))
-    on_lattice = sum(bool(theory.hits_zero(np.array([e], dtype=object), alpha, lambda1)[0]) for e in entries)
+    on_lattice = sum(bool(closed_forms.hits_zero(np.array([e], dtype=object), alpha, lambda1)[0]) for e in entries)
     event(f"{'some' if on_lattice else 'no'} entries on the lattice αλ1·ℤ")
     return np.array(entries, dtype=object)
 
 
-def exact_ndgm(beta0, alpha, lambda1, steps):
-    trajectory, _ = recursions.run(recursions.ndgm(alpha), lambda b: recursions.l1_subgradient(b, lambda1), beta0, steps)
-    return trajectory
-
-
-def sgd_on_l1(beta0, lambda1, lr, steps, record_last=1, **kw):
-    return run_torch_optimizer(lambda b: l1_penalty(b, lambda1), beta0, "sgd", lr, steps, record_last=record_last, **kw)
+def worked_example(name: str) -> Fraction:
+    """A number of the paper's worked 2-D example (L3), exactly as printed."""
+    return F(str(paper("L3").paper_value(name)))
 
 
 # --------------------------------------------------------------------------- L1
@@ -71,11 +67,11 @@ def sgd_on_l1(beta0, lambda1, lr, steps, record_last=1, **kw):
 def test_entry_reaches_zero_iff_initialisation_on_step_lattice_and_stays(data, setting, evidence):
     alpha, lambda1 = setting
     beta0 = data.draw(rational_initialisations(alpha, lambda1))
-    steps = int(theory.band_entry_step(beta0, alpha, lambda1).max()) + 4
-    trajectory = exact_ndgm(beta0, alpha, lambda1, steps)
+    steps = int(closed_forms.band_entry_step(beta0, alpha, lambda1).max()) + 4
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, steps)
     note(f"α={alpha}, λ1={lambda1}, β0={list(beta0)}")
     reached = (trajectory[1:] == 0).any(axis=0)
-    predicted = theory.hits_zero(beta0, alpha, lambda1)
+    predicted = closed_forms.hits_zero(beta0, alpha, lambda1)
     # both directions of the "if and only if" of eq. 12
     assert list(reached) == list(predicted)
     for k in np.flatnonzero(predicted):
@@ -93,8 +89,9 @@ def zero_hit_counts(dtype_name: str, alpha: float, lambda1: float = 1.0, entries
     """(entries that reached exact 0, entries frozen away from 0, total) for SGD on L3 past the band."""
     trials = ZERO_HIT_TRIALS[alpha]
     beta0 = problems.toy_lasso_initialisations(trials, entries, seed=0).to(LOW_PRECISION[dtype_name])
-    run = sgd_on_l1(beta0, lambda1, alpha, int(1.1 / (alpha * lambda1)) + 2, record_last=2)
-    frozen = int(((run.trajectory[-1] == run.trajectory[-2]) & (run.final != 0)).sum())
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, int(1.1 / (alpha * lambda1)) + 2,
+                             record_last=2)
+    frozen = int(((run.last[-1] == run.last[-2]) & (run.final != 0)).sum())
     return int(run.ever_zero.sum()), frozen, trials * entries
 
 
@@ -105,8 +102,8 @@ def test_uniform_initialisations_never_hit_zero_in_float64_and_float32(evidence)
         for name in ("float64", "float32"):
             hits, _, total = zero_hit_counts(name, alpha)
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition="torch.optim.SGD, λ1=1, run past the band")
-            assert hits == 0
+                             paper="entries that reach exactly 0", condition="torch.optim.SGD, λ1=1, run past the band")
+            assert (total - hits) / total == paper("L1").paper_value("probability that all entries stay non-zero")
     evidence.note("Exact characterisation (eq. 12): an entry reaches 0 iff β0[k] ∈ αλ1·ℤ; a U[−1,1] draw hits "
                   "that countable set with probability 0. In float64 and float32 no entry did.")
 
@@ -122,7 +119,7 @@ def test_half_precision_reaches_exact_zero_and_bfloat16_freezes(evidence):
             hits, frozen, total = counts[(name, alpha)] = zero_hit_counts(name, alpha)
             rows.append([name, alpha, f"{hits} of {total}", f"{frozen} of {total}"])
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
-                             paper="0 (probability 1)", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
+                             paper="entries that reach exactly 0", condition=f"torch.optim.SGD on {name} parameters, λ1=1")
     evidence.table("Low precision on L3 (λ1 = 1, β0 ~ U[−1,1])",
                    ["dtype", "α", "entries that reached exact 0", "entries frozen away from 0"], rows)
     evidence.caveat("Rounding puts the iterate on a grid of spacing ulp(β); once β0 is rounded to bfloat16/float16 "
@@ -142,10 +139,10 @@ def test_each_entry_ends_in_the_predicted_two_cycle_from_n0(data, setting, evide
     alpha, lambda1 = setting
     h = alpha * lambda1
     beta0 = data.draw(rational_initialisations(alpha, lambda1, lattice_share=False))
-    n0 = theory.oscillation_start(beta0, alpha, lambda1)
-    trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 6)
-    upper, lower = theory.oscillation_pair(beta0, alpha, lambda1)
-    parity = theory.gamma_parity(beta0, alpha, lambda1)
+    n0 = closed_forms.oscillation_start(beta0, alpha, lambda1)
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, n0 + 6)
+    upper, lower = closed_forms.oscillation_pair(beta0, alpha, lambda1)
+    parity = closed_forms.gamma_parity(beta0, alpha, lambda1)
     note(f"α={alpha}, λ1={lambda1}, β0={list(beta0)}, N0={n0}")
     assert all((0 < g < h) for g in upper)                               # γ_k ∈ (0, αλ1)
     for t in range(n0, n0 + 7):
@@ -164,33 +161,33 @@ def test_each_entry_ends_in_the_predicted_two_cycle_from_n0(data, setting, evide
 def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
     # the paper's own numbers: two entries 0.01 apart reach the band one step apart
     alpha, lambda1 = F(1, 100), F(1)
-    beta0 = np.array([F(5053, 10000), F(4953, 10000)], dtype=object)
-    n0 = theory.oscillation_start(beta0, alpha, lambda1)
-    trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    beta0 = np.array([worked_example("β0 (each entry)"), worked_example("β0 (each entry)") - alpha], dtype=object)
+    n0 = closed_forms.oscillation_start(beta0, alpha, lambda1)
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, n0 + 2)
     evidence.premise("β0 off the lattice αλ1·ℤ (eq. 8's 2-cycle, not the absorbing 0)",
-                     not theory.hits_zero(beta0, alpha, lambda1).any())
+                     not closed_forms.hits_zero(beta0, alpha, lambda1).any())
     evidence.certificate("cycle", 0, 0, list(trajectory[n0 + 2]) == list(trajectory[n0]),
                          f"exact: β_(N0+2) = β_N0 with N0 = {n0}, the worked example")
     evidence.origin("constructed", "the paper's own β0 = (0.5053, 0.4953)")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
     evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs),
-                     paper="all entries at γ_k (> 0) together, then all at γ_k − αλ1")
+                     paper="phase of the entries in the 2-cycle")
     assert all(row[0] != row[1] for row in signs)
     # Monte Carlo with torch.optim.SGD: how often do all entries share the phase eq. 8 writes?
     rows = []
     for entries in (2, 10):
         beta = problems.toy_lasso_initialisations(20_000, entries, seed=entries)
         steps = 110
-        horizon = int(theory.band_entry_step(beta.numpy(), 0.01, 1.0).max())
+        horizon = int(closed_forms.band_entry_step(beta.numpy(), 0.01, 1.0).max())
         # From max N0 on every entry is 2-periodic (Prop B.2), so the last two recorded steps show the cycle.
         evidence.certificate("horizon", horizon, steps - 2, horizon <= steps - 2,
                              f"closed-form max N0 = max ⌊|β0|/αλ1⌋ against the run's T − 2, P = {entries}")
-        run = sgd_on_l1(beta, 1.0, 0.01, steps, record_last=2)
-        same = ((run.trajectory[-1] > 0).all(dim=1) | (run.trajectory[-1] < 0).all(dim=1)).sum().item()
-        predicted = theory.common_phase_probability(entries)
+        run = runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta, "sgd", 0.01, steps, record_last=2)
+        same = ((run.last[-1] > 0).all(dim=1) | (run.last[-1] < 0).all(dim=1)).sum().item()
+        predicted = closed_forms.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
         evidence.measure(f"share of U[−1,1]^{entries} initialisations whose entries share one phase",
-                         same / 20000, paper=1.0, condition=f"prediction 2^(1−P) = {predicted:.4g}")
+                         same / 20000, paper="share of initialisations whose entries share one phase", condition=f"prediction 2^(1−P) = {predicted:.4g}")
         assert abs(same / 20000 - predicted) < 4 * math.sqrt(predicted * (1 - predicted) / 20000) + 1e-3
     evidence.table("Common phase (eq. 8 read literally)", ["P", "count", "share", "2^(1−P)"], rows)
     evidence.note("Per entry the 2-cycle of eq. 8 holds (supporting test); what fails is one N0 and one parity of m "
@@ -200,36 +197,39 @@ def test_common_phase_of_eq8_fails_for_most_initialisations(evidence):
 # --------------------------------------------------------------------------- L3
 @pytest.mark.claim("L3")
 def test_worked_example_to_the_digit_including_step_reduction(evidence):
-    beta0 = np.array([F(5053, 10000)] * 2, dtype=object)
+    beta0 = np.array([worked_example("β0 (each entry)")] * int(worked_example("dimension P")), dtype=object)
     evidence.condition("exact rational arithmetic; float64 torch.optim.SGD agrees to 1e-12")
-    first = F(1, 100)
-    expected = {1: ((F(53, 10000), F(-47, 10000)), (F(3, 10000), F(-7, 10000))),
-                100: ((F(5053, 10000), F(-4947, 10000)), (F(53, 10000), F(-947, 10000)))}
+    first = worked_example("first α")
+    expected = {int(lam): tuple(tuple(worked_example(f"λ1={lam}{reduced}: oscillation {side} point (each entry)")
+                                      for side in ("upper", "lower")) for reduced in ("", ", α=0.001"))
+                for lam in (worked_example("small λ1"), worked_example("large λ1"))}
     norms = {}
     for lambda1, (pair_first, pair_reduced) in expected.items():
         lam = F(lambda1)
-        n0 = theory.oscillation_start(beta0, first, lam)
-        before = exact_ndgm(beta0, first, lam, n0 + 2)
+        n0 = closed_forms.oscillation_start(beta0, first, lam)
+        before = recursions.ndgm_toy(beta0, first, lam, n0 + 2)
         assert {before[-1][0], before[-2][0]} == set(pair_first)
         assert all(before[-1][0] == before[-1][1] for _ in (0,))
         norms[lambda1] = [sum(abs(b) for b in before[t]) for t in (-1, -2)]
         # reduce α to 0.001 after apparent convergence, from either phase
         for start in (before[-1], before[-2]):
-            second = F(1, 1000)
-            after = exact_ndgm(start, second, lam, theory.oscillation_start(start, second, lam) + 2)
+            second = worked_example("reduced α")
+            after = recursions.ndgm_toy(start, second, lam, closed_forms.oscillation_start(start, second, lam) + 2)
             assert {after[-1][0], after[-2][0]} == set(pair_reduced)
-        torch_run = sgd_on_l1(torch.tensor([[0.5053, 0.5053]], dtype=torch.float64), float(lambda1), 0.01,
-                              n0 + 2, record_last=2)
-        assert np.allclose(sorted(torch_run.trajectory[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
+        torch_run = runs.run_optimiser(lambda b: l1_penalty(b, float(lambda1)),
+                                       torch.tensor([[float(b) for b in beta0]], dtype=torch.float64), "sgd", 0.01, n0 + 2,
+                                       record_last=2)
+        assert np.allclose(sorted(torch_run.last[:, 0, 0].tolist()), sorted(map(float, pair_first)), atol=1e-12)
         for value, label in zip(pair_first, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α=0.01, exact")
+                             paper=f"λ1={lambda1}: oscillation {label} point (each entry)", condition="α=0.01, exact")
         for value, label in zip(pair_reduced, ("upper", "lower")):
             evidence.measure(f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)", float(value),
-                             paper=float(value), condition="α reduced from 0.01 to 0.001 after the cycle")
-    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper=0.0106)
-    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper=0.9894)
-    assert max(norms[1]) == F(106, 10000) and min(norms[100]) == F(9894, 10000)
+                             paper=f"λ1={lambda1}, α=0.001: oscillation {label} point (each entry)",
+                             condition="α reduced from 0.01 to 0.001 after the cycle")
+    evidence.measure("λ1=1: L1 norm at most", float(max(norms[1])), paper="λ1=1: L1 norm at most")
+    evidence.measure("λ1=100: L1 norm at least", float(min(norms[100])), paper="λ1=100: L1 norm at least")
+    assert max(norms[1]) == worked_example("λ1=1: L1 norm at most") and min(norms[100]) == worked_example("λ1=100: L1 norm at least")
 
 
 # --------------------------------------------------------------------------- L4
@@ -238,9 +238,9 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
 def test_one_entry_eventual_norm_below_alpha_lambda(setting, beta, evidence):
     alpha, lambda1 = setting
     beta0 = np.array([beta], dtype=object)
-    assume(not theory.hits_zero(beta0, alpha, lambda1)[0])
-    norms = theory.eventual_l1_norms(beta0, alpha, lambda1)
-    trajectory = exact_ndgm(beta0, alpha, lambda1, theory.oscillation_start(beta0, alpha, lambda1) + 1)
+    assume(not closed_forms.hits_zero(beta0, alpha, lambda1)[0])
+    norms = closed_forms.eventual_l1_norms(beta0, alpha, lambda1)
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, closed_forms.oscillation_start(beta0, alpha, lambda1) + 1)
     assert {abs(trajectory[-1][0]), abs(trajectory[-2][0])} == {norms[0], norms[1]}
     ratio = max(norms) / (alpha * lambda1)
     target(float(ratio), label="limsup |β| / αλ1 for P = 1")
@@ -251,29 +251,30 @@ def test_one_entry_eventual_norm_below_alpha_lambda(setting, beta, evidence):
 @pytest.mark.claim("L4", refutes=True)
 def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
     alpha, lambda1 = F(1, 100), F(1)
-    example = np.array([F(5053, 10000)] * 2, dtype=object)
+    example = np.array([worked_example("β0 (each entry)")] * 2, dtype=object)
     evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ (else the limit is 0)",
-                     not theory.hits_zero(example, alpha, lambda1).any())
-    n0 = theory.oscillation_start(example, alpha, lambda1)
-    orbit = exact_ndgm(example, alpha, lambda1, n0 + 2)
+                     not closed_forms.hits_zero(example, alpha, lambda1).any())
+    n0 = closed_forms.oscillation_start(example, alpha, lambda1)
+    orbit = recursions.ndgm_toy(example, alpha, lambda1, n0 + 2)
     cycle_norms = {sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])}
     evidence.certificate("cycle", 0, 0, list(orbit[n0 + 2]) == list(orbit[n0])
-                         and cycle_norms == set(theory.eventual_l1_norms(example, alpha, lambda1)),
+                         and cycle_norms == set(closed_forms.eventual_l1_norms(example, alpha, lambda1)),
                          f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
     evidence.origin("constructed", "the paper's own worked example β0 = (0.5053, 0.5053)")
-    worked = max(theory.eventual_l1_norms(example, alpha, lambda1))
-    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="< αλ1 = 0.01")
+    worked = max(closed_forms.eventual_l1_norms(example, alpha, lambda1))
+    evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked), paper="limsup ‖β_k‖₁ in the 2-D worked example")
     assert worked > alpha * lambda1
     # The two eventual norms sum to Pαλ1 exactly, so their maximum is at least Pαλ1/2 >= αλ1 for P >= 2.
     rows = []
     for entries in (2, 10, 100):
         beta0 = problems.toy_lasso_initialisations(2_000, entries, seed=entries).numpy()
-        low, high = theory.eventual_l1_norms(beta0, 0.01, 1.0)
+        low, high = closed_forms.eventual_l1_norms(beta0, 0.01, 1.0)
         h = 0.01
         violating = int((np.maximum(low, high) >= h).sum())
         rows.append([entries, f"{violating} of 2000", f"{(low + high).mean() / (entries * h):.6f}",
                      f"{np.maximum(low, high).max() / h:.3f}"])
-        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000, paper=0.0)
+        evidence.measure(f"share of initialisations violating eq. 9, P={entries}", violating / 2000,
+                         paper="share of initialisations violating eq. 9")
         assert violating >= 1990   # ties at exactly Pαλ1/2 = αλ1 (P = 2) have probability 0
         assert np.allclose(low + high, entries * h)
     evidence.table("Eq. 9 (lim ‖β‖₁ < αλ1) against closed-form eventual norms, α = 0.01, λ1 = 1",
@@ -287,8 +288,8 @@ def test_eq9_fails_for_every_initialisation_when_p_at_least_2(evidence):
 def _eq9_ratio(instance) -> float:
     """limsup ‖β_k‖₁ / (αλ1) of exact NDGM, read off the certified 2-cycle (β_(N0+2) = β_N0)."""
     (alpha, lambda1), beta0 = instance
-    n0 = theory.oscillation_start(beta0, alpha, lambda1)
-    orbit = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    n0 = closed_forms.oscillation_start(beta0, alpha, lambda1)
+    orbit = recursions.ndgm_toy(beta0, alpha, lambda1, n0 + 2)
     assert list(orbit[n0 + 2]) == list(orbit[n0])  # the certificate every searched instance must meet
     return float(max(sum(abs(b) for b in orbit[n0]), sum(abs(b) for b in orbit[n0 + 1])) / (alpha * lambda1))
 
@@ -302,18 +303,18 @@ def test_search_rediscovers_an_eq9_counterexample(evidence):
     # Admissible: off the lattice (the limit is then a 2-cycle, not 0) and N0 ≥ 2, so every orbit travels to its
     # cycle and the exact certificate in _eq9_ratio has something to certify.
     found = search.find_counterexample(
-        lambda setting, beta0: (not theory.hits_zero(beta0, *setting).any()
-                                and theory.oscillation_start(beta0, *setting) >= 2), instances, _eq9_ratio)
+        lambda setting, beta0: (not closed_forms.hits_zero(beta0, *setting).any()
+                                and closed_forms.oscillation_start(beta0, *setting) >= 2), instances, _eq9_ratio)
     if found is None:
         pytest.skip(f"no ratio > 1 within {settings().max_examples} examples; run with --hypothesis-profile thorough")
     ((alpha, lambda1), beta0), seconds = found
     evidence.premise("NDGM with constant α on λ1‖β‖₁, β0 off the lattice αλ1·ℤ",
-                     not theory.hits_zero(beta0, alpha, lambda1).any())
+                     not closed_forms.hits_zero(beta0, alpha, lambda1).any())
     evidence.certificate("cycle", 2, 2, True, "exact: β_(N0+2) = β_N0 checked for every searched instance")
     evidence.origin("search", f"α = {alpha}, λ1 = {lambda1}, β0 = {[str(b) for b in beta0]}: found by Hypothesis "
                     f"target() in {seconds:.1f} s")
     ratio = _eq9_ratio(((alpha, lambda1), beta0))
-    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="< 1", condition=f"P = {len(beta0)}")
+    evidence.measure("limsup ‖β_k‖₁ / (αλ1), found by search", ratio, paper="limsup ‖β_k‖₁ / (αλ1)", condition=f"P = {len(beta0)}")
     assert ratio > 1
 
 
@@ -323,43 +324,47 @@ def test_boyd_constant_step_bound_with_euclidean_lipschitz_constant(setting, dat
     alpha, lambda1 = setting
     beta0 = data.draw(rational_initialisations(alpha, lambda1, max_entries=8))
     entries = len(beta0)
-    n0 = theory.oscillation_start(beta0, alpha, lambda1)
-    trajectory = exact_ndgm(beta0, alpha, lambda1, n0 + 2)
+    n0 = closed_forms.oscillation_start(beta0, alpha, lambda1)
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, n0 + 2)
     best = min(lambda1 * sum(abs(b) for b in row) for row in trajectory)
-    gap = theory.boyd_constant_step_gap(alpha, lambda1 * math.sqrt(entries))
+    gap = closed_forms.boyd_constant_step_gap(alpha, lambda1 * math.sqrt(entries))
     target(float(best) / gap, label="f_best / (αL²/2)")
     assert float(best) <= gap * (1 + 1e-12)
     # the larger-λ1-larger-error reading: the cycle's mean L1 norm is exactly Pαλ1/2, linear in λ1
-    if not theory.hits_zero(beta0, alpha, lambda1).any():
-        assert sum(theory.eventual_l1_norms(beta0, alpha, lambda1)) == entries * alpha * lambda1
+    if not closed_forms.hits_zero(beta0, alpha, lambda1).any():
+        assert sum(closed_forms.eventual_l1_norms(beta0, alpha, lambda1)) == entries * alpha * lambda1
     evidence.condition("exact arithmetic; L = λ1√P (Euclidean), f* = 0")
 
 
 # --------------------------------------------------------------------------- L5
+#: Prop B.6's strict lower bound on the eventual L1 norm.
+LIMINF_LOWER_BOUND = paper("L5").paper_value("liminf ‖β_N‖₁ lower bound (strict)")
+
+
 @pytest.mark.claim("L5")
 @given(setting=step_settings(), data=st.data())
 def test_prop_b6_bounds_on_the_eventual_norms(setting, data, evidence):
     alpha, lambda1 = setting
     beta0 = data.draw(rational_initialisations(alpha, lambda1, max_entries=8, lattice_share=False))
-    low, high = theory.eventual_l1_norms(beta0, alpha, lambda1)
-    bound = theory.ndgm_l1_bound(alpha, lambda1, len(beta0))
+    low, high = closed_forms.eventual_l1_norms(beta0, alpha, lambda1)
+    bound = closed_forms.ndgm_l1_bound(alpha, lambda1, len(beta0))
     target(float(max(low, high) / bound), label="limsup ‖β‖₁ / (Pαλ1)")
     note(f"norms {low}, {high}, bound {bound}")
-    assert 0 < min(low, high) <= max(low, high) < bound
+    assert LIMINF_LOWER_BOUND < min(low, high) <= max(low, high) < bound
 
 
 @pytest.mark.claim("L5")
 def test_prop_b6_in_float64_over_many_initialisations(evidence):
     entries, alpha, lambda1 = 10, 0.01, 1.0
     beta0 = problems.toy_lasso_initialisations(5_000, entries, seed=5)
-    run = sgd_on_l1(beta0, lambda1, alpha, 120, record_last=2)
-    norms = run.trajectory.abs().sum(dim=-1)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 120, record_last=2)
+    norms = run.last.abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     tightest = (norms.max() / bound).item()
-    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="< 1",
+    evidence.measure("largest limsup ‖β‖₁ / (Pαλ1) over 5000 initialisations", tightest, paper="limsup ‖β_N‖₁ / (Pαλ1)",
                      condition="P = 10, α = 0.01, λ1 = 1, float64 torch.optim.SGD")
-    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="> 0")
-    assert 0 < norms.min() and norms.max() < bound
+    evidence.measure("smallest liminf ‖β‖₁ / (Pαλ1)", (norms.min() / bound).item(), paper="liminf ‖β_N‖₁ / (Pαλ1)")
+    assert LIMINF_LOWER_BOUND < norms.min() and norms.max() < bound
 
 
 @pytest.mark.claim("L5", refutes=True)
@@ -371,13 +376,13 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
                      "bfloat16 in [0.5, 1)): Prop B.6 is about the recursion, not about lost updates",
                      alpha * lambda1 > half_ulp)
     beta0 = problems.toy_lasso_initialisations(2_000, entries, seed=6).to(torch.bfloat16)
-    run = sgd_on_l1(beta0, lambda1, alpha, 1200, record_last=2)
-    norms = run.trajectory.double().abs().sum(dim=-1)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 1200, record_last=2)
+    norms = run.last.double().abs().sum(dim=-1)
     bound = entries * alpha * lambda1
     exceed = int((norms.max(dim=0).values >= bound).sum())
     evidence.condition("bfloat16 parameters (no float32 master copy), torch.optim.SGD, α = 0.001, λ1 = 1")
-    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="0")
-    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="< 1")
+    evidence.measure("initialisations with limsup ‖β‖₁ ≥ Pαλ1", f"{exceed} of 2000", paper="initialisations with limsup ‖β_N‖₁ ≥ Pαλ1")
+    evidence.measure("median final ‖β‖₁ / (Pαλ1)", norms[-1].median().item() / bound, paper="limsup ‖β_N‖₁ / (Pαλ1)")
     evidence.caveat("Pure-bfloat16 SGD (no float32 master weights) leaves most entries frozen where they started, "
                     "far above Pαλ1: Prop B.6 does not describe it.")
     assert exceed > 1000
@@ -387,13 +392,6 @@ def test_bfloat16_sgd_leaves_norms_far_above_the_bound(evidence):
 LAMBDAS_L8 = (0.1, 1.0, 10.0)
 
 
-def penalties_by_row(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
-    """Stack β0 once per λ1 and return (β0 stacked, λ1 per row) so one torch run covers all λ1."""
-    stacked = beta0.repeat(len(lambdas), 1)
-    column = torch.tensor(lambdas, dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
-    return stacked, column
-
-
 @pytest.mark.claim("L8")
 def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     beta0, lam = penalties_by_row(problems.toy_lasso_initialisations(500, 4, seed=8), LAMBDAS_L8)
@@ -401,8 +399,8 @@ def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     evidence.parameter("schedule", "α_t = 0.1/√(t+1) (torch LambdaLR): α_t → 0, Σα_t = ∞")
     maxima = {}
     for horizon in (500, 5_000):
-        run = run_torch_optimizer(lambda b: (lam * b.abs()).sum(-1), beta0, "sgd", lr0, horizon,
-                                  scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1)))
+        run = runs.run_optimiser(lambda b: l1_penalty(b, lam), beta0, "sgd", lr0, horizon,
+                                 scheduler=lambda opt: torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 / math.sqrt(t + 1)))
         travel = lam * lr0 * sum(1 / math.sqrt(t + 1) for t in range(horizon))
         arrived = beta0.abs() < travel - lr0 * lam
         # an entry that has reached the band stays within the current step α_T λ1 of 0
@@ -412,7 +410,7 @@ def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     assert arrived.all()
     for i, lambda1 in enumerate(LAMBDAS_L8):
         evidence.measure(f"max |β_T| at T = 500 and 5000, λ1={lambda1}",
-                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="→ 0")
+                         f"{maxima[500][i]:.3g} → {maxima[5_000][i]:.3g}", paper="limit under diminishing steps")
     assert (maxima[5_000] < maxima[500] / 2).all()
 
 
@@ -421,10 +419,10 @@ def test_reducing_steps_leave_an_error(evidence):
     single = problems.toy_lasso_initialisations(500, 4, seed=9)
     beta0, lam = penalties_by_row(single, LAMBDAS_L8)
     lr0, step_size, gamma, steps = 0.01, 100, 0.5, 2_000
-    total = theory.step_decay_total(lr0, step_size, gamma)
+    total = closed_forms.step_decay_total(lr0, step_size, gamma)
     evidence.parameter("schedule", f"torch StepLR(step_size={step_size}, gamma={gamma}) from α0={lr0}: Σα = {total}")
-    run = run_torch_optimizer(lambda b: (lam * b.abs()).sum(-1), beta0, "sgd", lr0, steps,
-                              scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, gamma))
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), beta0, "sgd", lr0, steps,
+                             scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, gamma))
     final = run.final.abs()
     travel = lam * total
     stuck = beta0.abs() > travel
@@ -451,7 +449,7 @@ def test_reducing_steps_leave_an_error(evidence):
 def test_iterates_stay_bounded_for_any_step(alpha, lambda1, beta, evidence):
     beta0 = np.array(beta, dtype=object)
     h = alpha * lambda1
-    trajectory = exact_ndgm(beta0, alpha, lambda1, min(theory.oscillation_start(beta0, alpha, lambda1) + 4, 500))
+    trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, min(closed_forms.oscillation_start(beta0, alpha, lambda1) + 4, 500))
     bound = [max(abs(b), h) for b in beta0]
     target(float(h), label="αλ1")
     assert all(abs(row[k]) <= bound[k] for row in trajectory for k in range(len(beta0)))
@@ -461,11 +459,11 @@ def test_iterates_stay_bounded_for_any_step(alpha, lambda1, beta, evidence):
 def test_huge_steps_do_not_diverge_in_torch(evidence):
     beta0 = problems.toy_lasso_initialisations(1_000, 3, seed=10)
     for alpha in (1e3, 1e6, 1e12):
-        run = sgd_on_l1(beta0, 1.0, alpha, 1_000, record_last=50)
+        run = runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "sgd", alpha, 1_000, record_last=50)
         evidence.measure(f"max |β_t| over the last 50 of 1000 steps / α, α={alpha:g}",
-                         (run.trajectory.abs().max() / alpha).item(), paper="bounded (≤ 1)")
-        assert run.trajectory.abs().max() <= alpha * (1 + 1e-9) + 1
-        assert torch.isfinite(run.trajectory).all()
+                         (run.last.abs().max() / alpha).item(), paper="max |β_t| / α in the eventual cycle")
+        assert run.last.abs().max() <= alpha * (1 + 1e-9) + 1
+        assert torch.isfinite(run.last).all()
 
 
 # --------------------------------------------------------------------------- L10
@@ -473,17 +471,17 @@ def test_huge_steps_do_not_diverge_in_torch(evidence):
 def test_torch_sgd_is_the_ndgm_recursion(evidence):
     beta0 = problems.toy_lasso_initialisations(2_000, 5, seed=11)
     alpha, lambda1, steps = 0.013, 0.7, 150
-    run = sgd_on_l1(beta0, lambda1, alpha, steps)
-    closed = theory.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, steps)
+    closed = closed_forms.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
     deviation = np.abs(run.final.numpy() - closed).max()
-    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper=0.0,
+    evidence.measure("max |torch SGD − closed form of eq. 11| after 150 steps", deviation, paper="deviation of torch SGD from the NDGM recursion",
                      condition="float64; torch's add(alpha=-lr) is one fused rounding, the closed form another")
     assert deviation < 1e-12
     # Minibatches: a per-sample L3 loss averaged over any batch of size 2^j has the same gradient bit for bit.
-    full = sgd_on_l1(beta0, lambda1, alpha, 40).final
+    full = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, 40).final
     for batch in (1, 8, 64):
-        batched = run_torch_optimizer(lambda b: l1_penalty(b, lambda1).unsqueeze(-1).expand(*b.shape[:-1], batch).mean(-1),
-                                      beta0, "sgd", alpha, 40).final
+        batched = runs.run_optimiser(lambda b: l1_penalty(b, lambda1).unsqueeze(-1).expand(*b.shape[:-1], batch).mean(-1),
+                                     beta0, "sgd", alpha, 40).final
         assert torch.equal(batched, full)
     evidence.note("Batch sizes 1, 8 and 64 give bitwise the full-batch trajectory; with a batch size that is not a "
                   "power of two, (1/B)·B can round, so agreement is to the last bit only up to rounding.")

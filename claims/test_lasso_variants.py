@@ -8,37 +8,21 @@ and Table 1 are regenerated from measurements.
 from __future__ import annotations
 
 import functools
-import math
 from fractions import Fraction
 
-import matplotlib
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, note, target
+from hypothesis import given, note
 from hypothesis import strategies as st
 
-from gdcut import problems, recursions, rules, theory
-from gdcut.rules import Ruling
-from gdcut.torch_runs import OPTIMIZERS, run_torch_optimizer
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from gdcut import analytic_rules, closed_forms, figures, optimisers, problems, recursions, runs
+from gdcut.ledger.registry import claim
+from gdcut.losses import l1_penalty, penalties_by_row
 
 pytestmark = pytest.mark.fast
 
 F = Fraction
-
-
-def l1_rows(lam: torch.Tensor):
-    """λ1‖β‖₁ with one λ1 per row (a column tensor), so one torch run covers several penalties."""
-    return lambda beta: (lam * beta.abs()).sum(-1)
-
-
-def stacked(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
-    rows = beta0.repeat(len(lambdas), 1)
-    lam = torch.tensor(list(lambdas), dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
-    return rows, lam
 
 
 # --------------------------------------------------------------------------- L11 momentum
@@ -67,27 +51,32 @@ def test_momentum_leaves_zero_to_minus_eta_times_previous(alpha, eta, lambda1, p
 def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     momentum, lr, lambda1 = 0.9, 2.0**-7, 1.0
     beta0 = lr * lambda1 * torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64)
-    run = run_torch_optimizer(l1_rows(torch.tensor([[lambda1]], dtype=torch.float64)), beta0, "momentum", lr, 2,
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "momentum", lr, 2,
                               record_last=3)
     evidence.parameter("torch.optim.SGD", "momentum=0.9, dampening=0 (default), nesterov=False (default), lr=2^-7")
-    assert torch.equal(run.trajectory[1], torch.zeros_like(beta0))
-    assert torch.equal(run.trajectory[2], -momentum * beta0)
-    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.trajectory[2] / beta0)[0, 0].item(), paper=-momentum)
+    assert torch.equal(run.last[1], torch.zeros_like(beta0))
+    assert torch.equal(run.last[2], -momentum * beta0)
+    evidence.measure("β2 / β0 after β1 = 0 exactly", (run.last[2] / beta0)[0, 0].item(), paper="β_{N+1}[k] / β_{N−1}[k] after an exact zero")
     # eq. 16 and torch's form are the same heavy ball once lr = α(1 − η)
     start = problems.toy_lasso_initialisations(500, 4, seed=1)
     alpha, eta = 0.05, 0.9
     ours, _ = recursions.run(recursions.heavy_ball(alpha, eta), lambda b: recursions.l1_subgradient(b, 0.3),
                              start.numpy(), 400, record_last=1)
-    theirs = run_torch_optimizer(l1_rows(torch.tensor([[0.3]], dtype=torch.float64)), start, "momentum",
+    theirs = runs.run_optimiser(lambda b: l1_penalty(b, 0.3), start, "momentum",
                                  alpha * (1 - eta), 400, momentum=eta).final
     deviation = np.abs(ours[-1] - theirs.numpy()).max()
-    evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation, paper=0.0)
+    evidence.measure("max |eq. 16 − torch SGD(momentum=η, lr=α(1−η))| after 400 steps", deviation,
+                     paper="deviation of torch SGD with momentum from eq. 16")
     assert deviation < 1e-9
     evidence.note("Defaults differ: torch's SGD puts no (1 − η) on the gradient (dampening=0), so torch's lr plays "
                   "α(1 − η) of eq. 16; the zero-exit identity β_{N+1} = −ηβ_{N−1} is the same in both.")
 
 
 # --------------------------------------------------------------------------- L12 RMSProp second moment
+#: The paper's typical γ (v2 B.3.3), also torch.optim.RMSprop's default ``alpha``, which the torch runs use.
+GAMMA = claim("L12").paper_value("typical γ")
+
+
 @pytest.mark.claim("L12")
 @given(gamma=st.fractions(F(1, 2), F(99, 100), max_denominator=100), lambda1=st.fractions(F(1, 100), F(100), max_denominator=100),
        beta=st.fractions(F(-1), F(1), max_denominator=99).filter(lambda b: b != 0), steps=st.integers(1, 40))
@@ -95,7 +84,7 @@ def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lamb
     beta0 = np.array([beta], dtype=object)
     _, v = recursions.run(recursions.second_moment_only(gamma), lambda b: recursions.l1_subgradient(b, lambda1),
                           beta0, steps)
-    assert v[0] == theory.rmsprop_second_moment(gamma, lambda1, steps)
+    assert v[0] == closed_forms.rmsprop_second_moment(gamma, lambda1, steps)
 
 
 @pytest.mark.claim("L12")
@@ -103,25 +92,26 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     beta0 = problems.toy_lasso_initialisations(200, 5, seed=12)
     lr, steps = 0.1, 300
     lambdas = (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=2)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
     nonzero = (~run.ever_zero).all(dim=1)
-    state = run.optimizer.state[next(iter(run.optimizer.state))]["square_avg"]
-    predicted_v = theory.rmsprop_second_moment(0.99, lam, steps)
+    state = run.state("square_avg")
+    predicted_v = closed_forms.rmsprop_second_moment(GAMMA, lam, steps)
     relative = ((state - predicted_v).abs() / predicted_v)[nonzero].max().item()
-    evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper=0.0,
+    evidence.measure("max relative error of torch's square_avg against (1 − γ^t)λ1², t = 300", relative, paper="relative error of v_t against (1 − γ^t)λ1²",
                      condition="entries never 0; float64; torch alpha (= γ) = 0.99 default")
     assert relative < 1e-12
-    step = (run.trajectory[-1] - run.trajectory[-2]).abs()
-    torch_form = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lam, steps)
+    step = (run.last[-1] - run.last[-2]).abs()
+    torch_form = closed_forms.rmsprop_step_torch(lr, GAMMA, 1e-8, lam, steps)
     assert torch.allclose(step[nonzero], torch_form.expand_as(step)[nonzero], rtol=1e-9)
     for lambda1 in lambdas:
-        first_torch = theory.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 1)
-        first_paper = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lambda1, 1)
+        first_torch = closed_forms.rmsprop_step_torch(lr, GAMMA, 1e-8, lambda1, 1)
+        first_paper = closed_forms.rmsprop_step_paper(lr, GAMMA, 1e-8, lambda1, 1)
         evidence.measure(f"first step, λ1={lambda1:g}: torch (eps outside √) vs eq. 21 (ε̄ inside √)",
-                         f"{first_torch:.6g} vs {first_paper:.6g}", paper="eq. 21")
-    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", theory.rmsprop_first_step_literal(lr, 1e-8, 1.0),
-                     paper="(not intended)", condition="α=0.1, ε̄=1e-8")
+                         f"{first_torch:.6g} vs {first_paper:.6g}", paper="first RMSProp step")
+    evidence.measure("first step of eq. 19 read literally (v0 used), λ1=1", closed_forms.rmsprop_first_step_literal(lr, 1e-8, 1.0),
+                     paper=None,
+                     condition="α=0.1, ε̄=1e-8; a reading the paper does not intend")
     evidence.note("Eq. 20 holds exactly while an entry has never been 0 (exact in Fractions, to 1e-12 in torch). "
                   "After an entry reaches 0 its gradient is 0 and v decays as γ^t; the update stays 0 because "
                   "torch adds eps > 0 after the root. torch and eq. 21 agree for λ1² ≫ ε̄ and differ by up to ~10× "
@@ -137,18 +127,18 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
     evidence.condition("float64; 300 steps; λ1 ∈ {1e-4, 1e-2, 1, 100}; gdcut.recursions vs torch.optim.RMSprop defaults")
     beta0 = problems.toy_lasso_initialisations(50, 4, seed=121)
     lr, steps, lambdas = 0.1, 300, (1e-4, 1e-2, 1.0, 100.0)
-    rows, lam = stacked(beta0, lambdas)
-    real = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    real = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=steps + 1)
     lam_np = lam.numpy()
     ours, _ = recursions.run(recursions.rmsprop_torch(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                              rows.numpy(), steps)
-    agreement = float(np.abs(ours - real.trajectory.numpy()).max())
+    agreement = float(np.abs(ours - real.last.numpy()).max())
     evidence.measure("max |gdcut rmsprop_torch − torch.optim.RMSprop| over 300 steps", agreement, paper=None)
     assert agreement < 1e-12
     paper_rule, _ = recursions.run(recursions.rmsprop_paper(lr), lambda b: recursions.l1_subgradient(b, lam_np),
                                    rows.numpy(), 3)
     for t in (1, 2, 3):
-        predicted = theory.rmsprop_step_paper(lr, 0.99, 1e-8, lam_np, t)
+        predicted = closed_forms.rmsprop_step_paper(lr, GAMMA, 1e-8, lam_np, t)
         measured = np.abs(paper_rule[t] - paper_rule[t - 1])
         nonzero = paper_rule[t - 1] != 0
         assert np.allclose(measured[nonzero], np.broadcast_to(predicted, measured.shape)[nonzero], rtol=1e-12)
@@ -156,33 +146,12 @@ def test_hand_written_rmsprop_rules_match_torch_and_eq21(evidence):
 
 # --------------------------------------------------------------------------- L13 RMSProp zeros
 RMS_STEPS = 2_500
-#: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
-L13_NONZERO_LEVEL = 0.99      # "probability 1", read with a 1% practical margin
-L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
-L13_MIN_STEPS = 1_000         # the paper's own horizon at which γ^t is negligible (Prop B.5 proof)
-
-
-def l13_nonzero_rule(never_zero: int, n: int, steps: int) -> Ruling:
-    """Prop B.4 on one implementation: is the share of entries that never hit an exact 0 at least 99%?"""
-    rule = "L13: entries β0 ~ U[−1,1] that RMSProp never sets to an exact 0 (Prop B.4: probability 1)"
-    statistic = f"entries non-zero at every step t ≤ T (T = {steps})"
-    if steps < L13_MIN_STEPS:
-        return Ruling("inconclusive", rule, statistic, f"T ≥ {L13_MIN_STEPS}", n, {"T": steps},
-                      f"T = {steps} < {L13_MIN_STEPS}: the step sizes α/√(1−γ^t) have not settled")
-    return rules.share_rule(never_zero, n, L13_NONZERO_LEVEL, rule, statistic, min_n=L13_MIN_ENTRIES)
-
-
-def l13_absorbing_rule(stays_zero) -> Ruling:
-    """Table 1: 0 is absorbing. One outcome per entry that hit 0: is it still exactly 0 at T? One that left refutes."""
-    return rules.counterexample_rule(
-        [bool(s) for s in stays_zero], "L13: an RMSProp entry that hits 0 stays 0 (Table 1)",
-        "entries exactly 0 at T among those exactly 0 at some step", min_n=1, void="")
 
 
 @functools.lru_cache(maxsize=None)
 def rmsprop_zero_run(dtype_name: str):
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).to(getattr(torch, dtype_name))
-    return run_torch_optimizer(l1_rows(torch.tensor([[1.0]], dtype=beta0.dtype)), beta0, "rmsprop", 0.1, RMS_STEPS,
+    return runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "rmsprop", 0.1, RMS_STEPS,
                                record_last=2)
 
 
@@ -194,9 +163,9 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
     mpmath.mp.dps = 60
     beta0 = problems.toy_lasso_initialisations(4, 5, seed=13).flatten().tolist()
     beta = [mpmath.mpf(b) for b in beta0]
-    v = [mpmath.mpf(0)] * len(beta)
+    v = [mpmath.mpf(claim("L12").paper_value("v0"))] * len(beta)
     smallest = [mpmath.mpf(1)] * len(beta)
-    lr, gamma, eps = mpmath.mpf("0.1"), mpmath.mpf("0.99"), mpmath.mpf("1e-8")
+    lr, gamma, eps = mpmath.mpf("0.1"), mpmath.mpf(str(GAMMA)), mpmath.mpf("1e-8")
     for _ in range(2_000):
         for k, b in enumerate(beta):
             g = mpmath.sign(b)
@@ -206,7 +175,7 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
     assert all(b != 0 for b in beta)
     near = sum(s < mpmath.mpf("1e-15") for s in smallest)
     evidence.measure("entries within 1e-15 of 0 at some step, 60-digit arithmetic", f"{near} of {len(beta)}",
-                     condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
+                     paper=None, condition="2000 steps, torch's update rule, λ1 = 1, α = 0.1")
     evidence.note("In exact arithmetic no entry reaches 0 (Prop B.4's countable-set argument is right), but the "
                   "decreasing steps α/(√(1−γ^t)+ε) pull most entries' upper point down onto 0: |β| there shrinks "
                   "like the step differences, O(γ^t). Floating point rounds that last gap to an exact 0.")
@@ -238,13 +207,13 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
         n = run.final.numel()
         rows.append([f"torch.optim.RMSprop, {name}", f"{final} of {n}", f"{ever} of {n}"])
         evidence.measure(f"entries exactly 0 after {RMS_STEPS} steps, {name}", f"{final} of {n}",
-                         paper="0 (probability 1)", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
+                         paper="entries that reach exactly 0", condition="β0 ~ U[−1,1], α = 0.1, λ1 = 1, defaults γ=0.99, eps=1e-8")
         evidence.decision(f"torch RMSprop {name}, P = {n}, T = {RMS_STEPS}: entries never 0",
-                          l13_nonzero_rule(n - ever, n, RMS_STEPS))
+                          analytic_rules.l13_nonzero_rule(n - ever, n, RMS_STEPS))
         stays = (run.final == 0)[run.ever_zero]
         evidence.measure(f"entries that were 0 once and are 0 at the end, {name}", f"{int(stays.sum())} of {ever}",
-                         paper="0 is absorbing")
-        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", l13_absorbing_rule(stays.tolist()))
+                         paper="value at a zero")
+        evidence.decision(f"torch RMSprop {name}, P = {n}: 0 absorbing", analytic_rules.l13_absorbing_rule(stays.tolist()))
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).numpy()
     paper_form, _ = recursions.run(recursions.rmsprop_paper(0.1), lambda b: recursions.l1_subgradient(b, 1.0),
                                    beta0, RMS_STEPS)
@@ -253,7 +222,7 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
     rows.append(["eq. 18-19 (ε̄ inside √), numpy float64", f"{int((paper_form[-1] == 0).sum())} of {beta0.size}",
                  f"{ever} of {beta0.size}"])
     evidence.decision(f"eq. 18-19 numpy float64, P = {beta0.size}, T = {RMS_STEPS}: entries never 0",
-                      l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
+                      analytic_rules.l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
     evidence.table(f"RMSProp on L3: entries at exact 0 after {RMS_STEPS} steps",
                    ["implementation", "exact zeros at T", "exact 0 at some step ≤ T"], rows)
     evidence.note("What a practitioner meets: RMSProp on an L1 penalty drives most entries to an exact, absorbing 0 "
@@ -265,13 +234,14 @@ def test_rmsprop_float_zero_share_and_absorption(evidence):
 def rmsprop_across_penalties():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=14)
     lambdas = (1e-8, 1e-6, 1e-2, 1.0, 100.0, 1e4)
-    rows, lam = stacked(beta0, lambdas)
-    run = run_torch_optimizer(l1_rows(lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
-    finals = run.trajectory.reshape(2, len(lambdas), *beta0.shape)
+    rows, lam = penalties_by_row(beta0, lambdas)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", 0.1, RMS_STEPS, record_last=2)
+    finals = run.last.reshape(2, len(lambdas), *beta0.shape)
     return lambdas, finals
 
 
 @pytest.mark.claim("L14")
+@pytest.mark.xdist_group("l14-rmsprop-across-penalties")
 def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(evidence):
     lambdas, finals = rmsprop_across_penalties()
     reference = finals[-1, lambdas.index(1.0)]
@@ -282,8 +252,8 @@ def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(e
         step = (finals[-1, i] - finals[-2, i]).abs()
         moving = step > 0
         eventual = step[moving].mean().item()
-        evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper=0.0, condition=f"T = {RMS_STEPS}, α = 0.1")
-        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper=1.0)
+        evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper="difference of end states across λ1", condition=f"T = {RMS_STEPS}, α = 0.1")
+        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper="effective LASSO penalty")
         assert differ < 1e-3 and abs(eventual / 0.1 - 1) < 1e-5
     evidence.note("Holds for λ1 ≥ 1e-2: the eventual step is α/(1 + eps/λ1) → α. 'Only β0 matters' includes α and "
                   "γ; and the eventual values are not those of NDGM with λ1 = 1 from the same β0, because the early "
@@ -291,6 +261,7 @@ def test_rmsprop_end_state_does_not_depend_on_lambda_when_lambda_dominates_eps(e
 
 
 @pytest.mark.claim("L14", refutes=True)
+@pytest.mark.xdist_group("l14-rmsprop-across-penalties")
 def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
     """At λ1 ≤ 1e-6 torch's eps = 1e-8 is not negligible: the eventual step is α/(1 + eps/λ1), not α.
 
@@ -299,7 +270,7 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
     lambdas, finals = rmsprop_across_penalties()
     evidence.premise("RMSProp (torch defaults γ = 0.99, eps = 1e-8) on λ1‖β‖₁ with λ1 > 0; Prop B.5 states no "
                      "lower bound on λ1", all(lam > 0 for lam in lambdas))
-    decay = 0.99**RMS_STEPS
+    decay = GAMMA**RMS_STEPS
     evidence.certificate("horizon", decay, 1e-5, decay <= 1e-5,
                          f"γ^T at T = {RMS_STEPS} against the paper's negligible γ^t = O(1e-5)")
     reference = finals[-1, lambdas.index(1.0)]
@@ -308,11 +279,11 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
         step = (finals[-1, i] - finals[-2, i]).abs()
         eventual = step[step > 0].mean().item()
         predicted = 1 / (1 + 1e-8 / lambda1)
-        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper=1.0,
+        evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper="effective LASSO penalty",
                          condition=f"prediction 1/(1 + eps/λ1) = {predicted:.6g}")
         assert abs(eventual / 0.1 - predicted) < 1e-6
         evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", (finals[-1, i] - reference).abs().max().item(),
-                         paper=0.0)
+                         paper="difference of end states across λ1")
     assert (finals[-1, lambdas.index(1e-8)] - reference).abs().max() > 0.01
     evidence.note("With torch's default eps = 1e-8 the claim fails for λ1 ≲ 1e-6: at λ1 = 1e-8 RMSProp ends like "
                   "NDGM with penalty 1/2, not 1. Prop B.5's proof needs eps/λ1² ≪ γ^t ≪ 1, which cannot hold "
@@ -320,14 +291,14 @@ def test_rmsprop_depends_on_lambda_when_eps_dominates(evidence):
 
 
 # --------------------------------------------------------------------------- L15 Table 1
-def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
+def leaves_exact_zero(optimiser: str, lr: float = 0.01) -> bool:
     """Run a few steps, set the iterate to an exact 0 (as a rounding hit would), step on: does it leave 0?
 
     The optimiser keeps its state (momentum buffer, second moments), which is
     what decides: the gradient at 0 is 0 for all of them.
     """
     beta = torch.tensor([[0.3]], dtype=torch.float64, requires_grad=True)
-    opt = run_torch_optimizer.__globals__["OPTIMIZERS"][optimizer]([beta], lr)
+    opt = optimisers.make_optimiser(optimiser, [beta], lr)
     for step in range(10):
         if step == 5:
             with torch.no_grad():
@@ -342,16 +313,16 @@ def leaves_exact_zero(optimizer: str, lr: float = 0.01) -> bool:
 def table1_runs():
     beta0 = problems.toy_lasso_initialisations(100, 5, seed=15)
     lambdas = (0.1, 1.0, 10.0)
-    rows, lam = stacked(beta0, lambdas)
+    rows, lam = penalties_by_row(beta0, lambdas)
     lr = 0.01
     measured = {}
-    for optimizer in ("sgd", "momentum", "rmsprop", "adam"):
-        run = run_torch_optimizer(l1_rows(lam), rows, optimizer, lr, 1_500, record_last=2)
+    for optimiser in optimisers.OPTIMISERS:
+        run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, optimiser, lr, 1_500, record_last=2)
         finals = run.final.reshape(len(lambdas), *beta0.shape)
-        measured[optimizer] = {
+        measured[optimiser] = {
             "share of entries whose end state changes with λ1": ((finals[0] - finals[2]).abs() > 0.01 * lr)
             .double().mean().item(),
-            "0 absorbing": not leaves_exact_zero(optimizer),
+            "0 absorbing": not leaves_exact_zero(optimiser),
             "exact zeros at the end": f"{int((run.final == 0).sum())} of {run.final.numel()}",
             "max |β_T| / (lr·λ1)": (run.final.abs().reshape(len(lambdas), -1).max(dim=1).values
                                     / (lr * torch.tensor(lambdas, dtype=torch.float64))).tolist(),
@@ -368,10 +339,10 @@ def test_table1_as_measured(evidence):
     paper = {"sgd": ("β0 and λ1", "yes"), "momentum": ("—", "no (jumps away)"), "rmsprop": ("β0 only", "yes"),
              "adam": ("(not in Table 1)", "(not in Table 1)")}
     rows = []
-    for optimizer, m in measured.items():
+    for optimiser, m in measured.items():
         share = m["share of entries whose end state changes with λ1"]
         depends = f"{'λ1 matters' if share > 0.5 else 'β0 (mostly)'}: {share:.1%} of entries differ by > 0.01·lr"
-        rows.append([optimizer, paper[optimizer][0], depends, paper[optimizer][1], str(m["0 absorbing"]),
+        rows.append([optimiser, paper[optimiser][0], depends, paper[optimiser][1], str(m["0 absorbing"]),
                      m["exact zeros at the end"], ", ".join(f"{x:.3g}" for x in m["max |β_T| / (lr·λ1)"])])
     evidence.table("Table 1, paper beside measurement (torch.optim defaults, lr = 0.01, T = 1500, λ1 ∈ {0.1, 1, 10})",
                    ["optimiser", "paper: eventual values set by", "measured", "paper: 0 absorbing",
@@ -391,7 +362,9 @@ def test_table1_as_measured(evidence):
 
 
 # --------------------------------------------------------------------------- L16, L17 Fig. 5
-FIG5_ALPHA, FIG5_ENTRIES, FIG5_STEPS = 0.1, 10, 2_500
+FIG5_ALPHA, FIG5_ENTRIES = claim("L16").paper_value("α"), claim("L16").paper_value("P")
+FIG5_STEPS = 2_500
+FIG5_FINAL = claim("L16").paper_value("final iterations compared")  # Fig. 5 compares the last 100 iterations
 FIG5_LAMBDAS = (1e-3, 1.0, 100.0)
 PHASE_LAMBDAS = tuple(10.0 ** e for e in np.arange(-4, 4.01, 0.5))
 
@@ -407,11 +380,11 @@ def fig5_runs():
                                                       seed=16) for lam in lambdas}
     rows = torch.cat([starts[lam] for lam in lambdas])
     lam_col = torch.cat([torch.full((starts[lam].shape[0], 1), lam, dtype=torch.float64) for lam in lambdas])
-    run = run_torch_optimizer(l1_rows(lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=100)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=FIG5_FINAL)
     out, first = {}, 0
     for lam in lambdas:
         n = starts[lam].shape[0]
-        out[lam] = (starts[lam].numpy(), run.trajectory[:, first:first + n].numpy())
+        out[lam] = (starts[lam].numpy(), run.last[:, first:first + n].numpy())
         first += n
     return out
 
@@ -426,38 +399,23 @@ def final_losses(lam: float, horizon: int):
     assert np.allclose(rms[-1], rms[-3], atol=1e-7)
     shift = (horizon - FIG5_STEPS) % 2
     rms_tail = rms if shift == 0 else np.concatenate([rms[1:], rms[-2:-1]])
-    ndgm = np.stack([theory.ndgm_iterate(beta0, FIG5_ALPHA, lam, t) for t in range(horizon - 99, horizon + 1)])
+    ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t)
+                     for t in range(horizon - FIG5_FINAL + 1, horizon + 1)])
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 
-#: L16's rule, fixed before the runs (see test_fig5_ordering_over_many_seeds).
-L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of initialisations show it
-L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
 L16_HORIZONS = (FIG5_STEPS, 10_000, 100_000)
 #: λ1 → which curve the paper puts above: Fig. 5 (0.001, 100) and the B.4 text's "λ1 = 1".
-L16_PREDICTIONS = {1e-3: "RMSProp above", 1.0: "RMSProp below", 100.0: "RMSProp below"}
-
-
-def ndgm_cycle_step(beta0: np.ndarray, lam: float) -> int:
-    """First step from which every NDGM entry is in its 2-cycle: |β0_k| / (αλ1) steps of length αλ1, plus one."""
-    return int(math.ceil(float(np.abs(beta0).max()) / (FIG5_ALPHA * lam))) + 1
-
-
-def l16_ordering_rule(ordered: int, n: int, horizon: int, cycle_step: int, rmsprop_in_cycle: bool) -> Ruling:
-    """Fig. 5 for one (λ1, horizon): share of seeds whose final 100 losses keep the paper's order at every step."""
-    rule = "L16: the Fig. 5 order of the RMSProp and NDGM loss curves over the final 100 iterations"
-    statistic = f"seeds with the predicted curve strictly above at all of iterations {horizon - 99}…{horizon}"
-    if horizon - 99 < cycle_step:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon, "NDGM cycle from step": cycle_step},
-                      f"NDGM reaches its cycle only at step {cycle_step}: the final 100 of {horizon} are transient")
-    if not rmsprop_in_cycle:
-        return Ruling("inconclusive", rule, statistic, "the final 100 iterations lie in both eventual cycles", n,
-                      {"horizon": horizon}, "RMSProp has not settled into its 2-cycle (β_T ≠ β_{T−2})")
-    return rules.share_rule(ordered, n, L16_LEVEL, rule, statistic, min_n=L16_MIN_SEEDS)
+L16_PREDICTIONS = {float(claim("L16").paper_value("small λ1")): "RMSProp above",
+                   float(claim("L16").paper_value("large λ1 (as written in B.4 text)")): "RMSProp below",
+                   float(claim("L16").paper_value("large λ1")): "RMSProp below"}
+#: The paper's share of seeds for a curve, by whether Fig. 5 puts that curve above (True) or not (False).
+L16_SHARE = {True: "share of seeds with the predicted curve above at all final iterations",
+             False: "share of seeds with the other curve above at all final iterations"}
 
 
 @pytest.mark.claim("L16")
+@pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_ordering_over_many_seeds(evidence):
     """Decides Fig. 5 per λ1 and horizon, by a rule fixed before the run.
 
@@ -481,31 +439,23 @@ def test_fig5_ordering_over_many_seeds(evidence):
         for lam, predicted in L16_PREDICTIONS.items():
             beta0, rms_tail = fig5_runs()[lam]
             n = beta0.shape[0]
-            cycle_step = ndgm_cycle_step(beta0, lam)
+            cycle_step = closed_forms.ndgm_cycle_step(beta0, FIG5_ALPHA, lam)
             in_cycle = bool(np.allclose(rms_tail[-1], rms_tail[-3], atol=1e-7))
             above = below = 0
             if in_cycle:
                 rms, ndgm = final_losses(lam, horizon)
                 above, below = int((rms > ndgm).all(axis=0).sum()), int((rms < ndgm).all(axis=0).sum())
                 evidence.measure(f"share of seeds with RMSProp above NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 above / n, paper=1.0 if predicted == "RMSProp above" else 0.0)
+                                 above / n, paper=L16_SHARE[predicted == "RMSProp above"])
                 evidence.measure(f"share of seeds with RMSProp below NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 below / n, paper=1.0 if predicted == "RMSProp below" else 0.0,
+                                 below / n, paper=L16_SHARE[predicted == "RMSProp below"],
                                  condition="λ1 = 1 is the reading of §B.4's text" if lam == 1.0 else "")
             ordered = above if predicted == "RMSProp above" else below
             source = "B.4 text" if lam == 1.0 else "Fig. 5"
             evidence.decision(f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds",
-                              l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
+                              analytic_rules.l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
     # as the figure shows it (one seed)
-    fig, axes = plt.subplots(1, 2, figsize=(8, 3))
-    for ax, lam in zip(axes, (1e-3, 100.0)):
-        rms, ndgm = final_losses(lam, 100_000)
-        ax.semilogy(range(100), np.maximum(rms[:, 0], 1e-300), label="RMSProp (torch)")
-        ax.semilogy(range(100), ndgm[:, 0], label="NDGM")
-        ax.set_title(f"λ1 = {lam:g}, seed 0")
-        ax.set_xlabel("last 100 of 10^5 iterations")
-    axes[0].set_ylabel("loss λ1‖β‖₁")
-    axes[0].legend()
+    fig = figures.figure_5({lam: tuple(losses[:, 0] for losses in final_losses(lam, 100_000)) for lam in (1e-3, 100.0)})
     evidence.figure(fig, caption="Fig. 5 regenerated: P = 10, α = 0.1, same β0 (seed 0), last 100 of 10^5 iterations")
     evidence.note("At λ1 = 0.001 NDGM needs up to 1/(αλ1) = 10^4 steps to reach its cycle; before that it lies "
                   "above RMSProp. After it, the seeds where RMSProp is not above are those whose ten RMSProp "
@@ -515,29 +465,27 @@ def test_fig5_ordering_over_many_seeds(evidence):
     for lam in PHASE_LAMBDAS:
         rms, ndgm = final_losses(lam, 100_000)
         shares.append((rms.mean(axis=0) < ndgm.mean(axis=0)).mean())
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.semilogx(PHASE_LAMBDAS, shares, marker="o")
-    ax.axvline(1.0, color="grey", lw=0.5)
-    ax.set_xlabel("λ1")
-    ax.set_ylabel("share of seeds: RMSProp lower")
+    fig = figures.rmsprop_lower_share(PHASE_LAMBDAS, shares)
     evidence.figure(fig, caption="Which optimiser ends lower (mean loss over the last 100 of 10^5 iterations), "
                                  "P = 10, α = 0.1, 50-500 seeds per λ1")
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
     assert all(0 <= s <= 1 for s in shares)
     evidence.measure("smallest λ1 with RMSProp lower for at least half the seeds", min(crossing) if crossing else "none on the grid",
-                     paper="≈ 1")
+                     paper="λ1 where the lower curve changes")
 
 
 @pytest.mark.claim("L17")
+@pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_worked_bounds(evidence):
     rows = []
-    for lam, horizon in ((1e-2, 100_000), (100.0, 100_000)):
+    for lam, horizon in ((float(claim("L17").paper_value("small λ1")), 100_000),
+                         (float(claim("L17").paper_value("large λ1")), 100_000)):
         rms, ndgm = final_losses(lam, horizon)
-        bounds = theory.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
+        bounds = closed_forms.fig5_loss_bounds(FIG5_ALPHA, lam, FIG5_ENTRIES)
         for name, losses in (("rmsprop", rms), ("ndgm", ndgm)):
             worst = losses.max()
             rows.append([lam, name, f"{bounds[name]:g}", f"{worst:.4g}", f"{worst / bounds[name]:.3f}"])
-            evidence.measure(f"largest final loss / bound, {name}, λ1={lam:g}", worst / bounds[name], paper="< 1",
+            evidence.measure(f"largest final loss / bound, {name}, λ1={lam:g}", worst / bounds[name], paper="final loss / bound",
                              condition=f"bound {bounds[name]:g}; {losses.shape[1]} seeds")
             assert 0 <= worst < bounds[name]
             if name == "ndgm":

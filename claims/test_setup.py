@@ -10,7 +10,9 @@ import pytest
 import torch
 from hypothesis import event, given, note, target
 from hypothesis import strategies as st
+from torch.optim.lr_scheduler import LambdaLR, StepLR
 
+from gdcut import optimisers
 from gdcut.losses import RELU_VARIANTS, relu_regression_loss
 
 pytestmark = pytest.mark.fast
@@ -93,7 +95,7 @@ def test_both_conditions_are_needed(evidence):
     evidence.measure("unpenalised loss at a null-space β minus loss at 0", 0.0, paper=None,
                      condition="λ1 = λ2 = 0, Z = [[1, -1]]: minimiser not unique")
     evidence.measure("convexity gap at midpoint 0 (y = 1)", points[0.0] - (points[-1.0] + points[1.0]) / 2,
-                     condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
+                     paper=None, condition="y > 0: eq. 3 is not convex, so y <= 0 is needed")
 
 
 # --------------------------------------------------------------------------- S2
@@ -207,25 +209,13 @@ def test_autograd_returns_a_non_subgradient_of_a_convex_kink(evidence):
     assert wrong, "some pair of spellings must give a non-subgradient for this to be a counterexample"
     first, second, g = wrong[0]
     assert 0.0 < g * -1.0  # f(−1) = 0 would have to be ≥ g·(−1)
-    evidence.measure(f"autograd f'(0) for 3·{first} − {second}", g, paper="∈ ∂f(0) = [0, 2]")
+    evidence.measure(f"autograd f'(0) for 3·{first} − {second}", g, paper="autograd f'(0) for a convex f with ∂f(0) = [0, 2]")
     evidence.note("For the paper's own losses (eq. 3, 7, 15: convex, non-decreasing outer functions of convex "
                   "max(0, ·) pieces, plus |·|) autograd does return subgradients (supporting tests); the identification "
                   "with the subgradient method fails once a convex loss is written through a non-convex decomposition.")
 
 
 # --------------------------------------------------------------------------- S3
-def _steplr_rates(lr: float, step_size: int, gamma: float, steps: int) -> np.ndarray:
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([parameter], lr=lr)
-    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
-    rates = np.empty(steps)
-    for t in range(steps):
-        rates[t] = optimizer.param_groups[0]["lr"]
-        optimizer.step()
-        scheduler.step()
-    return rates
-
-
 @st.composite
 def step_decay_schedules(draw):
     """(initial lr, step size, decay factor) for torch's StepLR."""
@@ -240,7 +230,7 @@ def step_decay_schedules(draw):
 def test_steplr_learning_rates_are_summable(schedule, evidence):
     lr, step_size, gamma = schedule
     steps = 1000
-    rates = _steplr_rates(lr, step_size, gamma, steps)
+    rates = np.array(optimisers.scheduled_rates(lr, steps, lambda opt: StepLR(opt, step_size, gamma)))
     series_limit = lr * step_size / (1 - gamma)  # Σ_t lr·γ^⌊t/s⌋ = lr·s/(1-γ)
     partial = np.cumsum(rates)
     note(f"partial sum {partial[-1]!r}, limit {series_limit!r}")
@@ -255,19 +245,13 @@ def test_steplr_versus_a_diminishing_schedule(evidence):
     lr, step_size, gamma, steps = 0.1, 30, 0.1, 20000
     evidence.condition("torch.optim.lr_scheduler.StepLR driving torch.optim.SGD; lr=0.1, step_size=30, gamma=0.1"
                        " (the example in torch's StepLR docstring); 20,000 steps")
-    rates = _steplr_rates(lr, step_size, gamma, steps)
+    rates = np.array(optimisers.scheduled_rates(lr, steps, lambda opt: StepLR(opt, step_size, gamma)))
     limit = lr * step_size / (1 - gamma)
     evidence.measure("Σ lr_t over 20,000 StepLR steps", float(rates.sum()), paper=None)
     evidence.measure("closed form lr·s/(1-γ)", limit, paper=None)
     # A 1/(t+1) schedule via LambdaLR: the partial sums grow like log t, without bound.
-    parameter = torch.nn.Parameter(torch.zeros(1))
-    optimizer = torch.optim.SGD([parameter], lr=lr)
-    harmonic = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: 1.0 / (t + 1))
-    total = 0.0
-    for _ in range(steps):
-        total += optimizer.param_groups[0]["lr"]
-        optimizer.step()
-        harmonic.step()
+    harmonic = optimisers.scheduled_rates(lr, steps, lambda opt: LambdaLR(opt, lambda t: 1.0 / (t + 1)))
+    total = float(np.cumsum(harmonic)[-1])  # summed in step order, as a training loop accumulates it
     evidence.measure("Σ lr_t over 20,000 LambdaLR(1/(t+1)) steps", total, paper=None,
                      condition="diminishing, Σα_t = ∞: grows like lr·ln t")
     assert rates.sum() == pytest.approx(limit, rel=1e-9)

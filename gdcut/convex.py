@@ -1,10 +1,12 @@
 """Gradient and subgradient methods on convex losses, and the classical guarantees they are held to.
 
 Used by the convergence claims (v1 §2, v2 §3: C1-C4) and the Edge-of-Stability
-claims (v1 §4, v2 §5 and App. D: E1-E5).  The runner differentiates the real
-loss with autograd, so at a kink it takes whatever subgradient torch returns:
-that is NDGM (v2 eq. 2), and on a convex loss the subgradient method.  Trials
-are rows of ``x0``; the loss must return one value per row.
+claims (v1 §4, v2 §5 and App. D: E1-E5), which run the methods through
+``gdcut.runs``.  ``gradient_method`` is the hand-written reference that
+tests/test_runs.py holds that runner to: it differentiates the real loss with
+autograd, so at a kink it takes whatever subgradient torch returns, which is
+NDGM (v2 eq. 2), and on a convex loss the subgradient method.  Trials are rows
+of ``x0``; the loss must return one value per row.
 """
 from __future__ import annotations
 
@@ -33,24 +35,16 @@ class Trajectory:
     step_sizes: torch.Tensor
 
 
-def _step_schedule(alpha, steps: int) -> torch.Tensor:
-    return torch.as_tensor(validation.positive_each("alpha", alpha, steps))
-
-
 def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha,
                     steps: int, keep_every: int | None = None) -> Trajectory:
     """Run GD / NDGM / the subgradient method (v2 eq. 1, 2, 4) with autograd's (sub)gradient.
 
     ``alpha`` is a constant step or one step per iteration (diminishing steps,
-    eq. 4).  Written out rather than through ``torch.optim`` so the gradient
-    norm of every step is at hand for the bounds below; the claims cross-check
-    it against ``torch.optim.SGD``.
+    eq. 4).  Written out rather than through ``torch.optim``, as the reference
+    that ``gdcut.runs.run_optimiser`` is tested against.
     """
-    validation.positive_int("steps", steps)
-    validation.trial_matrix("x0", x0)
     keep_every = steps if keep_every is None else keep_every
-    validation.positive_int("keep_every", keep_every)
-    rates = _step_schedule(alpha, steps)
+    rates = torch.as_tensor(np.broadcast_to(np.asarray(alpha, dtype=np.float64), (steps,)).copy())
     x = x0.detach().clone()
     losses, norms, kept = [], [], [x.clone()]
     for k in range(steps + 1):
@@ -67,40 +61,9 @@ def gradient_method(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.T
     return Trajectory(torch.stack(losses), torch.stack(norms), torch.stack(kept), rates)
 
 
-def torch_sgd_run(loss_fn: Callable[[torch.Tensor], torch.Tensor], x0: torch.Tensor, alpha, steps: int,
-                  measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
-                  ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-    """``torch.optim.SGD`` (no momentum, no weight decay) on autograd of ``loss_fn``, one step size per trial.
-
-    ``alpha`` is one number or a (trials,) sequence.  Per-trial rates are realised by
-    stepping with lr = 1 on sum_j alpha_j f(x_j): the gradient of row j is then
-    alpha_j grad f(x_j), the update x_j - alpha_j g_j (equal to separate runs up to
-    rounding), and thousands of rows cost one optimiser.  Returns the losses
-    (steps + 1, trials) and each measure of ``measures`` (name -> fn(x) of shape
-    (trials,)) at every iterate, both in float64.
-    """
-    validation.positive_int("steps", steps)
-    validation.trial_matrix("x0", x0)
-    rates = torch.as_tensor(validation.positive_each("alpha", alpha, x0.shape[0])).to(x0.dtype)
-    measures = measures or {}
-    x = x0.detach().clone().requires_grad_(True)
-    optimizer = torch.optim.SGD([x], lr=1.0)
-    losses, recorded = [], {name: [] for name in measures}
-    for k in range(steps + 1):
-        optimizer.zero_grad()
-        loss = loss_fn(x)
-        losses.append(loss.detach().double())
-        for name, measure in measures.items():
-            # A copy: a measure may return a view of x, which the optimiser's in-place step would overwrite.
-            recorded[name].append(measure(x.detach().clone()).double())
-        if k == steps:
-            break
-        (rates * loss).sum().backward()
-        optimizer.step()
-    return torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()}
-
-
 # --------------------------------------------------------------------------- classical guarantees
+# The bounds and constants below are closed forms that the claims call with numbers a run or a problem
+# builder produced (already checked there), so they do not re-check their arguments.
 def best_iterate_bound(initial_distance, gradient_norms, step_sizes) -> np.ndarray:
     """Subgradient method: min_{i<=k} f(x_i) - f* <= (R^2 + sum alpha_i^2 ||g_i||^2) / (2 sum alpha_i).
 
@@ -111,12 +74,8 @@ def best_iterate_bound(initial_distance, gradient_norms, step_sizes) -> np.ndarr
     entry k-1 bounds min f(x_i) - f* over x_0..x_{k-1}, the iterates the first k
     steps were taken from.
     """
-    validation.non_negative_entries("initial_distance", initial_distance)
-    validation.non_negative_entries("gradient_norms", gradient_norms)
-    validation.positive_entries("step_sizes", step_sizes)
     norms = np.asarray(gradient_norms, dtype=np.float64)
     rates = np.asarray(step_sizes, dtype=np.float64).reshape((-1,) + (1,) * (norms.ndim - 1))
-    validation.same_length("gradient_norms", len(norms), "step_sizes", len(rates))
     radius = np.asarray(initial_distance, dtype=np.float64)
     return (radius**2 + np.cumsum(rates**2 * norms**2, axis=0)) / (2 * np.cumsum(rates, axis=0))
 
@@ -126,9 +85,6 @@ def gd_smooth_bound(smoothness, initial_distance, steps: int) -> np.ndarray:
 
     The O(1/eps) rate of v1 §2 / v2 §3 (Tibshirani 2015, §6-7 lecture notes).
     """
-    validation.positive("smoothness", smoothness)
-    validation.positive_int("steps", steps)
-    validation.non_negative_entries("initial_distance", initial_distance)
     radius = np.asarray(initial_distance, dtype=np.float64)
     k = np.arange(1, steps + 1, dtype=np.float64).reshape((-1,) + (1,) * radius.ndim)
     return smoothness * radius**2 / (2 * k)
@@ -136,8 +92,6 @@ def gd_smooth_bound(smoothness, initial_distance, steps: int) -> np.ndarray:
 
 def constant_step_limsup_bound(alpha, lipschitz) -> float:
     """The bound v1 Prop 4.1 / v2 Prop 5.1 (App. D.1) states: lim f(x_k) - f* <= alpha L^2."""
-    validation.positive("alpha", alpha)
-    validation.positive("lipschitz", lipschitz)
     return alpha * lipschitz**2
 
 
@@ -150,8 +104,20 @@ def sharp_max_affine_limsup_bound(alpha, lipschitz, sharpness) -> float:
     alpha G^2 / (2 mu); one step leaves it by at most alpha G.  Hence eventually
     f(x_k) - f* <= G (alpha G^2 / (2 mu) + alpha G) = alpha G^2 (1 + G / (2 mu)).
     """
-    validation.positive("sharpness", sharpness)
     return constant_step_limsup_bound(alpha, lipschitz) * (1 + lipschitz / (2 * sharpness))
+
+
+def max_affine_sharpness(rows: np.ndarray) -> float:
+    """μ of max_i a_iᵀx (zero intercepts, 0 in the interior of conv{a_i}): f(x) − f* ≥ μ‖x‖.
+
+    μ = min over unit d of max_i a_iᵀd, the distance from 0 to the boundary of conv{a_i}
+    (scipy.spatial.ConvexHull's facet offsets).
+    """
+    if rows.shape[1] == 1:
+        return float(min(rows.max(), -rows.min()))
+    from scipy.spatial import ConvexHull  # imported here: scipy.spatial costs a second at collection
+
+    return float(-ConvexHull(rows).equations[:, -1].max())
 
 
 # --------------------------------------------------------------------------- constants of the losses
@@ -160,9 +126,6 @@ def quadratic_top_eigenvalue(hessian) -> float:
     import scipy.linalg
 
     matrix = np.asarray(hessian, dtype=np.float64)
-    validation.finite_array("hessian", matrix, ndim=2)
-    if matrix.shape[0] != matrix.shape[1] or not np.allclose(matrix, matrix.T):
-        raise ValueError(f"hessian must be a symmetric square matrix, got shape {matrix.shape}")
     return float(scipy.linalg.eigvalsh(matrix)[-1])
 
 
@@ -175,7 +138,6 @@ def huber_smoothness(Z) -> float:
     zero-loss minimum).
     """
     matrix = np.asarray(Z, dtype=np.float64)
-    validation.finite_array("Z", matrix, ndim=2)
     return quadratic_top_eigenvalue(matrix.T @ matrix) / matrix.shape[0]
 
 
@@ -186,11 +148,7 @@ def huber_lipschitz_bounds(Z, delta: float = 1.0, sign_searches: int = 64, seed:
     Upper: (delta / N) ||Z||_2 sqrt(N).  Lower: the best sign vector a greedy
     coordinate search finds (every sign pattern of r is reachable when Z has full row rank).
     """
-    validation.positive("delta", delta)
-    validation.positive_int("sign_searches", sign_searches)
-    validation.non_negative_int("seed", seed)
     matrix = np.asarray(Z, dtype=np.float64)
-    validation.finite_array("Z", matrix, ndim=2)
     n = matrix.shape[0]
     upper = delta * np.linalg.norm(matrix, 2) * np.sqrt(n) / n
     rng = np.random.default_rng(seed)

@@ -54,7 +54,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcut import figures, rules, scales, theory, train, validation
+from gdcut import closed_forms, figures, rules, scales, train
+from gdcut.ledger.registry import claim
 
 CHANCE = math.log(10)
 TRAINED = 0.75 * CHANCE
@@ -67,8 +68,8 @@ SHARE_SIDE = 0.05
 #: Epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged.
 SETTLE_EPOCHS = 3
 #: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
-PAPER_BATCH = 512
-THRESHOLD = 1e-5  # v1 §3, v2 Table 2
+PAPER_BATCH = claim("L19").paper_value("batch size")
+THRESHOLD = claim("L20").paper_value("small-weight threshold")
 
 
 # --------------------------------------------------------------------------- C5, C6
@@ -160,50 +161,12 @@ def c6_ruling(runs: PairedRuns) -> rules.Ruling:
 
 
 # --------------------------------------------------------------------------- L18-L20: the penalty alone
-def penalty_only_run(initial_weights, optimiser: str, lr: float, lambda1: float, steps: int,
-                     before: tuple[float, int] | None = None):
-    """The torch.optim rule on lambda1*||w||_1 alone (v2 eq. 7) from ``initial_weights``, float32.
-
-    Returns (final weights, arrival step per weight): the first step at which
-    the weight reached 0 (changed sign or became 0); ``steps + 1`` where it
-    never did, 0 where it started at 0. ``before = (lambda1_before, steps_before)``
-    first runs the same optimiser on the other penalty and then resets the
-    weights, as v2 App. C's loop does with its one optimiser per kind.
-    """
-    import torch
-
-    from gdcut.train import make_optimiser
-
-    validation.finite_array("initial_weights", initial_weights, ndim=1)
-    validation.non_negative("lambda1", lambda1)
-    validation.non_negative_int("steps", steps)
-    start = torch.as_tensor(initial_weights).detach().float()
-    weights = start.clone().requires_grad_(True)
-    opt = make_optimiser(optimiser, [weights], lr)
-    if before is not None:
-        for _ in range(before[1]):
-            weights.grad = before[0] * torch.sign(weights.detach())
-            opt.step()
-        with torch.no_grad():
-            weights.copy_(start)
-    start_sign = torch.sign(start)
-    arrival = torch.full(start.shape, steps + 1, dtype=torch.int64)
-    arrival[start == 0] = 0
-    for step in range(1, steps + 1):
-        # the gradient autograd gives lambda1 * sum|w| (tested equal), without building a graph each step
-        weights.grad = lambda1 * torch.sign(weights.detach())
-        opt.step()
-        reached = (torch.sign(weights.detach()) != start_sign) & (arrival > steps)
-        arrival[reached] = step
-    return weights.detach(), arrival
-
-
 def band_width(optimiser: str, lr: float, lambda1: float) -> float | None:
     """Width of the 2-cycle a penalty-dominated weight settles in (None where no closed form is derived)."""
     if optimiser == "sgd":
-        return theory.step_length(lr, lambda1)  # v2 Prop. B.2
+        return closed_forms.step_length(lr, lambda1)  # v2 Prop. B.2
     if optimiser == "rmsprop":  # torch defaults: alpha = 0.99, eps = 1e-8; v2 Prop. B.5
-        return float(theory.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 10**9))
+        return float(closed_forms.rmsprop_step_torch(lr, 0.99, 1e-8, lambda1, 10**9))
     return None
 
 
@@ -239,8 +202,8 @@ def predict(result: train.TrainResult) -> Prediction:
     if previous is not None:
         per_epoch = result.steps // config.epochs
         before = (previous.lambda1, previous.epochs * per_epoch)
-    final, arrival = penalty_only_run(result.initial_weight_sample, config.optimiser, config.lr,
-                                      config.lambda1, result.steps, before)
+    final, arrival = closed_forms.penalty_only_run(result.initial_weight_sample, config.optimiser, config.lr,
+                                                   config.lambda1, result.steps, before)
     prediction = Prediction(
         share=float((final.abs() < THRESHOLD).float().mean()),
         l1=float(final.abs().double().mean()) * result.parameters,
@@ -255,7 +218,7 @@ def predict(result: train.TrainResult) -> Prediction:
 def sgd_penalty_l1(result: train.TrainResult, steps: int) -> float:
     """Penalty-only L1 norm of an SGD run after ``steps`` (closed form, v2 Prop. B.1-B.2), scaled to all parameters."""
     sample = result.initial_weight_sample.double().numpy()
-    iterate = theory.ndgm_iterate(sample, result.config.lr, result.config.lambda1, steps)
+    iterate = closed_forms.ndgm_iterate(sample, result.config.lr, result.config.lambda1, steps)
     return float(np.abs(iterate).mean()) * result.parameters
 
 

@@ -65,6 +65,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
              "shared --gdcut-cache; join the ledgers with gdcut-ledger merge)")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    """``-n N`` without ``--dist`` schedules by ``loadgroup`` rather than xdist's ``load``.
+
+    Claim tests that share a cached computation (the C1 runs, the E3 Huber runs, ...) carry
+    ``@pytest.mark.xdist_group``: one worker runs the group and computes the shared runs once,
+    instead of every worker that draws one of its tests. Ungrouped tests are spread as by
+    ``load``; an explicit ``--dist`` is kept. Runs before xdist's own hook (conftest plugins
+    come later in registration, so first in the call order).
+    """
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") == "no":
+        config.option.dist = "loadgroup"
+
+
 def pytest_configure(config: pytest.Config) -> None:
     shard = config.getoption("--gdcut-shard")
     if shard is not None:
@@ -74,6 +88,8 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(str(error)) from None
     config.addinivalue_line("markers", "gdcut_training: a training run of the deep-net claims (gdcut.distribute); "
                                        "not a claim test, never counted in a verdict")
+    if not config.pluginmanager.hasplugin("xdist"):  # -p no:xdist: the claims' groups are still valid markers
+        config.addinivalue_line("markers", "xdist_group(name): tests pytest-xdist runs on one worker (gdcut.distribute)")
     if hasattr(config, "workerinput"):
         import torch
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from typing import Callable
 
 import numpy as np
-from scipy.optimize import linprog
 
 from gdcut import validation
 
@@ -57,6 +56,8 @@ def _lp(cost, **constraints):
     degenerate LPs (seen with the dual simplex on 7×4 max-affine problems);
     its other two solvers, then the default without presolve, are tried before giving up.
     """
+    from scipy.optimize import linprog  # imported here: scipy.optimize costs half a second at collection
+
     for method, options in (("highs", {}), ("highs-ipm", {}), ("highs-ds", {}), ("highs", {"presolve": False})):
         result = linprog(cost, method=method, options=options, **constraints)
         if result.status == 3:

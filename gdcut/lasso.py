@@ -1,10 +1,15 @@
 """The general LASSO L4 = (1/N)||y - W beta||^2 + lambda1 ||beta||_1 (v1 eq. 11, v2 eq. 15).
 
+The solvers (``sklearn_optimum``, ``ndgm``, ``ista``) check their arguments; the
+closed forms (``lasso_objective``, ``lambda_max``, ``smooth_lipschitz``) take
+what a solver or ``gdcut.problems`` already checked.
+
 Three ways to minimise it, so the suite can set NDGM beside solvers built for L1:
 
 * ``sklearn_optimum``: coordinate descent of scikit-learn's ``Lasso`` (ground truth);
 * ``ista``: proximal gradient (soft thresholding), the method v2 §4 points to;
-* ``ndgm``: plain (sub)gradient descent as autograd does it, vectorised over runs.
+* ``ndgm``: plain (sub)gradient descent as autograd does it (the rule
+  ``gdcut.recursions.ndgm``), vectorised over runs.
 
 ``ndgm`` and ``ista`` run many (alpha, lambda1, beta0) triples at once on one
 (W, y): rows of ``beta0`` are runs.
@@ -15,8 +20,7 @@ import warnings
 
 import numpy as np
 
-from gdcut import validation
-from gdcut.recursions import soft_threshold
+from gdcut import recursions, validation
 
 
 def _check_instance(W, y) -> tuple[np.ndarray, np.ndarray]:
@@ -41,17 +45,14 @@ def smooth_gradient(W, y, beta) -> np.ndarray:
 
 def lasso_objective(W, y, beta, lambda1) -> np.ndarray:
     """L4 for each row of ``beta`` (1/N scaling, as the paper writes it)."""
-    W, y = _check_instance(W, y)
+    W, y = np.asarray(W, dtype=np.float64), np.asarray(y, dtype=np.float64)
     beta = np.atleast_2d(np.asarray(beta, dtype=np.float64))
-    validation.finite_array("beta", beta)
-    validation.same_length("W columns", W.shape[1], "beta columns", beta.shape[-1])
-    validation.non_negative_entries("lambda1", lambda1)
     return ((beta @ W.T - y) ** 2).mean(axis=-1) + np.asarray(lambda1) * np.abs(beta).sum(axis=-1)
 
 
 def lambda_max(W, y) -> float:
     """Smallest lambda1 for which beta = 0 minimises L4: (2/N)||W^T y||_inf."""
-    W, y = _check_instance(W, y)
+    W, y = np.asarray(W, dtype=np.float64), np.asarray(y, dtype=np.float64)
     return float(2.0 / W.shape[0] * np.abs(W.T @ y).max())
 
 
@@ -90,9 +91,9 @@ def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     lambda1 sign(beta) (autograd's choice, 0 at 0).
     """
     W, y, beta, lam, step = _check_run(W, y, lambda1, alpha, beta0, steps)
-    for _ in range(steps):
-        beta = beta - step * (smooth_gradient(W, y, beta) + lam * np.sign(beta))
-    return beta
+    gradient = lambda b: smooth_gradient(W, y, b) + recursions.l1_subgradient(b, lam)  # noqa: E731
+    trajectory, _ = recursions.run(recursions.ndgm(step), gradient, beta, steps, record_last=1)
+    return trajectory[-1]
 
 
 def ndgm_l1_drift(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
@@ -115,12 +116,11 @@ def ista(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     """
     W, y, beta, lam, step = _check_run(W, y, lambda1, alpha, beta0, steps)
     for _ in range(steps):
-        beta = soft_threshold(beta - step * smooth_gradient(W, y, beta), step * lam)
+        beta = recursions.soft_threshold(beta - step * smooth_gradient(W, y, beta), step * lam)
     return beta
 
 
 def smooth_lipschitz(W) -> float:
     """Lipschitz constant of the gradient of (1/N)||y - W beta||^2: 2 ||W||_2^2 / N."""
     W = np.asarray(W, dtype=np.float64)
-    validation.finite_array("W", W, ndim=2)
     return float(2.0 * np.linalg.norm(W, 2) ** 2 / W.shape[0])

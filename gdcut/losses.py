@@ -13,6 +13,7 @@ from typing import Callable
 import torch
 
 from gdcut import validation
+from gdcut.ledger.registry import claim
 
 #: The three ways of writing max(0, x) in torch.  They agree away from 0 but
 #: autograd returns a different derivative at 0 for each (0, 1 and 1/2), which
@@ -40,16 +41,37 @@ def l1_norm(beta: torch.Tensor) -> torch.Tensor:
     return beta.abs().sum(dim=-1)
 
 
-def l1_penalty(beta: torch.Tensor, lambda1: float) -> torch.Tensor:
+def l1_penalty(beta: torch.Tensor, lambda1) -> torch.Tensor:
     """The toy LASSO loss L3(beta) = lambda1 ||beta||_1 (v1 eq. 7, v2 eq. 7).
 
     ``torch.abs`` has derivative 0 at 0, so autograd of this loss is exactly the
-    NDGM recursion of v1 eq. 8 / v2 eq. 11 (zero stays zero).
+    NDGM recursion of v1 eq. 8 / v2 eq. 11 (zero stays zero).  ``lambda1`` is one
+    number, or a column (trials, 1) with one penalty per row of ``beta``
+    (:func:`penalties_by_row`), so that one run covers several penalties.
     """
-    validation.non_negative("lambda1", lambda1)
     if beta.ndim < 1:
         raise ValueError(f"beta must have at least one dimension, got shape {tuple(beta.shape)}")
+    if isinstance(lambda1, torch.Tensor):
+        if lambda1.shape != (*beta.shape[:-1], 1) or bool((lambda1 < 0).any()):
+            raise ValueError(f"lambda1 must be a number >= 0 or a column of {(*beta.shape[:-1], 1)} of them, "
+                             f"got shape {tuple(lambda1.shape)}")
+        lambda1 = lambda1.squeeze(-1)
+    else:
+        validation.non_negative("lambda1", lambda1)
     return lambda1 * l1_norm(beta)
+
+
+def penalties_by_row(beta0: torch.Tensor, lambdas) -> tuple[torch.Tensor, torch.Tensor]:
+    """``beta0`` (trials, P) stacked once per penalty of ``lambdas``, and the column of λ1 per row for :func:`l1_penalty`.
+
+    Rows ``i * trials ... (i + 1) * trials - 1`` carry ``lambdas[i]``.
+    """
+    validation.trial_matrix("beta0", beta0)
+    for value in lambdas:
+        validation.non_negative("lambdas", value)
+    rows = beta0.repeat(len(lambdas), 1)
+    column = torch.tensor(list(lambdas), dtype=beta0.dtype).repeat_interleave(beta0.shape[0]).unsqueeze(-1)
+    return rows, column
 
 
 def relu_regression_loss(
@@ -84,11 +106,12 @@ def lasso_loss(beta: torch.Tensor, W: torch.Tensor, y: torch.Tensor, lambda1: fl
     return (residual**2).mean(dim=-1) + lambda1 * l1_norm(beta)
 
 
-def huber_loss(beta: torch.Tensor, Z: torch.Tensor, y: torch.Tensor, delta: float = 1.0) -> torch.Tensor:
+def huber_loss(beta: torch.Tensor, Z: torch.Tensor, y: torch.Tensor,
+               delta: float = float(claim("E3").paper_value("Huber threshold"))) -> torch.Tensor:
     """Mean Huber loss of the linear model Z beta, v1 eq. 13 / v2 eq. 10.
 
     Per sample: r^2/2 if |r| < delta, else delta(|r| - delta/2), with r = y - z^T beta.
-    The paper uses delta = 1.  Written out (not ``torch.nn.functional.huber_loss``)
+    The default is the paper's delta (1).  Written out (not ``torch.nn.functional.huber_loss``)
     so the threshold is visible; ``tests/`` checks the two agree.
     """
     validation.positive("delta", delta)

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torchvision.models import vgg as tv_vgg
 
 from gdcut import validation
 
@@ -31,8 +30,6 @@ CFG: dict[str, list] = {
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU}
 
-# torchvision's own VGG16 layer list (cfg "D"), reused for the narrowed smoke copy.
-VGG16_CFG: list = list(tv_vgg.cfgs["D"])
 VGG16_WEIGHTS_FILE = "vgg16-397923af.pth"  # what torchvision's IMAGENET1K_V1 weights are saved as
 
 
@@ -100,6 +97,9 @@ def vgg16(width_divisor: int = 1, pretrained: bool = True) -> tuple[nn.Module, s
     """
     validation.positive_int("width_divisor", width_divisor)
     validation.boolean("pretrained", pretrained)
+    # imported here: torchvision pulls in torch._dynamo (seconds), which only this builder needs
+    from torchvision.models import vgg as tv_vgg
+
     if width_divisor == 1:
         model = tv_vgg.vgg16(weights=None)
         weights = hub_vgg16_weights() if pretrained else None
@@ -108,7 +108,7 @@ def vgg16(width_divisor: int = 1, pretrained: bool = True) -> tuple[nn.Module, s
             return model, "pretrained (hub cache)"
         reason = "no weights in hub cache" if pretrained else "pretrained weights not requested"
         return model, f"random init ({reason})"
-    cfg = [entry if entry == "M" else entry // width_divisor for entry in VGG16_CFG]
+    cfg = [entry if entry == "M" else entry // width_divisor for entry in tv_vgg.cfgs["D"]]  # torchvision's own VGG16 layers
     if any(entry == 0 for entry in cfg):
         raise ValueError(f"width_divisor must leave every layer at least one channel, got {width_divisor}")
     model = tv_vgg.VGG(tv_vgg.make_layers(cfg, batch_norm=False), num_classes=1000, init_weights=False)

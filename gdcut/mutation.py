@@ -89,8 +89,8 @@ def _rmsprop_eps_outside_root(original):
 def _rmsprop_eps_inside_root(original):
     from gdcut.recursions import rmsprop_paper
 
-    def rmsprop_torch(lr, alpha=0.99, eps=1e-8):
-        return rmsprop_paper(lr, alpha, eps)
+    def rmsprop_torch(lr, smoothing=0.99, eps=1e-8):
+        return rmsprop_paper(lr, smoothing, eps)
     return rmsprop_torch
 
 
@@ -109,7 +109,10 @@ def _ridge_term_dropped(original):
 
 def _smooth_l1_penalty(original):
     """sqrt(β² + ε) in place of |β|: differentiable, so 0 is no longer a kink."""
+    import torch
+
     def l1_penalty(beta, lambda1):
+        lambda1 = lambda1.squeeze(-1) if isinstance(lambda1, torch.Tensor) else lambda1  # a column: one λ1 per row
         return lambda1 * (beta**2 + 1e-12).sqrt().sum(dim=-1)
     return l1_penalty
 
@@ -237,9 +240,9 @@ def _starts_inside_the_unit_ball(original):
 
 def _dtype_ignored(original):
     """Every torch run made in float64, whatever the dtype of β0: the 16-bit rounding behind L1/L5's caveats is gone."""
-    def run_torch_optimizer(loss_fn, x0, *args, **kwargs):
+    def run_optimiser(loss_fn, x0, *args, **kwargs):
         return original(loss_fn, x0.double(), *args, **kwargs)
-    return run_torch_optimizer
+    return run_optimiser
 
 
 def _exact_zeros_unrecorded(original):
@@ -248,10 +251,10 @@ def _exact_zeros_unrecorded(original):
 
     import torch
 
-    def run_torch_optimizer(*args, **kwargs):
+    def run_optimiser(*args, **kwargs):
         run = original(*args, **kwargs)
         return dataclasses.replace(run, ever_zero=torch.zeros_like(run.ever_zero))
-    return run_torch_optimizer
+    return run_optimiser
 
 
 def _unanimity_inverted(original):
@@ -263,9 +266,11 @@ def _unanimity_inverted(original):
 
 def _sgd_half_step(original):
     """torch SGD runs taken with half the step size they were given."""
-    def torch_sgd_run(loss_fn, x0, alpha, steps, measures=None):
-        return original(loss_fn, x0, np.asarray(alpha, dtype=np.float64) / 2, steps, measures)
-    return torch_sgd_run
+    def run_optimiser(loss_fn, x0, optimiser, lr, steps, **kwargs):
+        if optimiser == "sgd":
+            lr = lr / 2 if isinstance(lr, (int, float)) else np.asarray(lr, dtype=np.float64) / 2
+        return original(loss_fn, x0, optimiser, lr, steps, **kwargs)
+    return run_optimiser
 
 
 def _dropout_without_rescale(original):
@@ -326,7 +331,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     Mutant("relu-spellings-collapsed", "every spelling of max(0, ·) is torch.relu (premise of S2's kink test dropped)",
            "gdcut.losses:RELU_VARIANTS", _relu_spellings_collapsed, ("S2",)),
     Mutant("oscillation-start-early", "N0 two steps early: an unconverged orbit passed off as the 2-cycle",
-           "gdcut.theory:oscillation_start", _oscillation_start_early, ("L2", "L4")),
+           "gdcut.closed_forms:oscillation_start", _oscillation_start_early, ("L2", "L4")),
     Mutant("cycle-half-read", "E1's limsup read over half the certified cycle (a window short of the limit)",
            "gdcut.convex:max_affine_cycle", _cycle_half_read, ("E1",)),
     Mutant("search-accepts-anything", "the counterexample search returns an instance without checking ratio > 1",
@@ -339,15 +344,15 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _iterations_squared, ("C4",)),
     Mutant("unbounded-lp-as-zero", "an unbounded max-affine LP reported as a finite minimum 0",
            "gdcut.geometry:max_affine_minimum", _unbounded_lp_reported_as_zero, ("G3",)),
-    Mutant("rmsprop-without-eps", "torch's RMSprop run with eps = 0", "gdcut.torch_runs:OPTIMIZERS",
+    Mutant("rmsprop-without-eps", "torch's RMSprop run with eps = 0", "gdcut.optimisers:OPTIMISERS",
            _rmsprop_without_eps, ("L13", "L14")),
     Mutant("starts-inside-unit-ball", "the non-capture β0 scaled into the unit ball of Prop 3.1",
            "gdcut.problems:non_capture_instance", _starts_inside_the_unit_ball, ("C1",)),
     Mutant("exact-zeros-unrecorded", "torch runs that do not record the exact zeros met along the way",
-           "gdcut.torch_runs:run_torch_optimizer", _exact_zeros_unrecorded, ("L13",)),
+           "gdcut.runs:run_optimiser", _exact_zeros_unrecorded, ("L13",)),
     Mutant("unanimity-inverted", "a unanimity rule that reads each sample's yes as no", "gdcut.rules:unanimity_rule",
            _unanimity_inverted, ("C1", "E3")),
-    Mutant("sgd-half-step", "torch SGD runs with half their step size", "gdcut.convex:torch_sgd_run", _sgd_half_step,
+    Mutant("sgd-half-step", "torch SGD runs with half their step size", "gdcut.runs:run_optimiser", _sgd_half_step,
            ("C1",)),
     Mutant("dropout-without-rescale", "dropout without the 1/(1 − p) rescaling", "torch.nn:Dropout",
            _dropout_without_rescale, ("X2",)),
@@ -355,7 +360,7 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "torch.nn:Dropout", _dropout_mask_ignores_seed, ("X2",)),
     Mutant("l1-drift-trusted", "NDGM's stationarity certificate returns 0 without running: unconverged runs pass",
            "gdcut.lasso:ndgm_l1_drift", _l1_drift_trusted, ("L6",)),
-    Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.torch_runs:run_torch_optimizer",
+    Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.runs:run_optimiser",
            _dtype_ignored, ("L1", "L5")),
 ]}
 

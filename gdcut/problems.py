@@ -1,13 +1,15 @@
 """The paper's concrete problem instances, built from a seed.
 
 The paper states distributions and shapes but no seeds; each builder takes
-``seed`` explicitly so the ledger can record it and tests can sweep it.
+``seed`` explicitly so the ledger can record it and tests can sweep it.  The
+default shapes are the paper's, read from the claims registry.
 """
 from __future__ import annotations
 
 import torch
 
 from gdcut import validation
+from gdcut.ledger.registry import claim
 
 
 def uniform(shape: tuple[int, ...], low: float, high: float, generator: torch.Generator,
@@ -36,7 +38,8 @@ def toy_lasso_initialisations(trials: int, num_entries: int, seed: int,
     return uniform((trials, num_entries), -1.0, 1.0, seeded_generator(seed), dtype=dtype)
 
 
-def general_lasso_instance(seed: int, rows: int = 20, columns: int = 500,
+def general_lasso_instance(seed: int, rows: int = claim("L6").paper_value("W rows (N)"),
+                           columns: int = claim("L6").paper_value("W columns (P)"),
                            dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """(W, y) of the general LASSO simulation (v1 §3 eq. 11, v2 App. B.2 eq. 15).
 
@@ -51,7 +54,8 @@ def general_lasso_instance(seed: int, rows: int = 20, columns: int = 500,
     return W, y
 
 
-def non_capture_instance(seed: int, rows: int = 20, columns: int = 500,
+def non_capture_instance(seed: int, rows: int = claim("C1").paper_value("Z1 rows"),
+                         columns: int = claim("C1").paper_value("Z1 columns (P)"),
                          dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(Z1, q1, beta0) of the non-capture experiment (v1 §2 Prop 2.1, v2 §3 Prop 3.1, Fig. 1).
 
@@ -71,7 +75,8 @@ def non_capture_instance(seed: int, rows: int = 20, columns: int = 500,
 HUBER_DATA = ("uniform", "normal")
 
 
-def huber_instance(seed: int, rows: int = 50, columns: int = 200, data: str = "uniform",
+def huber_instance(seed: int, rows: int = claim("E3").paper_value("N (rows of Z, length of y)"),
+                   columns: int = claim("E3").paper_value("P (columns of Z)"), data: str = "uniform",
                    dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """(Z, y) of the Huber regression (v1 eq. 13 / Fig. 3, v2 eq. 10 / Fig. 4): 50 x 200, over-parameterised.
 

@@ -1,6 +1,7 @@
 """The optimiser recursions of the paper's LASSO section, as pure (init, update) pairs.
 
-Each rule is an :class:`UpdateRule` in the manner of optax: ``init(beta)`` builds
+Each rule is an :class:`UpdateRule` in the manner of optax (its hyperparameters
+are not re-checked: the claims pass the paper's values, and ``run`` checks the start): ``init(beta)`` builds
 the state, ``update(grad, state, beta)`` returns ``(delta, new_state)`` and the
 iterate moves by ``beta + delta``.  Everything is elementwise numpy, so one
 implementation serves three uses:
@@ -44,7 +45,6 @@ def l1_subgradient(beta, lambda1):
 
 def ndgm(alpha) -> UpdateRule:
     """Vanilla NDGM / SGD with constant step ``alpha`` (v1 eq. 8, v2 eq. 11)."""
-    validation.positive("alpha", alpha)
 
     def update(grad, state, beta):
         return -alpha * grad, state
@@ -59,9 +59,6 @@ def heavy_ball(alpha, eta) -> UpdateRule:
     with beta_{-1} = beta_0 (no momentum on the first step).  The state is the
     previous displacement beta_N - beta_{N-1}.
     """
-    validation.positive("alpha", alpha)
-    validation.in_interval("eta", eta, 0, 1)
-
     def update(grad, previous_delta, beta):
         delta = -alpha * (1 - eta) * grad + eta * previous_delta
         return delta, delta
@@ -76,9 +73,6 @@ def torch_momentum(lr, momentum=0.9) -> UpdateRule:
     eq. 16 with alpha (1 - eta) replaced by lr: the same heavy ball, a different
     parametrisation of the step.
     """
-    validation.positive("lr", lr)
-    validation.in_interval("momentum", momentum, 0, 1)
-
     def update(grad, buf, beta):
         buf = grad if buf is None else momentum * buf + grad
         return -lr * buf, buf
@@ -93,12 +87,8 @@ def rmsprop_paper(alpha, gamma=0.99, eps_bar=1e-8) -> UpdateRule:
     with v_0 = 0.  The step that leaves beta_{t-1} uses v_t, which already holds
     g_t: this is Ruder's eq. 18 and torch's order.  Read literally, eq. 19 pairs
     beta_t with v_t computed *before* g_t; then the first step divides by
-    sqrt(eps_bar) (see ``gdcut.theory.rmsprop_first_step_literal``).
+    sqrt(eps_bar) (see ``gdcut.closed_forms.rmsprop_first_step_literal``).
     """
-    validation.positive("alpha", alpha)
-    validation.in_interval("gamma", gamma, 0, 1)
-    validation.non_negative("eps_bar", eps_bar)
-
     def update(grad, v, beta):
         v = gamma * v + (1 - gamma) * grad**2
         return -alpha * grad / np.sqrt(v + eps_bar), v
@@ -106,17 +96,13 @@ def rmsprop_paper(alpha, gamma=0.99, eps_bar=1e-8) -> UpdateRule:
     return UpdateRule(lambda beta: beta * 0, update)
 
 
-def rmsprop_torch(lr, alpha=0.99, eps=1e-8) -> UpdateRule:
-    """torch.optim.RMSprop with its defaults (alpha = the paper's gamma = 0.99, eps = 1e-8).
+def rmsprop_torch(lr, smoothing=0.99, eps=1e-8) -> UpdateRule:
+    """torch.optim.RMSprop with its defaults (smoothing, torch's ``alpha``, = the paper's gamma = 0.99; eps = 1e-8).
 
     Differs from eq. 19 in one place: ``eps`` is added to sqrt(v), not to v.
     """
-    validation.positive("lr", lr)
-    validation.in_interval("alpha", alpha, 0, 1)
-    validation.non_negative("eps", eps)
-
     def update(grad, v, beta):
-        v = alpha * v + (1 - alpha) * grad**2
+        v = smoothing * v + (1 - smoothing) * grad**2
         return -lr * grad / (np.sqrt(v) + eps), v
 
     return UpdateRule(lambda beta: beta * 0, update)
@@ -127,8 +113,6 @@ def second_moment_only(gamma) -> UpdateRule:
 
     Used to check eq. 20, v_t = (1 - gamma^t) lambda1^2, with rational gamma.
     """
-    validation.in_interval("gamma", gamma, 0, 1)
-
     def update(grad, v, beta):
         v = gamma * v + (1 - gamma) * grad**2
         return beta * 0, v
@@ -162,6 +146,14 @@ def run(rule: UpdateRule, grad_fn: Callable[[Any], Any], beta0, steps: int, reco
 def soft_threshold(x, threshold):
     """The proximal map of threshold * ||.||_1: sign(x) max(|x| - threshold, 0)."""
     return np.sign(x) * np.maximum(np.abs(x) - threshold, 0 * threshold)
+
+
+def ndgm_toy(beta0, alpha, lambda1, steps: int):
+    """NDGM on the toy loss L3 = lambda1 ||beta||_1 (v2 eq. 11): beta_0 ... beta_steps, exact for Fractions."""
+    validation.positive("alpha", alpha)
+    validation.non_negative("lambda1", lambda1)
+    trajectory, _ = run(ndgm(alpha), lambda beta: l1_subgradient(beta, lambda1), beta0, steps)
+    return trajectory
 
 
 def ista_toy(beta0, alpha, lambda1, steps: int):

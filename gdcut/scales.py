@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gdcut import validation
+from gdcut.ledger.registry import claim
 
 #: ``--gdcut-scale``: a preset of the tables below, or ``auto`` (``resolve_scale``).
 SCALES = ("auto", "tiny", "smoke", "paper")
@@ -76,8 +77,11 @@ class L1Scale:
 
 
 # What the paper states for the L1 experiments, identical at both scales.
-V1_L1 = {"optimiser": "sgd", "lr": 0.01, "lambdas": (0.1, 0.001), "shuffle": True}  # v1 §3, App. B
-V2_L1 = {"optimisers": ("sgd", "rmsprop", "adam"), "lr": 0.003, "lambdas": (2.0, 0.002), "shuffle": False}  # v2 App. C, loop order
+# v1 §3, App. B; v2 App. C, its λ1 loop order (λ1 = 2 first).
+V1_L1 = {"optimiser": "sgd", "lr": claim("L18").paper_value("α"),
+         "lambdas": (claim("L18").paper_value("large λ1"), claim("L18").paper_value("small λ1")), "shuffle": True}
+V2_L1 = {"optimisers": ("sgd", "rmsprop", "adam"), "lr": claim("L19").paper_value("α"),
+         "lambdas": (float(claim("L19").paper_value("large λ1")), claim("L19").paper_value("small λ1")), "shuffle": False}
 
 SEEDS = (0, 1, 2, 3, 4)
 
@@ -106,7 +110,9 @@ CONVERGENCE = {
 }
 
 L1 = {
-    "paper": L1Scale(width_divisor=1, epochs_v1=150, epochs_v2=200, batch_size=512, train_size=None,
+    "paper": L1Scale(width_divisor=1, epochs_v1=claim("L18").paper_value("epochs"),
+                     epochs_v2=claim("L19").paper_value("epochs"), batch_size=claim("L19").paper_value("batch size"),
+                     train_size=None,
                      test_size=None, why={"all": "as stated in v1 App. B and v2 App. C"}),
     "smoke": L1Scale(
         width_divisor=16, epochs_v1=15, epochs_v2=15, batch_size=16, train_size=2048, test_size=500,
@@ -179,7 +185,8 @@ def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrain
     carried = (procedure == "app-c" and version == "v2" and optimiser != "sgd" and lambda1 != first)
     return TrainConfig(model="VGG16", width_divisor=preset.width_divisor, pretrained=pretrained, optimiser=optimiser,
                        lr=stated["lr"], lambda1=lambda1, batch_size=preset.batch_size,
-                       epochs=preset.epochs_v1 if version == "v1" else preset.epochs_v2, seed=42,
+                       epochs=preset.epochs_v1 if version == "v1" else preset.epochs_v2,
+                       seed=claim("L18" if version == "v1" else "L19").paper_value("seed"),
                        shuffle=stated["shuffle"], forward_dtype=forward_dtype,
                        optimiser_state_from=(l1_config(scale, version, optimiser, first, pretrained,
                                                        forward_dtype=forward_dtype) if carried else None))

@@ -30,7 +30,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gdcut import models, precision, train, validation
+from gdcut import models, optimisers, precision, train, validation
 from gdcut.data import DeviceData
 from gdcut.progress import RunProgress
 
@@ -111,7 +111,7 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[train.
     forward = precision.CompiledOrEager(lambda x: stacked_forward(params, buffers, x),
                                         precision.compile_wanted(device))
     leaves = list(params.values())
-    optimiser = train.make_optimiser(first.optimiser, leaves, first.lr)
+    optimiser = optimisers.make_optimiser(first.optimiser, leaves, first.lr)
     generators = [torch.Generator(device="cpu").manual_seed(config.seed) for config in configs]
     n = len(data.train_labels)
     steps_per_epoch = math.ceil(n / first.batch_size)
@@ -181,6 +181,6 @@ def _member_share(leaves: list[torch.Tensor]) -> list[float]:
 
 
 def _member_l1(leaves: list[torch.Tensor]) -> list[float]:
-    # sum |p| per member, as train.l1_norm: float32 norms per tensor, summed in float64
+    # sum |p| per member, as train.weights_l1_norm: float32 norms per tensor, summed in float64
     norms = torch.stack([torch.linalg.vector_norm(p.detach().flatten(1), 1, dim=1) for p in leaves])
     return norms.double().sum(0).tolist()

@@ -41,16 +41,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gdcut import models, precision, validation
+from gdcut import models, optimisers, precision, validation
 from gdcut.data import DeviceData
+from gdcut.ledger.registry import claim
 from gdcut.progress import RunProgress
 
-OPTIMISERS = ("sgd", "rmsprop", "adam")
 FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
-PAPER_THRESHOLD = 1e-5  # v1 §3, v2 Table 2: a weight counts as prunable when |w| < 1e-5
+#: A weight counts as prunable when |w| is below this (v1 §3, v2 Table 2).
+PAPER_THRESHOLD = claim("L20").paper_value("small-weight threshold")
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
 # the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
-RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked")
+RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked", "gdcut.optimisers")
 # what a run and the run it takes its optimiser state from must share: the same parameter
 # tensors (model, width, batch norm) under the same optimiser, as App. C's loop has
 SHARED_WITH_STATE_SOURCE = ("model", "optimiser", "lr", "width_divisor", "batch_size", "batch_norm")
@@ -84,7 +85,7 @@ class TrainConfig:
 
     def __post_init__(self):
         validation.one_of("model", self.model, [*models.CFG, "VGG16"])
-        validation.one_of("optimiser", self.optimiser, OPTIMISERS)
+        validation.one_of("optimiser", self.optimiser, optimisers.OPTIMISERS)
         validation.positive("lr", self.lr)
         validation.positive_int("epochs", self.epochs)
         validation.positive_int("batch_size", self.batch_size)
@@ -160,15 +161,7 @@ class TrainResult:
         return cls(**dict(fields, **curves, config=TrainConfig.from_dict(stored["config"])), from_cache=from_cache)
 
 
-def make_optimiser(name: str, params, lr: float) -> torch.optim.Optimizer:
-    """torch.optim with its defaults, as the paper's App. B/C code builds them (only lr set)."""
-    validation.one_of("optimiser", name, OPTIMISERS)
-    validation.positive("lr", lr)
-    cls = {"sgd": torch.optim.SGD, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[name]
-    return cls(params, lr=lr)
-
-
-def l1_norm(params) -> float:
+def weights_l1_norm(params) -> float:
     """sum |p| over all parameters, accumulated in float64 (138M float32 terms lose digits otherwise)."""
     params = [p.detach() for p in params]
     return float(sum(norm.double() for norm in torch._foreach_norm(params, 1))) if params else 0.0
@@ -500,7 +493,7 @@ def _start(config: TrainConfig, model: nn.Module, device: torch.device, start_st
     # channels-last: ~20% faster convolutions on the CPU here (oneDNN) and the layout cuDNN prefers
     model.to(device=device, dtype=torch.float32, memory_format=torch.channels_last)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = make_optimiser(config.optimiser, params, config.lr)
+    optimiser = optimisers.make_optimiser(config.optimiser, params, config.lr)
     if start_state is not None:
         optimiser.load_state_dict(start_state)
     return _Live(model, params, optimiser, torch.Generator(device="cpu").manual_seed(config.seed), device)
@@ -539,7 +532,7 @@ def _train_epoch(config: TrainConfig, data: DeviceData, live: _Live, forward, st
 def _record_epoch(history: dict, live: _Live, losses: torch.Tensor, seconds: float) -> None:
     history["step_loss"].extend(losses.tolist())
     history["epoch_loss"].append(float(losses.mean()))
-    history["epoch_l1"].append(l1_norm(live.params))
+    history["epoch_l1"].append(weights_l1_norm(live.params))
     # per epoch, so a rule can tell a settled share from one still moving (gdcut.deepnet)
     history["epoch_share"].append(share_below_threshold(live.model))
     history["epoch_seconds"].append(seconds)

@@ -50,17 +50,6 @@ def non_negative(name: str, value) -> None:
         raise ValueError(f"{name} must be >= 0, got {value!r}")
 
 
-def in_interval(name: str, value, low, high, *, closed_low: bool = True, closed_high: bool = False) -> None:
-    """``value`` must lie in the interval between ``low`` and ``high``."""
-    finite_scalar(name, value)
-    ok_low = value >= low if closed_low else value > low
-    ok_high = value <= high if closed_high else value < high
-    if not (ok_low and ok_high):
-        left = "[" if closed_low else "("
-        right = "]" if closed_high else ")"
-        raise ValueError(f"{name} must lie in {left}{low}, {high}{right}, got {value!r}")
-
-
 def positive_int(name: str, value) -> None:
     """``value`` must be an int >= 1 (an iteration count, a dimension)."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
@@ -112,36 +101,6 @@ def boolean(name: str, value) -> None:
     """``value`` must be True or False (not 1, 0 or a string that looks like one)."""
     if not isinstance(value, (bool, np.bool_)):
         raise ValueError(f"{name} must be True or False, got {value!r}")
-
-
-def _real_entries(name: str, value) -> np.ndarray:
-    """The entries of a scalar, array or tensor as a flat array, checked to be finite real numbers."""
-    if _is_real_scalar(value):
-        finite_scalar(name, value)
-        return np.array([value], dtype=object if isinstance(value, Fraction) else None)
-    if hasattr(value, "detach"):  # torch tensor
-        value = value.detach().cpu().numpy()
-    entries = np.asarray(value).reshape(-1)
-    if entries.dtype == object:  # Fractions, exact: checked one by one
-        for entry in entries:
-            finite_scalar(name, entry)
-    elif entries.dtype.kind not in "iuf":
-        raise ValueError(f"{name} must be a real number or an array of them, got dtype {entries.dtype}")
-    elif not np.isfinite(entries).all():
-        raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
-    return entries
-
-
-def positive_entries(name: str, value) -> None:
-    """Every entry of ``value`` (a number, Fraction, array or tensor) is a finite real number > 0."""
-    if not np.all(_real_entries(name, value) > 0):
-        raise ValueError(f"{name} must be > 0 in every entry")
-
-
-def non_negative_entries(name: str, value) -> None:
-    """Every entry of ``value`` (a number, Fraction, array or tensor) is a finite real number >= 0."""
-    if not np.all(_real_entries(name, value) >= 0):
-        raise ValueError(f"{name} must be >= 0 in every entry")
 
 
 def positive_each(name: str, value, count: int) -> np.ndarray:

@@ -1,45 +1,13 @@
-"""The pre-registered rules of the analytic claims L13, L16, C1, E3 on planted outcomes: every decision reachable.
+"""The pre-registered rules of the analytic claims L13, L16, C1, E3 (``gdcut.analytic_rules``) on planted outcomes.
 
-The claim-specific rules live beside their tests in ``claims/``; they are loaded
-here by path (``claims/`` is not a package) under private module names.
+Every decision of every rule is reachable.
 """
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from gdcut import rules
-
-CLAIMS = Path(__file__).resolve().parent.parent / "claims"
-
-
-def _claim_module(stem: str):
-    name = f"_analytic_rules_{stem}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, CLAIMS / f"{stem}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def lasso():
-    return _claim_module("test_lasso_variants")
-
-
-@pytest.fixture(scope="module")
-def convergence():
-    return _claim_module("test_convergence")
-
-
-@pytest.fixture(scope="module")
-def eos():
-    return _claim_module("test_edge_of_stability")
+from gdcut import analytic_rules, closed_forms, rules
 
 
 # --------------------------------------------------------------------------- generic share / sample rules
@@ -74,72 +42,72 @@ def test_sample_rules_reach_every_decision():
 
 
 # --------------------------------------------------------------------------- L13
-def test_l13_rules_reach_every_decision(lasso):
-    assert lasso.l13_nonzero_rule(2500, 2500, 2500).decision == "supports"     # no entry ever 0
-    assert lasso.l13_nonzero_rule(302, 2500, 2500).decision == "refutes"       # most entries hit 0
-    assert lasso.l13_nonzero_rule(2480, 2500, 2500).decision == "inconclusive"  # ~1%: cannot tell
-    assert lasso.l13_nonzero_rule(100, 100, 2500).decision == "inconclusive"    # too few entries
-    assert lasso.l13_nonzero_rule(2500, 2500, 500).decision == "inconclusive"   # horizon too short
-    assert lasso.l13_absorbing_rule([True] * 10).decision == "supports"
-    assert lasso.l13_absorbing_rule([True] * 9 + [False]).decision == "refutes"
-    assert lasso.l13_absorbing_rule([]).decision == "inconclusive"
+def test_l13_rules_reach_every_decision():
+    assert analytic_rules.l13_nonzero_rule(2500, 2500, 2500).decision == "supports"     # no entry ever 0
+    assert analytic_rules.l13_nonzero_rule(302, 2500, 2500).decision == "refutes"       # most entries hit 0
+    assert analytic_rules.l13_nonzero_rule(2480, 2500, 2500).decision == "inconclusive"  # ~1%: cannot tell
+    assert analytic_rules.l13_nonzero_rule(100, 100, 2500).decision == "inconclusive"    # too few entries
+    assert analytic_rules.l13_nonzero_rule(2500, 2500, 500).decision == "inconclusive"   # horizon too short
+    assert analytic_rules.l13_absorbing_rule([True] * 10).decision == "supports"
+    assert analytic_rules.l13_absorbing_rule([True] * 9 + [False]).decision == "refutes"
+    assert analytic_rules.l13_absorbing_rule([]).decision == "inconclusive"
 
 
 # --------------------------------------------------------------------------- L16
-def test_l16_rule_reaches_every_decision(lasso):
-    assert lasso.l16_ordering_rule(500, 500, 100_000, 10_000, True).decision == "supports"
-    assert lasso.l16_ordering_rule(364, 500, 100_000, 10_000, True).decision == "refutes"
-    assert lasso.l16_ordering_rule(450, 500, 100_000, 10_000, True).decision == "inconclusive"
-    assert lasso.l16_ordering_rule(20, 20, 100_000, 10_000, True).decision == "inconclusive"
-    assert lasso.l16_ordering_rule(500, 500, 2_500, 10_000, True).decision == "inconclusive"
-    assert lasso.l16_ordering_rule(500, 500, 100_000, 10_000, False).decision == "inconclusive"
-    assert lasso.ndgm_cycle_step(np.array([[0.95, -0.2]]), 1e-3) == 9501
+def test_l16_rule_reaches_every_decision():
+    assert analytic_rules.l16_ordering_rule(500, 500, 100_000, 10_000, True).decision == "supports"
+    assert analytic_rules.l16_ordering_rule(364, 500, 100_000, 10_000, True).decision == "refutes"
+    assert analytic_rules.l16_ordering_rule(450, 500, 100_000, 10_000, True).decision == "inconclusive"
+    assert analytic_rules.l16_ordering_rule(20, 20, 100_000, 10_000, True).decision == "inconclusive"
+    assert analytic_rules.l16_ordering_rule(500, 500, 2_500, 10_000, True).decision == "inconclusive"
+    assert analytic_rules.l16_ordering_rule(500, 500, 100_000, 10_000, False).decision == "inconclusive"
+    assert closed_forms.ndgm_cycle_step(np.array([[0.95, -0.2]]), 0.1, 1e-3) == 9501
 
 
 # --------------------------------------------------------------------------- C1
-def test_c1_rule_reaches_every_decision(convergence):
+def test_c1_rule_reaches_every_decision():
     eps = float(np.finfo(np.float64).eps)
     falling, escaping = np.array([3.0, 2.0, 1.5, 1.4]), np.array([0.9, 1.2, 1.3, 1.3])
-    both = convergence.c1_seed_outcome(falling, escaping, eps)
-    rises = convergence.c1_seed_outcome(np.array([3.0, 2.0, 2.5, 1.0]), escaping, eps)
-    captured = convergence.c1_seed_outcome(falling, np.array([0.9, 0.8, 0.7, 0.7]), eps)
-    rounding = convergence.c1_seed_outcome(np.array([3.0, 2.0, 2.0 * (1 + eps), 1.0]), escaping, eps)
+    both = analytic_rules.c1_seed_outcome(falling, escaping, eps)
+    rises = analytic_rules.c1_seed_outcome(np.array([3.0, 2.0, 2.5, 1.0]), escaping, eps)
+    captured = analytic_rules.c1_seed_outcome(falling, np.array([0.9, 0.8, 0.7, 0.7]), eps)
+    rounding = analytic_rules.c1_seed_outcome(np.array([3.0, 2.0, 2.0 * (1 + eps), 1.0]), escaping, eps)
     assert (both, rises, captured, rounding) == (True, False, None, True)
-    assert convergence.c1_seed_outcome(falling, np.array([1.2, 1.3, 1.3, 1.3]), eps) is None  # premise ‖β0‖∞ < 1 unmet
-    assert convergence.c1_rule([both] * 3).decision == "supports"
-    assert convergence.c1_rule([rises] * 3).decision == "refutes"
-    assert convergence.c1_rule([both, both, rises]).decision == "inconclusive"
-    assert convergence.c1_rule([both, both, captured]).decision == "inconclusive"
+    assert analytic_rules.c1_seed_outcome(falling, np.array([1.2, 1.3, 1.3, 1.3]), eps) is None  # premise ‖β0‖∞ < 1 unmet
+    assert analytic_rules.c1_rule([both] * 3, 1000).decision == "supports"
+    assert analytic_rules.c1_rule([rises] * 3, 1000).decision == "refutes"
+    assert analytic_rules.c1_rule([both, both, rises], 1000).decision == "inconclusive"
+    assert analytic_rules.c1_rule([both, both, captured], 1000).decision == "inconclusive"
 
 
 # --------------------------------------------------------------------------- E3
-def test_e3_rules_reach_every_decision(eos):
+def test_e3_rules_reach_every_decision():
     steps = 100
     flat = np.ones(steps + 1)
     drift = np.linspace(1, 5, steps + 1)
     slow = np.linspace(1, 1.3, steps + 1)
     finite = np.ones(steps + 1)
-    assert eos.e3_bounded_outcome(finite, flat) is True
-    assert eos.e3_bounded_outcome(finite, drift) is False
-    assert eos.e3_bounded_outcome(finite * np.inf, flat) is False
-    assert eos.e3_bounded_outcome(finite, slow) is None
-    assert eos.e3_bounded_rule([True, True]).decision == "supports"
-    assert eos.e3_bounded_rule([True, False]).decision == "refutes"
-    assert eos.e3_bounded_rule([True, None]).decision == "inconclusive"
+    assert analytic_rules.e3_bounded_outcome(finite, flat) is True
+    assert analytic_rules.e3_bounded_outcome(finite, drift) is False
+    assert analytic_rules.e3_bounded_outcome(finite * np.inf, flat) is False
+    assert analytic_rules.e3_bounded_outcome(finite, slow) is None
+    assert analytic_rules.e3_bounded_rule([True, True]).decision == "supports"
+    assert analytic_rules.e3_bounded_rule([True, False]).decision == "refutes"
+    assert analytic_rules.e3_bounded_rule([True, None]).decision == "inconclusive"
 
     period2 = 1 + 0.5 * (np.arange(steps + 1) % 2)
     converged = np.r_[1.0, np.full(steps, 1e-12) * (1 + 0.5 * (np.arange(steps) % 2))]
-    assert eos.e3_visible_oscillation_rate(period2) == 1.0
-    assert eos.e3_visible_oscillation_rate(converged) == 0.0
-    assert eos.e3_faster_rule([0.0, 0.0], [1.0, 1.0]).decision == "supports"
-    assert eos.e3_faster_rule([1.0, 1.0], [1.0, 1.0]).decision == "refutes"
-    assert eos.e3_faster_rule([0.0, 1.0], [1.0, 1.0]).decision == "inconclusive"
+    assert analytic_rules.e3_visible_oscillation_rate(period2) == 1.0
+    assert analytic_rules.e3_visible_oscillation_rate(converged) == 0.0
+    assert analytic_rules.e3_faster_rule([0.0, 0.0], [1.0, 1.0]).decision == "supports"
+    assert analytic_rules.e3_faster_rule([1.0, 1.0], [1.0, 1.0]).decision == "refutes"
+    assert analytic_rules.e3_faster_rule([0.0, 1.0], [1.0, 1.0]).decision == "inconclusive"
 
     falls = np.linspace(2, 1, 60)
     climbs = np.r_[1.0, 1.5, np.linspace(1.4, 0.5, 58)]
     tiny = np.r_[1.0, 1.001, np.linspace(0.99, 0.5, 58)]
-    assert (eos.e3_rise_outcome(falls), eos.e3_rise_outcome(climbs), eos.e3_rise_outcome(tiny)) == (False, True, None)
-    assert eos.e3_rise_rule([True, True]).decision == "supports"
-    assert eos.e3_rise_rule([False, False]).decision == "refutes"
-    assert eos.e3_rise_rule([True, False]).decision == "inconclusive"
-    assert eos.e3_rise_rule([True, None]).decision == "inconclusive"
+    assert (analytic_rules.e3_rise_outcome(falls), analytic_rules.e3_rise_outcome(climbs), analytic_rules.e3_rise_outcome(tiny)) == (False, True, None)
+    assert analytic_rules.e3_rise_rule([True, True]).decision == "supports"
+    assert analytic_rules.e3_rise_rule([False, False]).decision == "refutes"
+    assert analytic_rules.e3_rise_rule([True, False]).decision == "inconclusive"
+    assert analytic_rules.e3_rise_rule([True, None]).decision == "inconclusive"

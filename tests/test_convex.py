@@ -1,32 +1,12 @@
-"""gdcut.convex: the runner against torch.optim.SGD and closed forms, the bounds, argument checks."""
+"""gdcut.convex: the bounds, the constants of the losses, the measures, argument checks.
+
+The hand-written gradient_method is exercised in tests/test_runs.py, as the reference of gdcut.runs.
+"""
 import numpy as np
 import pytest
 import torch
 
 from gdcut import convex
-
-
-def test_first_steps_on_abs_match_closed_form():
-    # |x| from 0.3 with alpha = 0.25: 0.3 -> 0.05 -> -0.2 -> 0.05 (torch.abs has derivative 0 only at 0).
-    run = convex.gradient_method(lambda x: x.abs().sum(-1), torch.tensor([[0.3]], dtype=torch.float64), 0.25, 3,
-                                 keep_every=1)
-    assert torch.allclose(run.iterates[:, 0, 0], torch.tensor([0.3, 0.05, -0.2, 0.05], dtype=torch.float64))
-    assert torch.allclose(run.gradient_norms[:, 0], torch.ones(3, dtype=torch.float64))
-
-
-def test_runner_agrees_with_torch_sgd():
-    generator = torch.Generator().manual_seed(0)
-    A = torch.randn(4, 3, generator=generator, dtype=torch.float64)
-    x0 = torch.randn(5, 3, generator=generator, dtype=torch.float64)
-    loss = lambda x: (x @ A.T).amax(-1) + 0.1 * (x**2).sum(-1)
-    run = convex.gradient_method(loss, x0, 0.05, 40)
-    x = x0.clone().requires_grad_(True)
-    opt = torch.optim.SGD([x], lr=0.05)  # torch default: no momentum, no weight decay, like the runner
-    for _ in range(40):
-        opt.zero_grad()
-        loss(x).sum().backward()
-        opt.step()
-    assert torch.allclose(run.iterates[-1], x.detach(), atol=1e-12)
 
 
 def test_best_iterate_bound_matches_formula():
@@ -67,13 +47,6 @@ def test_measures():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), -0.1, 3),
-    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(2), 0.1, 3),
-    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), [0.1, 0.1], 3),
-    lambda: convex.gradient_method(lambda x: x.sum(-1), torch.zeros(1, 2), float("nan"), 3),
-    lambda: convex.gd_smooth_bound(0.0, 1.0, 3),
-    lambda: convex.best_iterate_bound(-1.0, [1.0], [0.1]),
-    lambda: convex.quadratic_top_eigenvalue(np.array([[1.0, 2.0], [0.0, 1.0]])),
     lambda: convex.iterations_to_accuracy([1.0], -1.0),
     lambda: convex.oscillation_rate([1.0, 2.0]),
     lambda: convex.power_law_exponent([1.0], [1.0]),
@@ -83,47 +56,8 @@ def test_rejects_invalid_arguments(call):
         call()
 
 
-def test_torch_sgd_run_with_per_trial_rates_matches_separate_runs():
-    generator = torch.Generator().manual_seed(2)
-    A = torch.randn(4, 3, generator=generator, dtype=torch.float64)
-    x0 = torch.randn(3, 3, generator=generator, dtype=torch.float64)
-    loss = lambda x: (x @ A.T).amax(-1) + 0.1 * (x**2).sum(-1)
-    rates = [0.01, 0.1, 0.5]
-    losses, measured = convex.torch_sgd_run(loss, x0, rates, 25, {"norm": lambda x: x.norm(dim=-1)})
-    for j, rate in enumerate(rates):
-        alone = convex.gradient_method(loss, x0[j:j + 1], rate, 25)
-        assert torch.allclose(losses[:, j], alone.losses[:, 0], atol=1e-12)
-        assert torch.allclose(measured["norm"][-1, j], alone.iterates[-1, 0].norm(), atol=1e-12)
-    with pytest.raises(ValueError):
-        convex.torch_sgd_run(loss, x0, [0.1, -0.1, 0.1], 3)
-
-
-# --------------------------------------------------------------------------- exact cycles and the counterexample search
-def test_max_affine_cycle_certifies_the_stored_e1_orbit_and_rejects_bad_input():
-    from fractions import Fraction
-
-    cycle = convex.max_affine_cycle([(-2, -3), (-2, 3), (3, -2)], (Fraction(1, 7), Fraction(2, 11)))
-    assert cycle.period == 30 and max(cycle.gaps) / 13 == Fraction(1083, 1001)
-    assert convex.max_affine_cycle([(1,), (-1,)], (0,)) is None  # starts at the kink: two active rows
-    assert convex.max_affine_cycle([(1, 0), (2, 0), (3, 0)], (1, 0), max_steps=50) is None  # drifts: no repeat
-    for bad in ([], [(1, 0), (1,)], [(0.5, 1)]):
-        with pytest.raises(ValueError, match="rows"):
-            convex.max_affine_cycle(bad, (0, 0))
-    with pytest.raises(ValueError, match="start"):
-        convex.max_affine_cycle([(1, 0), (-1, 0)], (0.5, 0))
-    with pytest.raises(ValueError, match="max_steps"):
-        convex.max_affine_cycle([(1, 0), (-1, 0)], (1, 0), max_steps=0)
-
-
-def test_find_counterexample_finds_an_easy_one_and_rejects_bad_input():
-    from hypothesis import strategies as st
-
-    from gdcut import search
-
-    found = search.find_counterexample(lambda x: x >= 0, st.tuples(st.integers(0, 10)), lambda inst: inst[0] / 5)
-    assert found is not None and found[0][0] > 5
-    assert search.find_counterexample(lambda x: True, st.tuples(st.integers(0, 3)), lambda inst: 0.0) is None
-    with pytest.raises(ValueError, match="admissible"):
-        search.find_counterexample(None, st.tuples(st.integers()), lambda inst: 0.0)
-    with pytest.raises(ValueError, match="instances"):
-        search.find_counterexample(lambda x: True, [1], lambda inst: 0.0)
+def test_max_affine_sharpness_is_the_distance_to_the_hull_boundary():
+    # 1-D: min(max a_i, −min a_i); 2-D diamond conv{±e1, ±e2}: its edges lie 1/√2 from 0.
+    assert convex.max_affine_sharpness(np.array([[2.0], [-3.0]])) == 2.0
+    diamond = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
+    assert convex.max_affine_sharpness(diamond) == pytest.approx(2**-0.5, rel=1e-12)

@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from torchvision import transforms
 
 from fixtures.cifar10_standin import patch_md5s, write_cifar10_standin
 from gdcut import data
@@ -19,6 +18,8 @@ def test_normalise_matches_the_papers_transform():
     # App. C: ToTensor() then Normalize((0.5,)*3, (0.5,)*3) on a PIL image.
     rng = np.random.default_rng(0)
     hwc = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    from torchvision import transforms  # imported here: torchvision costs seconds at collection
+
     reference = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,) * 3, (0.5,) * 3)])(
         Image.fromarray(hwc))
     ours = data.normalise(torch.from_numpy(hwc.transpose(2, 0, 1).copy())[None])[0]

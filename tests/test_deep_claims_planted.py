@@ -14,16 +14,6 @@ from pathlib import Path
 
 import pytest
 
-# Imported here so that pytester's in-process runs find them already loaded (torch cannot be imported twice).
-import gdcut.deepnet  # noqa: F401
-import gdcut.figures  # noqa: F401
-import gdcut.rules  # noqa: F401
-import jinja2  # noqa: F401
-import matplotlib.pyplot  # noqa: F401
-import scipy.stats  # noqa: F401
-import torch  # noqa: F401
-import torchvision  # noqa: F401
-
 ROOT = Path(__file__).resolve().parents[1]
 
 CONFTEST = """

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import deepnet, theory, train
+from gdcut import closed_forms, deepnet, optimisers
 
 
 def planted_result(config: train.TrainConfig | None = None, **fields) -> train.TrainResult:
@@ -83,15 +83,15 @@ def test_c5_widening_compares_the_gaps_of_two_depths():
 
 # --------------------------------------------------------------------------- penalty-only runs
 def penalty_only_share(w0, optimiser, lr, lambda1, steps):
-    final, _ = deepnet.penalty_only_run(w0, optimiser, lr, lambda1, steps)
+    final, _ = closed_forms.penalty_only_run(w0, optimiser, lr, lambda1, steps)
     return float((final.abs() < deepnet.THRESHOLD).float().mean())
 
 
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])
 def test_penalty_only_sgd_share_matches_the_closed_form(steps):
-    # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.theory)
+    # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.closed_forms)
     w0 = (torch.rand(4000, generator=torch.Generator().manual_seed(1)) - 0.5) * 0.02
-    closed = np.abs(theory.ndgm_iterate(w0.double().numpy(), 0.003, 0.002, steps)) < deepnet.THRESHOLD
+    closed = np.abs(closed_forms.ndgm_iterate(w0.double().numpy(), 0.003, 0.002, steps)) < deepnet.THRESHOLD
     simulated = penalty_only_share(w0, "sgd", 0.003, 0.002, steps)
     # float32 rounding moves a few entries near the threshold
     assert simulated == pytest.approx(float(closed.mean()), abs=0.003)
@@ -109,26 +109,26 @@ def test_penalty_only_share_follows_the_oscillation_band():
     assert small == pytest.approx(large, abs=0.002)
 
 
-@pytest.mark.parametrize("optimiser", train.OPTIMISERS)
+@pytest.mark.parametrize("optimiser", optimisers.OPTIMISERS)
 def test_penalty_only_weights_equal_autograd_of_the_penalty(optimiser):
     # the shortcut grad = lambda1 * sign(w) against autograd of lambda1 * sum|w| through torch.optim, with exact zeros
     w0 = (torch.rand(300, generator=torch.Generator().manual_seed(4)) - 0.5) * 0.01
     w0[:7] = 0.0
     w = w0.clone().requires_grad_(True)
-    opt = train.make_optimiser(optimiser, [w], 0.003)
+    opt = optimisers.make_optimiser(optimiser, [w], 0.003)
     for _ in range(40):
         opt.zero_grad()
         (0.3 * w.abs().sum()).backward()
         opt.step()
-    assert torch.equal(deepnet.penalty_only_run(w0, optimiser, 0.003, 0.3, 40)[0], w.detach())
+    assert torch.equal(closed_forms.penalty_only_run(w0, optimiser, 0.003, 0.3, 40)[0], w.detach())
 
 
 @pytest.mark.parametrize("lambda1", [0.002, 2.0])
 def test_sgd_arrival_is_the_closed_form_entry_step(lambda1):
     w0 = torch.empty(2000).uniform_(-0.05, 0.05, generator=torch.Generator().manual_seed(0))
     steps = 3_000
-    _, arrival = deepnet.penalty_only_run(w0, "sgd", 0.003, lambda1, steps)
-    n_k = theory.band_entry_step(w0.double().numpy(), 0.003, lambda1)
+    _, arrival = closed_forms.penalty_only_run(w0, "sgd", 0.003, lambda1, steps)
+    n_k = closed_forms.band_entry_step(w0.double().numpy(), 0.003, lambda1)
     reached = arrival.numpy() <= steps
     # SGD moves by h = αλ1 per step towards 0: the sign flips on the step after |w| < h (or lands on 0).
     assert np.all(np.abs(arrival.numpy()[reached] - (n_k[reached] + 1)) <= 1)
@@ -137,11 +137,11 @@ def test_sgd_arrival_is_the_closed_form_entry_step(lambda1):
 
 def test_app_c_procedure_carries_the_optimiser_state_into_the_second_penalty():
     w0 = torch.linspace(-0.02, 0.02, 101)
-    fresh, _ = deepnet.penalty_only_run(w0, "adam", 0.003, 0.002, 30)
-    carried, _ = deepnet.penalty_only_run(w0, "adam", 0.003, 0.002, 30, before=(2.0, 30))
+    fresh, _ = closed_forms.penalty_only_run(w0, "adam", 0.003, 0.002, 30)
+    carried, _ = closed_forms.penalty_only_run(w0, "adam", 0.003, 0.002, 30, before=(2.0, 30))
     assert not torch.equal(fresh, carried)
-    sgd_fresh, _ = deepnet.penalty_only_run(w0, "sgd", 0.003, 0.002, 30)
-    sgd_carried, _ = deepnet.penalty_only_run(w0, "sgd", 0.003, 0.002, 30, before=(2.0, 30))
+    sgd_fresh, _ = closed_forms.penalty_only_run(w0, "sgd", 0.003, 0.002, 30)
+    sgd_carried, _ = closed_forms.penalty_only_run(w0, "sgd", 0.003, 0.002, 30, before=(2.0, 30))
     assert torch.equal(sgd_fresh, sgd_carried)  # SGD keeps no state
 
 

@@ -21,7 +21,8 @@ def test_an_xdist_worker_sets_its_gpu_at_configure_with_a_simulated_device_count
     monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
     for worker in ("gw0", "gw1", "gw2", "gw3", "gw4"):
         config = SimpleNamespace(workerinput={"workerid": worker}, getoption=lambda name: None,
-                                 addinivalue_line=lambda *a: None)
+                                 addinivalue_line=lambda *a: None,
+                                 pluginmanager=SimpleNamespace(hasplugin=lambda name: True))
         distribute.pytest_configure(config)
     assert chosen == [0, 1, 2, 0, 1]
 
@@ -90,3 +91,14 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
                 if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
                     made.add((config.optimiser_state_from, True))
         assert made == asked
+
+
+@pytest.mark.parametrize(("numprocesses", "dist", "expected"), [
+    (2, "no", "loadgroup"),   # -n 2 alone: groups of shared computations stay on one worker
+    (2, "load", "load"),      # an explicit --dist is kept
+    (None, "no", "no"),       # no -n: no distribution at all
+])
+def test_xdist_defaults_to_loadgroup_only_when_no_dist_was_given(numprocesses, dist, expected):
+    config = SimpleNamespace(option=SimpleNamespace(numprocesses=numprocesses, dist=dist))
+    distribute.pytest_cmdline_main(config)
+    assert config.option.dist == expected

@@ -19,18 +19,6 @@ import pytest
 
 HANG_GUARD_S = 600  # generous on purpose: see run_subprocess
 
-# Imported here so that pytester's in-process runs find them already loaded:
-# pytester drops modules first imported during an inner run, torch cannot be
-# imported twice in one process, and the ledger's provenance asks for all of them.
-import jinja2  # noqa: F401
-import matplotlib.pyplot  # noqa: F401
-import scipy  # noqa: F401
-import sklearn  # noqa: F401
-import torch  # noqa: F401
-import torchvision  # noqa: F401
-
-import gdcut.rules  # noqa: F401  (inner runs must see the same Ruling class)
-
 REGISTRY = {
     # id: not_testable reason ("" for testable claims)
     "S1": "",
@@ -50,7 +38,7 @@ import pytest
 def test_holds(evidence):
     evidence.condition("float64")
     evidence.parameter("alpha", 0.01, note="paper's value")
-    evidence.measure("upper point", measured=0.0053, paper=0.0053, unit="1", condition="alpha=0.01")
+    evidence.measure("upper point", measured=0.0053, paper="upper point", unit="1", condition="alpha=0.01")
     evidence.note("holds as stated")
 
 @pytest.mark.claim("S1")
@@ -96,8 +84,20 @@ HOSTILE = "<script>alert(1)</script> \"double\" 'single' & ünïcødé λ₁ ∞
 HOSTILE_ID = "<script>alert(3)</script>\"'</script>"
 
 
+#: (name, value) of the paper values every claim of the test registry lists, for evidence.measure(paper=name).
+PAPER_VALUES = (("upper point", 0.0053), ("infinity", math.inf), ("minus infinity", -math.inf), (HOSTILE, HOSTILE))
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, str):
+        return json.dumps(value)
+    return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+
+
 def registry_toml(claims: dict[str, str], title: str = "a claim") -> str:
     entries = []
+    paper_values = ", ".join(f'{{ name = {json.dumps(name)}, value = {_toml_value(value)}, where = "§1" }}'
+                             for name, value in PAPER_VALUES)
     for claim_id, not_testable in claims.items():
         entries.append(textwrap.dedent(f"""
             [[claim]]
@@ -107,6 +107,7 @@ def registry_toml(claims: dict[str, str], title: str = "a claim") -> str:
             summary = "what the paper says"
             kind = {json.dumps("context" if not_testable else "proposition")}
             where = {{ v1 = "§1", v2 = "§2" }}
+            paper_values = [{paper_values}]
             not_testable = {json.dumps(not_testable)}
         """))
     return "".join(entries)
@@ -180,7 +181,7 @@ def test_every_verdict_rule_end_to_end(project):
 
     assert claims["S1"]["complete"] and claims["S3"]["complete"]
     assert claims["S1"]["evidence"] == [{
-        "name": "upper point", "measured": 0.0053, "paper": 0.0053, "unit": "1", "condition": "alpha=0.01",
+        "name": "upper point", "measured": 0.0053, "paper": 0.0053, "paper_where": "§1", "unit": "1", "condition": "alpha=0.01",
         "test": "claims/test_verdicts.py::test_holds", "count": 1, "agreement": "agrees", "relative_difference": 0.0,
     }]
     assert claims["S3"]["sentence"] == "Holds when float64, and fails when float32."
@@ -387,7 +388,7 @@ def test_xdist_gives_the_serial_verdicts_and_evidence(project):
             fig, ax = plt.subplots(figsize=(2, 2))
             ax.plot(np.random.default_rng(seed).normal(size=50))
             evidence.figure(fig, caption=f"seed {seed}")
-            evidence.measure(f"mean, seed {seed}", float(np.random.default_rng(seed).normal(size=50).mean()))
+            evidence.measure(f"mean, seed {seed}", float(np.random.default_rng(seed).normal(size=50).mean()), paper=None)
     """)
     serial = project.run("claims")
     serial_claims = project.claims()
@@ -630,8 +631,8 @@ def test_nan_and_inf_values_keep_the_json_standard(project):
 
         @pytest.mark.claim("S1")
         def test_non_finite(evidence):
-            evidence.measure("nan", float("nan"), paper=float("inf"))
-            evidence.measure("numpy nan", np.float64("nan"), paper=np.float32("-inf"))
+            evidence.measure("nan", float("nan"), paper="infinity")
+            evidence.measure("numpy nan", np.float64("nan"), paper="minus infinity")
             evidence.measure("torch inf", torch.tensor(float("inf")), paper=None)
             evidence.parameter("grid", np.array([1.0, np.nan, -np.inf]))
             evidence.table("t", header=["x"], rows=[[float("nan")]])
@@ -720,8 +721,8 @@ def test_a_test_raising_inside_the_evidence_api_is_unexpected_and_the_ledger_sur
 
         @pytest.mark.claim("S1")
         def test_records_an_object(evidence):
-            evidence.measure("fine", 1.0)
-            evidence.measure("not JSON-able", object())
+            evidence.measure("fine", 1.0, paper=None)
+            evidence.measure("not JSON-able", object(), paper=None)
 
         @pytest.mark.claim("S2")
         def test_names_a_foreign_claim(evidence):
@@ -729,7 +730,7 @@ def test_a_test_raising_inside_the_evidence_api_is_unexpected_and_the_ledger_sur
 
         @pytest.mark.claim("S3")
         def test_unaffected(evidence):
-            evidence.measure("ok", 2.0)
+            evidence.measure("ok", 2.0, paper=None)
     """)
     result = project.run("claims")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
@@ -751,7 +752,7 @@ def test_a_worker_that_dies_under_xdist_makes_its_claim_unexpected(project):
 
         @pytest.mark.claim("S2")
         def test_survivor(evidence):
-            evidence.measure("ok", 1.0)
+            evidence.measure("ok", 1.0, paper=None)
     """)
     result = project.run_subprocess("claims", "-n", "2")
     assert result.ret != pytest.ExitCode.OK

@@ -2,7 +2,6 @@
 import pytest
 import torch
 from torch import nn
-from torchvision.models import vgg16 as torchvision_vgg16
 
 from gdcut import models
 
@@ -43,6 +42,8 @@ def test_full_vgg16_is_torchvisions(monkeypatch, tmp_path):
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))
     model, init = models.build("VGG16")
     assert init == "random init (no weights in hub cache)"
+    from torchvision.models import vgg16 as torchvision_vgg16  # seconds to import: not at collection
+
     reference = torchvision_vgg16(weights=None).state_dict()
     ours = model.state_dict()
     assert list(ours) == list(reference)
@@ -62,6 +63,8 @@ def test_hub_weights_are_found_only_when_present(monkeypatch, tmp_path):
 def test_narrowed_vgg16_keeps_torchvisions_layer_order():
     model, init = models.build("VGG16", width_divisor=16)
     assert "narrowed 16x" in init
+    from torchvision.models import vgg16 as torchvision_vgg16
+
     full = torchvision_vgg16(weights=None)
     kinds = [type(m) for m in model.modules()][1:]
     assert kinds == [type(m) for m in full.modules()][1:]

@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import recursions
-from gdcut.torch_runs import run_torch_optimizer
+from gdcut import recursions, runs
 
 
 def test_first_ndgm_steps_are_exact():
@@ -23,7 +22,7 @@ def test_first_ndgm_steps_are_exact():
 def test_rules_agree_with_torch_optim(name, rule):
     beta0 = torch.tensor(np.random.default_rng(0).uniform(-1, 1, (50, 3)))
     ours, _ = recursions.run(rule, lambda b: recursions.l1_subgradient(b, 0.7), beta0.numpy(), 60, record_last=1)
-    theirs = run_torch_optimizer(lambda b: 0.7 * b.abs().sum(-1), beta0, name, 0.05, 60).final.numpy()
+    theirs = runs.run_optimiser(lambda b: 0.7 * b.abs().sum(-1), beta0, name, 0.05, 60).final.numpy()
     assert np.allclose(ours[-1], theirs, atol=1e-9)
 
 
@@ -33,7 +32,7 @@ def test_soft_threshold_and_ista_reach_exact_zero():
 
 
 @pytest.mark.parametrize("call", [
-    lambda: recursions.ndgm(-1.0), lambda: recursions.heavy_ball(0.1, 1.0), lambda: recursions.rmsprop_torch(0.1, eps=-1),
+    lambda: recursions.ndgm_toy(np.zeros(2), -1.0, 1.0, 3), lambda: recursions.ista_toy(np.zeros(2), 0.1, -1.0, 3),
     lambda: recursions.run(recursions.ndgm(0.1), lambda b: b, np.zeros(2), -1),
 ])
 def test_invalid_arguments_raise(call):

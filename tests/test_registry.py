@@ -58,11 +58,11 @@ def test_shipped_registry_entries_are_well_formed():
         assert (claim.kind == "context") or not claim.not_testable, claim_id
 
 
-def test_paper_value_by_name_and_key_error_naming_known_values():
+def test_paper_value_by_name_and_value_error_naming_known_values():
     claim = registry.claim("L3")
     assert claim.paper_value("first α") == 0.01
     assert claim.paper_value("β0 (each entry)") == 0.5053
-    with pytest.raises(KeyError, match=r"L3 has no paper value 'no such value'.*'first α'"):
+    with pytest.raises(ValueError, match=r"L3 has no paper value 'no such value'.*'first α'"):
         claim.paper_value("no such value")
 
 
@@ -117,3 +117,21 @@ def test_limit_marks_claims_about_a_limit_and_must_be_a_boolean(tmp_path):
     with pytest.raises(ValueError, match="L2: limit must be true or false"):
         registry.load_registry(write_registry(tmp_path, {"id": "L2"}, extra='limit = "yes"\n'))
     assert {c.id for c in registry.registry().values() if c.limit} == {"L2", "L4", "L5", "L6", "L14", "E1", "E5"}
+
+
+def test_the_papers_numbers_that_follow_from_others_agree_with_them():
+    """Paper values the paper derives from its other numbers, checked against them (registry typos show here)."""
+    l6, l17, l18 = registry.claim("L6"), registry.claim("L17"), registry.claim("L18")
+    assert l6.paper_value("penalty increase factor") == pytest.approx(
+        l6.paper_value("large λ1") / l6.paper_value("small λ1"))
+    for lam in (l17.paper_value("small λ1"), l17.paper_value("large λ1")):
+        bound = l17.paper_value("P") * l17.paper_value("α") * lam  # B.4: Pαλ1 (RMSProp), Pαλ1² (NDGM)
+        assert l17.paper_value(f"λ1={lam:g}: RMSProp loss bound") == pytest.approx(bound)
+        assert l17.paper_value(f"λ1={lam:g}: NDGM loss bound") == pytest.approx(bound * lam)
+    ratio = l18.paper_value("L1 norm ratio λ1=0.1 / λ1=0.001")
+    assert ratio == pytest.approx(l18.paper_value("large λ1: final L1 norm") / l18.paper_value("small λ1: final L1 norm"),
+                                  abs=0.005)
+    assert ratio > l18.paper_value("L1 norm ratio (more than)")
+    # v1 App. B and v2 App. C share the threshold and the batch; the suite reads v2's
+    assert l18.paper_value("small-weight threshold") == registry.claim("L20").paper_value("small-weight threshold")
+    assert l18.paper_value("batch size") == registry.claim("L19").paper_value("batch size")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from gdcut import theory, train
+from gdcut import train
 from gdcut.data import DeviceData
 
 
@@ -91,7 +91,7 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
     config = tiny_config(epochs=3, optimiser="adam", lr=1e-3)
     reference = train.train(config, data, cache_dir=tmp_path / "straight")
     calls = {"n": 0}
-    real_l1_norm = train.l1_norm
+    real_l1_norm = train.weights_l1_norm
 
     def interrupt_in_second_epoch(params):
         calls["n"] += 1
@@ -99,11 +99,11 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real_l1_norm(params)
 
-    monkeypatch.setattr(train, "l1_norm", interrupt_in_second_epoch)
+    monkeypatch.setattr(train, "weights_l1_norm", interrupt_in_second_epoch)
     with pytest.raises(KeyboardInterrupt):
         train.train(config, data, cache_dir=tmp_path / "resumed")
     assert list((tmp_path / "resumed").glob("*.checkpoint.pt"))
-    monkeypatch.setattr(train, "l1_norm", real_l1_norm)
+    monkeypatch.setattr(train, "weights_l1_norm", real_l1_norm)
     resumed = train.train(config, data, cache_dir=tmp_path / "resumed")
     assert resumed.step_loss == reference.step_loss
     assert resumed.share_below_threshold == reference.share_below_threshold

@@ -245,9 +245,10 @@ def test_evidence_rejects_malformed_premises_certificates_and_origins():
     import pytest
 
     from gdcut.ledger.evidence import RECORD_KEY, Evidence
+    from gdcut.ledger.registry import registry
 
     properties: list = []
-    evidence = Evidence(properties, ["L4"])
+    evidence = Evidence(properties, ["L4"], registry())
     for call, argument in ((lambda: evidence.premise("p", 1), "holds"), (lambda: evidence.premise(" ", True), "text"),
                            (lambda: evidence.certificate("eyeballed", 0, 0, True), "kind"),
                            (lambda: evidence.certificate("cycle", 0, 0, "yes"), "holds"),

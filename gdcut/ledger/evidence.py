@@ -2,7 +2,8 @@
 
 A test asks for the ``evidence`` fixture and records measurements beside the
 paper's numbers, the conditions it ran under, chosen parameters, notes, tables
-and figures.  Every record is a JSON-able dict appended to the test item's
+and figures.  A measurement names the paper's number it is compared with; the
+number itself comes from the claims registry (``claims.toml``), its single source.  Every record is a JSON-able dict appended to the test item's
 ``user_properties`` under the key ``RECORD_KEY``: pytest copies those onto each
 test report, and pytest-xdist serialises them from worker to controller, so the
 ledger sees the same data with or without ``-n``.
@@ -14,6 +15,8 @@ import io
 import math
 from fractions import Fraction
 from numbers import Integral, Real
+
+from gdcut.ledger.registry import Claim
 
 RECORD_KEY = "gdcut.evidence"
 CLAIMS_KEY = "gdcut.claims"
@@ -97,12 +100,14 @@ class Evidence:
     """Recorder handed to a test by the ``evidence`` fixture.
 
     ``claim_ids`` are the IDs of the test's claim markers; with more than one,
-    each call names the claim it is about.
+    each call names the claim it is about. ``registry`` is the claims registry
+    the paper's numbers are read from (the run's ``--gdcut-registry``).
     """
 
-    def __init__(self, user_properties: list, claim_ids: list[str]):
+    def __init__(self, user_properties: list, claim_ids: list[str], registry: dict[str, Claim]):
         self._user_properties = user_properties
         self._claim_ids = list(claim_ids)
+        self._registry = registry
 
     def _claim(self, claim: str | None) -> str:
         if claim is None:
@@ -120,10 +125,25 @@ class Evidence:
         record.update({key: jsonable(value) for key, value in payload.items()})
         self._user_properties.append((RECORD_KEY, record))
 
-    def measure(self, name: str, measured, paper=None, unit: str = "", condition: str = "", *, claim=None) -> None:
-        """A measured value beside the paper's (``paper=None`` where the paper gives none)."""
-        self._add("measure", claim, name=str(name), measured=measured, paper=paper, unit=str(unit),
-                  condition=str(condition))
+    def measure(self, name: str, measured, *, paper: str | None, unit: str = "", condition: str = "",
+                claim=None) -> None:
+        """A measured value beside the paper's.
+
+        ``paper`` names the entry of the claim's ``paper_values`` in ``claims.toml``
+        that the measurement is compared with; the record carries that entry's value
+        and where the paper states it. ``paper=None`` says the paper gives no
+        counterpart.
+        """
+        claim_id = self._claim(claim)
+        value, where = None, ""
+        if paper is not None:
+            try:
+                entry = self._registry[claim_id].paper_entry(paper)
+            except ValueError as error:
+                raise ValueError(f"paper: {error}") from None
+            value, where = entry.value, entry.where
+        self._add("measure", claim_id, name=str(name), measured=measured, paper=value, paper_where=where,
+                  unit=str(unit), condition=str(condition))
 
     def condition(self, text: str, *, claim=None) -> None:
         """A condition the test ran under: arithmetic, dtype, implementation, scale, seeds."""

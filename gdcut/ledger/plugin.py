@@ -198,7 +198,7 @@ def evidence(request: pytest.FixtureRequest) -> Evidence:
     claim_ids = [claim_id for claim_id, _ in _claim_links(request.node)]
     if not claim_ids:
         raise ValueError("the evidence fixture needs a test with @pytest.mark.claim(\"ID\")")
-    return Evidence(request.node.user_properties, claim_ids)
+    return Evidence(request.node.user_properties, claim_ids, _registry(request.config))
 
 
 def settings_from_config(config: pytest.Config) -> scales.RunSettings:

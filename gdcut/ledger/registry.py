@@ -6,7 +6,7 @@ the paper reports); tests link to it with ``@pytest.mark.claim("ID")``.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -47,13 +47,17 @@ class Claim:
     #: The claim is about an eventual value, a limit or a final norm: a refutation needs a convergence certificate.
     limit: bool = False
 
-    def paper_value(self, name: str):
-        """The value the paper reports under ``name`` (KeyError names the known ones)."""
+    def paper_entry(self, name: str) -> PaperValue:
+        """The paper's number or statement listed under ``name`` (a ValueError names the known ones)."""
         for entry in self.paper_values:
             if entry.name == name:
-                return entry.value
-        known = ", ".join(repr(e.name) for e in self.paper_values)
-        raise KeyError(f"claim {self.id} has no paper value {name!r}; known: {known}")
+                return entry
+        known = ", ".join(repr(e.name) for e in self.paper_values) or "none"
+        raise ValueError(f"claim {self.id} has no paper value {name!r}; known: {known}")
+
+    def paper_value(self, name: str):
+        """The value the paper reports under ``name``."""
+        return self.paper_entry(name).value
 
 
 def _parse(entry: dict) -> Claim:
@@ -64,6 +68,10 @@ def _parse(entry: dict) -> Claim:
         raise ValueError(f"claim {entry['id']}: kind must be one of {KINDS}, got {entry['kind']!r}")
     if entry["section"] not in SECTIONS or not entry["id"].startswith(entry["section"]):
         raise ValueError(f"claim {entry['id']}: section {entry['section']!r} does not match its id")
+    names = [value.get("name") for value in entry.get("paper_values", [])]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ValueError(f"claim {entry['id']}: paper_values list {repeated} more than once")
     return Claim(
         id=entry["id"],
         section=entry["section"],

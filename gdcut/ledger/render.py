@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from gdcut.ledger import explain
+from gdcut.ledger.evidence import jsonable
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
 from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, counted_as, function_key
@@ -84,6 +85,7 @@ def _evidence_rows(records: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
+        row["paper_where"] = r.get("paper_where", "")  # absent from records of ledgers before paper values had a place
         row.update(explain.compare(r["measured"], r["paper"]))
         rows.append(row)
     return rows
@@ -161,7 +163,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "certificates": [{k: r[k] for k in ("certificate", "value", "tolerance", "holds", "detail", "test")}
                          for r in _by_kind(records, "certificate")],
         "origins": [{k: r[k] for k in ("how", "detail", "test")} for r in _by_kind(records, "origin")],
-        "paper_values": [vars(v) for v in claim.paper_values],
+        "paper_values": [jsonable(vars(v)) for v in claim.paper_values],  # a TOML value may be inf
         "discrepancies": list(claim.discrepancies),
         "not_testable": claim.not_testable,
         "tests": tests,

@@ -1,0 +1,141 @@
+"""Run any torch.optim optimiser on autograd of a loss, many trials at once: the suite's one runner for toy problems.
+
+Trials are rows of one parameter tensor: ``loss_fn`` returns one loss per row
+and the rows never interact, so the gradient of the summed loss is each row's
+own gradient.  This is how thousands of initialisations go through
+``torch.optim.SGD`` / ``RMSprop`` / ``Adam`` in one go, and how the convergence
+and Edge-of-Stability claims (v2 §3, §5) run GD and NDGM (v2 eq. 1-2) on the
+real losses.  ``gdcut.convex.gradient_method`` is the hand-written reference
+that tests/test_runs.py holds this runner to.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+from gdcut import optimisers, validation
+
+
+@dataclass(frozen=True)
+class Run:
+    """What :func:`run_optimiser` returns.
+
+    ``losses``: the loss of each trial at every iterate, (steps + 1, trials), float64.
+    ``measures``: each measure at every iterate, (steps + 1, trials, ...), float64.
+    ``last``: the last ``record_last`` iterates, (record_last, trials, P) in the run's
+    dtype (x_0 included when the run is that short).  ``ever_zero``: entries that were
+    exactly 0 after some step >= 1.  ``optimiser``: the optimiser, with its state;
+    ``rows[i]`` are the trials its i-th parameter holds (see :meth:`state`).
+    ``gradient_norms``: with ``gradient_norms=True``, ‖g_t‖₂ of the gradient taken at every
+    iterate, (steps + 1, trials), float64; else None.
+    """
+
+    losses: torch.Tensor
+    measures: dict[str, torch.Tensor]
+    last: torch.Tensor
+    ever_zero: torch.Tensor
+    optimiser: torch.optim.Optimizer
+    rows: tuple[torch.Tensor, ...]
+    gradient_norms: torch.Tensor | None = None
+
+    @property
+    def final(self) -> torch.Tensor:
+        return self.last[-1]
+
+    def state(self, name: str) -> torch.Tensor:
+        """The optimiser's per-entry state ``name`` (``"square_avg"``, ``"exp_avg"``, ...) as one (trials, P) tensor."""
+        params = [p for group in self.optimiser.param_groups for p in group["params"]]
+        return _gather([self.optimiser.state[p][name] for p in params], _inverse(self.rows))
+
+
+def _inverse(rows: tuple[torch.Tensor, ...]) -> torch.Tensor | None:
+    """Where each trial sits in the rows of the groups laid end to end; None when they are already in order."""
+    order = torch.cat(rows)
+    return None if torch.equal(order, torch.arange(len(order))) else torch.argsort(order)
+
+
+def _gather(pieces: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.Tensor:
+    """The (trials, P) tensor of the groups' rows, in trial order; differentiable."""
+    if len(pieces) == 1:
+        return pieces[0]
+    whole = torch.cat(pieces)
+    return whole if inverse is None else whole[inverse]
+
+
+def _snapshot(params: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.Tensor:
+    """A copy of the current iterate, (trials, P): the next step writes the parameters in place."""
+    whole = torch.cat([p.detach() for p in params])  # a new tensor, even for one parameter
+    return whole if inverse is None else whole[inverse]
+
+
+def run_optimiser(
+    loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    x0: torch.Tensor,
+    optimiser: str,
+    lr: float | Sequence[float],
+    steps: int,
+    *,
+    record_last: int = 1,
+    measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
+    scheduler: Callable[[torch.optim.Optimizer], object] | None = None,
+    gradient_norms: bool = False,
+    **optimiser_kwargs,
+) -> Run:
+    """Run ``optimiser`` (a name of ``gdcut.optimisers.OPTIMISERS``) on ``loss_fn`` from ``x0`` for ``steps`` steps.
+
+    ``x0`` has shape (trials, P), any float dtype (the run keeps it).  ``lr`` is
+    one number or one per trial.  Trials that share a learning rate share a
+    parameter group, so torch's own update does every step, for every optimiser,
+    and thousands of trials over a few rates cost a few groups (scaling the loss
+    instead would be exact only for plain SGD).  ``measures`` (name -> fn of the
+    iterate, one value per trial) are recorded at every iterate, on a copy.
+    ``scheduler``, if given, builds an LR scheduler from the optimiser
+    (``StepLR``, say), stepped once per iteration.  ``gradient_norms`` records
+    ‖g_t‖₂ of the (sub)gradient each step took, read off the step's own backward
+    pass (at a kink, the subgradient autograd chose: what the best-iterate bound
+    of v2 §3 needs), and of the final iterate.
+    """
+    validation.one_of("optimiser", optimiser, optimisers.OPTIMISERS)
+    validation.non_negative_int("steps", steps)
+    validation.positive_int("record_last", record_last)
+    validation.trial_matrix("x0", x0)
+    rates = validation.positive_each("lr", lr, x0.shape[0])
+    measures = measures or {}
+
+    distinct, group_of = np.unique(rates, return_inverse=True)
+    rows = tuple(torch.from_numpy(np.flatnonzero(group_of == g)) for g in range(len(distinct)))
+    params = [(x0 if len(rows) == 1 else x0[r]).detach().clone().requires_grad_(True) for r in rows]
+    inverse = _inverse(rows)
+    groups = [{"params": [p], "lr": float(rate)} for p, rate in zip(params, distinct)]
+    opt = optimisers.make_optimiser(optimiser, groups, float(distinct[0]), **optimiser_kwargs)
+    sched = scheduler(opt) if scheduler is not None else None
+
+    keep_from = max(0, steps + 1 - record_last)
+    kept, losses, recorded, norms = [], [], {name: [] for name in measures}, []
+    ever_zero = torch.zeros(x0.shape, dtype=torch.bool)
+    x = _snapshot(params, inverse)
+    for t in range(steps + 1):
+        opt.zero_grad(set_to_none=False)
+        loss = loss_fn(_gather(params, inverse))
+        losses.append(loss.detach().double())
+        for name, measure in measures.items():
+            recorded[name].append(measure(x).double())
+        if t >= keep_from:
+            kept.append(x)
+        if t == steps and not gradient_norms:
+            break
+        loss.sum().backward()
+        if gradient_norms:
+            norms.append(_gather([p.grad for p in params], inverse).norm(dim=-1).double())
+        if t == steps:
+            break
+        opt.step()
+        if sched is not None:
+            sched.step()
+        x = _snapshot(params, inverse)
+        ever_zero |= x == 0  # the only way to see a transient zero
+    return Run(torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()},
+               torch.stack(kept), ever_zero, opt, rows, torch.stack(norms) if gradient_norms else None)
