@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import closed_forms, deepnet, optimisers
+from gdcut import closed_forms, deepnet, optimisers, train
 
 
 def planted_result(config: train.TrainConfig | None = None, **fields) -> train.TrainResult:
