@@ -169,6 +169,30 @@ def project(pytester: pytest.Pytester) -> Project:
     return Project(pytester)
 
 
+def test_the_plugin_registers_its_markers_so_strict_markers_accepts_them(project):
+    project.pytester.makeini("[pytest]\naddopts = --strict-markers\n")
+    project.claims_module("test_marked", """
+        import pytest
+
+        @pytest.mark.fast
+        @pytest.mark.slow
+        @pytest.mark.claim("S1")
+        def test_analytic():
+            pass
+
+        @pytest.mark.gpu
+        @pytest.mark.claim("S3", refutes=True)
+        def test_deep():
+            pass
+    """)
+    result = project.run("claims")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
+    result.assert_outcomes(passed=2)
+    markers = project.pytester.runpytest("--markers", "-p", "no:cacheprovider").stdout.str()
+    assert all(f"@pytest.mark.{name}" in markers for name in ("fast", "gpu", "claim(id, refutes=False)", "slow",
+                                                               "gdcut_training"))
+
+
 # --------------------------------------------------------------------------- verdict rules
 def test_every_verdict_rule_end_to_end(project):
     project.claims_module("test_verdicts", VERDICT_MODULE)
