@@ -1,5 +1,4 @@
 """gdcut.data: Fashion-MNIST reader, CIFAR-10 through torchvision on a stand-in, device batches."""
-from pathlib import Path
 
 import numpy as np
 import pytest

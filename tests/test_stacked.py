@@ -1,5 +1,4 @@
 """gdcut.stacked: seeds trained at once give the results of separate runs, cached under each run's own key."""
-import dataclasses
 
 import pytest
 import torch

@@ -2,7 +2,6 @@
 import dataclasses
 import fractions
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
