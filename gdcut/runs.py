@@ -65,9 +65,12 @@ def _gather(pieces: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.T
     return whole if inverse is None else whole[inverse]
 
 
-def _snapshot(params: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.Tensor:
-    """A copy of the current iterate, (trials, P): the next step writes the parameters in place."""
-    whole = torch.cat([p.detach() for p in params])  # a new tensor, even for one parameter
+def _current(params: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.Tensor:
+    """The current iterate, (trials, P), detached: a view of the one parameter when there is one (the next
+    step overwrites it in place: copy what must outlive the step), else a new tensor in trial order."""
+    if len(params) == 1:
+        return params[0].detach()
+    whole = torch.cat([p.detach() for p in params])
     return whole if inverse is None else whole[inverse]
 
 
@@ -116,15 +119,15 @@ def run_optimiser(
     keep_from = max(0, steps + 1 - record_last)
     kept, losses, recorded, norms = [], [], {name: [] for name in measures}, []
     ever_zero = torch.zeros(x0.shape, dtype=torch.bool)
-    x = _snapshot(params, inverse)
+    x = _current(params, inverse)
     for t in range(steps + 1):
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(_gather(params, inverse))
-        losses.append(loss.detach().double())
-        for name, measure in measures.items():
-            recorded[name].append(measure(x).double())
+        losses.append(loss.detach())
+        for name, measure in measures.items():  # a copy: a measure may return a view of the iterate
+            recorded[name].append(measure(x).to(torch.float64, copy=True))
         if t >= keep_from:
-            kept.append(x)
+            kept.append(x.clone())
         if t == steps and not gradient_norms:
             break
         loss.sum().backward()
@@ -135,7 +138,7 @@ def run_optimiser(
         opt.step()
         if sched is not None:
             sched.step()
-        x = _snapshot(params, inverse)
+        x = _current(params, inverse)
         ever_zero |= x == 0  # the only way to see a transient zero
-    return Run(torch.stack(losses), {name: torch.stack(values) for name, values in recorded.items()},
+    return Run(torch.stack(losses).double(), {name: torch.stack(values) for name, values in recorded.items()},
                torch.stack(kept), ever_zero, opt, rows, torch.stack(norms) if gradient_norms else None)

@@ -1,6 +1,7 @@
 """Where and how a run happened: the provenance block of the ledger."""
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import platform
 import shlex
@@ -18,14 +19,19 @@ def _git(rootdir: Path, *args: str) -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
-def _version(module_name: str) -> str:
+def _version(distribution: str, module_name: str) -> str:
+    """The installed version of ``distribution``, read without importing it unless already imported.
+
+    Importing torchvision or scikit-learn only to read a version string costs seconds at the end of
+    every run.
+    """
     module = sys.modules.get(module_name)
-    if module is None:
-        try:
-            module = __import__(module_name)
-        except Exception as error:  # a broken optional install must not stop the ledger
-            return f"not importable ({type(error).__name__})"
-    return getattr(module, "__version__", "unknown")
+    if module is not None and hasattr(module, "__version__"):
+        return str(module.__version__)
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
 
 
 def deepnet_data(cifar_dir: str | None) -> str:
@@ -69,12 +75,12 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "xdist workers": str(workers or 0),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "torch": _version("torch"),
-        "torchvision": _version("torchvision"),
-        "numpy": _version("numpy"),
-        "scipy": _version("scipy"),
-        "scikit-learn": _version("sklearn"),
-        "hypothesis": _version("hypothesis"),
+        "torch": _version("torch", "torch"),
+        "torchvision": _version("torchvision", "torchvision"),
+        "numpy": _version("numpy", "numpy"),
+        "scipy": _version("scipy", "scipy"),
+        "scikit-learn": _version("scikit-learn", "sklearn"),
+        "hypothesis": _version("hypothesis", "hypothesis"),
         "hypothesis profile": settings.get_current_profile_name(),
         "device": device,
         "deep-net scale": scale,
