@@ -61,3 +61,33 @@ def test_max_affine_sharpness_is_the_distance_to_the_hull_boundary():
     assert convex.max_affine_sharpness(np.array([[2.0], [-3.0]])) == 2.0
     diamond = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0]])
     assert convex.max_affine_sharpness(diamond) == pytest.approx(2**-0.5, rel=1e-12)
+
+
+def test_max_affine_cycle_certifies_the_stored_e1_orbit_and_rejects_bad_input():
+    from fractions import Fraction
+
+    cycle = convex.max_affine_cycle([(-2, -3), (-2, 3), (3, -2)], (Fraction(1, 7), Fraction(2, 11)))
+    assert cycle.period == 30 and max(cycle.gaps) / 13 == Fraction(1083, 1001)
+    assert convex.max_affine_cycle([(1,), (-1,)], (0,)) is None  # starts at the kink: two active rows
+    assert convex.max_affine_cycle([(1, 0), (2, 0), (3, 0)], (1, 0), max_steps=50) is None  # drifts: no repeat
+    for bad in ([], [(1, 0), (1,)], [(0.5, 1)]):
+        with pytest.raises(ValueError, match="rows"):
+            convex.max_affine_cycle(bad, (0, 0))
+    with pytest.raises(ValueError, match="start"):
+        convex.max_affine_cycle([(1, 0), (-1, 0)], (0.5, 0))
+    with pytest.raises(ValueError, match="max_steps"):
+        convex.max_affine_cycle([(1, 0), (-1, 0)], (1, 0), max_steps=0)
+
+
+def test_find_counterexample_finds_an_easy_one_and_rejects_bad_input():
+    from hypothesis import strategies as st
+
+    from gdcut import search
+
+    found = search.find_counterexample(lambda x: x >= 0, st.tuples(st.integers(0, 10)), lambda inst: inst[0] / 5)
+    assert found is not None and found[0][0] > 5
+    assert search.find_counterexample(lambda x: True, st.tuples(st.integers(0, 3)), lambda inst: 0.0) is None
+    with pytest.raises(ValueError, match="admissible"):
+        search.find_counterexample(None, st.tuples(st.integers()), lambda inst: 0.0)
+    with pytest.raises(ValueError, match="instances"):
+        search.find_counterexample(lambda x: True, [1], lambda inst: 0.0)
