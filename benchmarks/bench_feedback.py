@@ -47,7 +47,8 @@ COMMANDS = (
 
 def _environment(**extra: str) -> dict:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
-    env.update(CI="true", PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
+    # scripts/setup uses the virtual environment running this benchmark
+    env.update(CI="true", GDCUT_VENV=str(BIN.parent), PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}", **extra)
     return env
 
 
