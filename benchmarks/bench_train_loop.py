@@ -108,7 +108,7 @@ def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device, au
     model.to(memory_format=torch.channels_last)  # as gdcut.train does
     forward = precision.CompiledOrEager(model, precision.compile_wanted(device))
     params = list(model.parameters())
-    optimizer = optimisers.make_optimiser("sgd", params, lr)
+    optimiser = optimisers.make_optimiser("sgd", params, lr)
     n = len(d.train_labels)
     order = torch.randperm(n, device=device)
     losses = torch.zeros(steps, device=device)
@@ -118,7 +118,7 @@ def gdcut_loop(model, d: gdata.DeviceData, batch, lr, lambda1, steps, device, au
             timer.start()
         k = (step * batch) % (n - batch + 1)
         x, y = d.batch(order[k:k + batch])
-        losses[step] = train.training_step(forward, optimizer, params, x, y, lambda1, autocast_dtype)
+        losses[step] = train.training_step(forward, optimiser, params, x, y, lambda1, autocast_dtype)
     seconds = timer.stop()
     losses.cpu()
     return (steps - WARM_UP) * batch / seconds, forward.path

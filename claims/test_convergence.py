@@ -27,7 +27,6 @@ C1_SEEDS = (0, 1, 2)
 C1_STEPS = 1000
 LASSO_WEIGHT, RIDGE = float(claim("C1").paper_value("λ1")), claim("C1").paper_value("λ2")  # of the Fig. 1 loss, eq. 3
 #: Prop 3.1 (v2) / 2.1 (v1): a start within this distance of x* is captured.
-CAPTURE_RADIUS = claim("C1").paper_value("capture radius")
 
 
 @functools.lru_cache(maxsize=None)
@@ -104,7 +103,7 @@ def test_capture_premise_is_euclidean_and_ndgm_is_captured_in_that_norm(evidence
     rows = []
     for seed in C1_SEEDS:
         start, _, _, distance = _non_capture_runs(seed, torch.float64)
-        assert start > CAPTURE_RADIUS, "‖β0‖₂ < 1 would meet the premise"
+        assert start > analytic_rules.C1_RADIUS, "‖β0‖₂ < 1 would meet the premise"
         rows.append([seed, f"{start:.2f}"] + [f"{distance[:, j].max() / start:.4f}" for j in range(len(C1_RATES))])
         # In the theorem's own norm, NDGM with the monotone rates never moves farther from x* = 0.
         for j, rate in enumerate(C1_RATES[:4]):
@@ -137,7 +136,7 @@ def test_smooth_gd_also_leaves_the_infinity_ball(evidence):
             rows.append([str(dtype).replace("torch.", ""), seed, f"{rate:.2e}", bool(np.all(np.diff(losses) <= 0)),
                          f"{sup_norm.max():.3f}", f"{euclid.max() / euclid[0]:.4f}"])
             assert np.all(np.diff(losses) <= 0)
-            assert sup_norm.max() > CAPTURE_RADIUS > sup_norm[0]
+            assert sup_norm.max() > analytic_rules.C1_RADIUS > sup_norm[0]
             assert euclid.max() <= euclid[0] * (1 + 1e-6)
     evidence.table("Smooth GD with α = 1/L: monotone loss, yet ‖β_k‖∞ > 1 (while ‖β_k‖₂ never grows)",
                    header=["dtype", "seed", "α = 1/L", "loss monotone", "max ‖β_k‖∞", "max ‖β_k‖₂/‖β0‖₂"], rows=rows)
@@ -171,10 +170,10 @@ def test_prop31_as_stated_fails_for_smooth_gd(evidence):
     evidence.premise("f convex and C¹ with isolated minimum 0 (f'(0−) = f'(0+) = 0, f' non-decreasing)",
                      grad(F(0)) == 0 and all(grad(a) <= grad(b) for a, b in zip(sorted(xs), sorted(xs)[1:])))
     evidence.premise("|x0 − x*| < 1 and the loss decreases at every step",
-                     abs(xs[0]) < CAPTURE_RADIUS and all(b < a for a, b in zip(values, values[1:])))
+                     abs(xs[0]) < analytic_rules.C1_RADIUS and all(b < a for a, b in zip(values, values[1:])))
     evidence.origin("constructed", "a two-slope quadratic with α = 6/5 from x0 = 9/10")
     assert all(b < a for a, b in zip(values, values[1:]))
-    assert abs(xs[0]) < CAPTURE_RADIUS and abs(xs[1]) == F(63, 50)
+    assert abs(xs[0]) < analytic_rules.C1_RADIUS and abs(xs[1]) == F(63, 50)
     # The same through torch.optim.SGD on autograd, float64 and float32.
     for dtype in (torch.float64, torch.float32):
         run = runs.run_optimiser(lambda w: torch.where(w >= 0, w**2, w**2 / 10)[:, 0],

@@ -327,7 +327,7 @@ def test_boyd_constant_step_bound_with_euclidean_lipschitz_constant(setting, dat
     n0 = closed_forms.oscillation_start(beta0, alpha, lambda1)
     trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, n0 + 2)
     best = min(lambda1 * sum(abs(b) for b in row) for row in trajectory)
-    gap = closed_forms.boyd_constant_step_gap(alpha, lambda1 * math.sqrt(entries))
+    gap = closed_forms.boyd_constant_step_gap(alpha, closed_forms.l1_lipschitz_constant(lambda1, entries))
     target(float(best) / gap, label="f_best / (αL²/2)")
     assert float(best) <= gap * (1 + 1e-12)
     # the larger-λ1-larger-error reading: the cycle's mean L1 norm is exactly Pαλ1/2, linear in λ1

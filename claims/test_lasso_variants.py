@@ -364,7 +364,6 @@ def test_table1_as_measured(evidence):
 # --------------------------------------------------------------------------- L16, L17 Fig. 5
 FIG5_ALPHA, FIG5_ENTRIES = claim("L16").paper_value("α"), claim("L16").paper_value("P")
 FIG5_STEPS = 2_500
-FIG5_FINAL = claim("L16").paper_value("final iterations compared")  # Fig. 5 compares the last 100 iterations
 FIG5_LAMBDAS = (1e-3, 1.0, 100.0)
 PHASE_LAMBDAS = tuple(10.0 ** e for e in np.arange(-4, 4.01, 0.5))
 
@@ -380,7 +379,7 @@ def fig5_runs():
                                                       seed=16) for lam in lambdas}
     rows = torch.cat([starts[lam] for lam in lambdas])
     lam_col = torch.cat([torch.full((starts[lam].shape[0], 1), lam, dtype=torch.float64) for lam in lambdas])
-    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=FIG5_FINAL)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam_col), rows, "rmsprop", FIG5_ALPHA, FIG5_STEPS, record_last=analytic_rules.L16_FINAL)
     out, first = {}, 0
     for lam in lambdas:
         n = starts[lam].shape[0]
@@ -400,7 +399,7 @@ def final_losses(lam: float, horizon: int):
     shift = (horizon - FIG5_STEPS) % 2
     rms_tail = rms if shift == 0 else np.concatenate([rms[1:], rms[-2:-1]])
     ndgm = np.stack([closed_forms.ndgm_iterate(beta0, FIG5_ALPHA, lam, t)
-                     for t in range(horizon - FIG5_FINAL + 1, horizon + 1)])
+                     for t in range(horizon - analytic_rules.L16_FINAL + 1, horizon + 1)])
     return lam * np.abs(rms_tail).sum(-1), lam * np.abs(ndgm).sum(-1)
 
 

@@ -179,13 +179,6 @@ def step_decay_total(lr0, step_size: int, gamma) -> float:
     return lr0 * step_size / (1 - gamma)
 
 
-def ista_zero_step(beta0, alpha, lambda1):
-    """Soft thresholding on L3 reaches exact 0 at step ceil(|beta0| / h) and stays there."""
-    h = step_length(alpha, lambda1)
-    beta0 = np.asarray(beta0)
-    return np.ceil(np.abs(beta0) / h).astype(np.int64)
-
-
 # --- the penalty alone on a deep net's weights (gdcut.deepnet) -----------------
 
 def penalty_only_run(initial_weights, optimiser: str, lr: float, lambda1: float, steps: int,

@@ -69,7 +69,7 @@ SHARE_SIDE = 0.05
 SETTLE_EPOCHS = 3
 #: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
 PAPER_BATCH = claim("L19").paper_value("batch size")
-THRESHOLD = claim("L20").paper_value("small-weight threshold")
+THRESHOLD = train.PAPER_THRESHOLD  # |w| below it counts as prunable (v1 §3, v2 Table 2)
 
 
 # --------------------------------------------------------------------------- C5, C6

@@ -309,11 +309,13 @@ def cache_key(config: TrainConfig, data: DeviceData) -> str:
     """sha256 of everything a run's result depends on, so the cache never serves another run's result.
 
     The full configuration (with the run it takes its optimiser state from), the
-    data set identity, the device type, the torch version, ``code_digest()`` and
-    the kernel settings: CPU instruction set and thread count on a CPU, GPU name
-    and TF32 flags on CUDA.
+    data set identity, the device type, the torch version, ``code_digest()``, the
+    paper's small-weight threshold (read from claims.toml, so outside the code
+    digest, and every cached share depends on it) and the kernel settings: CPU
+    instruction set and thread count on a CPU, GPU name and TF32 flags on CUDA.
     """
     payload = {"config": dataclasses.asdict(config), "data": data.identity, "device": data.device.type,
+               "threshold": PAPER_THRESHOLD,
                "torch": str(torch.__version__), "code": code_digest(), "kernels": _kernel_settings(data.device)}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:24]
 

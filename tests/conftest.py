@@ -9,7 +9,8 @@ pytest_plugins = ["pytester"]
 #: torch cannot be imported twice in one process, the ledger's provenance asks for all of them, and
 #: inner runs must see the same gdcut.rules.Ruling class as the test that reads them.
 PRELOADED = ("jinja2", "matplotlib.pyplot", "scipy.stats", "sklearn", "torch", "torchvision",
-             "gdcut.rules", "gdcut.deepnet", "gdcut.figures")
+             "gdcut.rules", "gdcut.data", "gdcut.deepnet", "gdcut.distribute", "gdcut.figures", "gdcut.program",
+             "gdcut.stacked", "gdcut.train")
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,6 @@ from pathlib import Path
 
 import pytest
 
-# Imported here so in-process inner runs share these classes (pytester drops modules an inner run imports first)
-import gdcut.rules  # noqa: F401
-from gdcut import data, deepnet, distribute, figures, program, stacked, train  # noqa: F401
 from gdcut.ledger import merge
 from tests.test_ledger_plugin import _reject_constant
 

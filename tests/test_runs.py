@@ -22,9 +22,11 @@ def _kinked_quadratic():
 # --------------------------------------------------------------------------- tier 1: closed forms
 def test_sgd_first_steps_on_abs():
     # |x| from 0.3 with lr = 0.25: 0.3 -> 0.05 -> -0.2 -> 0.05 (torch.abs has derivative 0 only at 0).
-    run = runs.run_optimiser(_abs_loss, torch.tensor([[0.3]], dtype=torch.float64), "sgd", 0.25, 3, record_last=4)
+    run = runs.run_optimiser(_abs_loss, torch.tensor([[0.3]], dtype=torch.float64), "sgd", 0.25, 3, record_last=4,
+                             gradient_norms=True)
     assert torch.allclose(run.last[:, 0, 0], torch.tensor([0.3, 0.05, -0.2, 0.05], dtype=torch.float64))
     assert torch.allclose(run.losses[:, 0], torch.tensor([0.3, 0.05, 0.2, 0.05], dtype=torch.float64))
+    assert torch.equal(run.gradient_norms[:, 0], torch.ones(4, dtype=torch.float64))  # |sign| = 1 off the kink
 
 
 def test_momentum_rmsprop_and_adam_first_steps_on_abs():

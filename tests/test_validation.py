@@ -633,8 +633,9 @@ TABLE: tuple[Row, ...] = (*LOSS_ROWS, *VALIDATION_ROWS, *PROBLEM_ROWS, *RECURSIO
                           *TRAIN_ROWS, *SCALE_ROWS, *RUN_ROWS, *RULE_ROWS, *MUTATION_ROWS, *LEDGER_ROWS)
 
 #: Closed forms that only our own code calls, with numbers that a boundary function (a problem builder, a runner,
-#: a config) has already checked: they take no argument checks (issue 13, item 7).  gdcut.closed_forms holds
-#: nothing else and is not in MODULES.
+#: a config) has already checked: they take no argument checks (issue 13, item 7).  gdcut.closed_forms is not
+#: in MODULES: it holds such closed forms and penalty_only_run, the penalty alone simulated on a trained run's
+#: sampled weights, which only gdcut.deepnet calls, with a checked TrainConfig's optimiser, lr and lambda1.
 CLOSED_FORM = "an internal closed form, called with already checked arguments"
 INTERNAL = ("recursions.ndgm", "recursions.heavy_ball", "recursions.torch_momentum", "recursions.rmsprop_paper",
             "recursions.rmsprop_torch", "recursions.second_moment_only", "lasso.lasso_objective", "lasso.lambda_max",
@@ -658,7 +659,8 @@ EXEMPT = {
     "losses.l1_norm": "a reduction inside every loss evaluation (hot loop); any tensor is valid input",
     "train.training_step": "one step of train()'s inner loop (hot loop): train() validates the config it is built from,"
                            " and add_l1_subgradient_ inside it checks lambda1",
-    "recursions.UpdateRule": "a NamedTuple of two functions; the rule factories check their hyperparameters",
+    "recursions.UpdateRule": "a NamedTuple of two functions; the rule factories are internal (INTERNAL), and "
+                             "recursions.run, ndgm_toy and ista_toy check what reaches them",
     "recursions.l1_subgradient": "elementwise, inside every recursion step (hot loop); exact on Fractions",
     "recursions.soft_threshold": "elementwise, inside every ISTA step (hot loop); exact on Fractions",
     "runs.Run": "a result record built by run_optimiser",

@@ -187,6 +187,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     Every later full collection then skips those millions of objects: pytest's own gc passes at the end
     of a run and Hypothesis's took half a second each with torch loaded.
     """
+    gc.collect()  # what collection left as garbage is freed, not frozen
     gc.freeze()
 
 
