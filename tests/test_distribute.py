@@ -63,7 +63,7 @@ def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
     for worker in workers:
         worker.start()
     for worker in workers:
-        worker.join(timeout=300)
+        worker.join(timeout=300)  # a hang guard, generous on purpose: a loaded machine must not fail it
     assert [worker.exitcode for worker in workers] == [0, 0]
     assert log.read_text().splitlines() == ["trained"]
     assert train.train(tiny_config(epochs=1), tiny_data(n=32), tmp_path / "cache").from_cache
