@@ -65,15 +65,6 @@ def _gather(pieces: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.T
     return whole if inverse is None else whole[inverse]
 
 
-def _current(params: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.Tensor:
-    """The current iterate, (trials, P), detached: a view of the one parameter when there is one (the next
-    step overwrites it in place: copy what must outlive the step), else a new tensor in trial order."""
-    if len(params) == 1:
-        return params[0].detach()
-    whole = torch.cat([p.detach() for p in params])
-    return whole if inverse is None else whole[inverse]
-
-
 def run_optimiser(
     loss_fn: Callable[[torch.Tensor], torch.Tensor],
     x0: torch.Tensor,
@@ -119,7 +110,9 @@ def run_optimiser(
     keep_from = max(0, steps + 1 - record_last)
     kept, losses, recorded, norms = [], [], {name: [] for name in measures}, []
     ever_zero = torch.zeros(x0.shape, dtype=torch.bool)
-    x = _current(params, inverse)
+    # the iterate, detached: a view of the one parameter when there is one (the next step overwrites it in
+    # place, so what must outlive a step is copied), else a new tensor in trial order
+    x = _gather([p.detach() for p in params], inverse)
     for t in range(steps + 1):
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(_gather(params, inverse))
@@ -138,7 +131,7 @@ def run_optimiser(
         opt.step()
         if sched is not None:
             sched.step()
-        x = _current(params, inverse)
+        x = _gather([p.detach() for p in params], inverse)
         ever_zero |= x == 0  # the only way to see a transient zero
     return Run(torch.stack(losses).double(), {name: torch.stack(values) for name, values in recorded.items()},
                torch.stack(kept), ever_zero, opt, rows, torch.stack(norms) if gradient_norms else None)
