@@ -69,7 +69,6 @@ SHARE_SIDE = 0.05
 SETTLE_EPOCHS = 3
 #: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
 PAPER_BATCH = claim("L19").paper_value("batch size")
-THRESHOLD = train.PAPER_THRESHOLD  # |w| below it counts as prunable (v1 §3, v2 Table 2)
 
 
 # --------------------------------------------------------------------------- C5, C6
@@ -181,7 +180,7 @@ class Prediction:
 
     @property
     def band_limit(self) -> float | None:
-        return None if self.band is None else min(1.0, THRESHOLD / self.band)
+        return None if self.band is None else min(1.0, train.PAPER_THRESHOLD / self.band)
 
     @property
     def reached(self) -> bool:
@@ -205,7 +204,7 @@ def predict(result: train.TrainResult) -> Prediction:
     final, arrival = closed_forms.penalty_only_run(result.initial_weight_sample, config.optimiser, config.lr,
                                                    config.lambda1, result.steps, before)
     prediction = Prediction(
-        share=float((final.abs() < THRESHOLD).float().mean()),
+        share=float((final.abs() < train.PAPER_THRESHOLD).float().mean()),
         l1=float(final.abs().double().mean()) * result.parameters,
         band=band_width(config.optimiser, config.lr, config.lambda1),
         horizon=int(np.quantile(arrival.numpy(), HORIZON_QUANTILE, method="higher")),

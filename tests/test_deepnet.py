@@ -84,14 +84,14 @@ def test_c5_widening_compares_the_gaps_of_two_depths():
 # --------------------------------------------------------------------------- penalty-only runs
 def penalty_only_share(w0, optimiser, lr, lambda1, steps):
     final, _ = closed_forms.penalty_only_run(w0, optimiser, lr, lambda1, steps)
-    return float((final.abs() < deepnet.THRESHOLD).float().mean())
+    return float((final.abs() < train.PAPER_THRESHOLD).float().mean())
 
 
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])
 def test_penalty_only_sgd_share_matches_the_closed_form(steps):
     # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.closed_forms)
     w0 = (torch.rand(4000, generator=torch.Generator().manual_seed(1)) - 0.5) * 0.02
-    closed = np.abs(closed_forms.ndgm_iterate(w0.double().numpy(), 0.003, 0.002, steps)) < deepnet.THRESHOLD
+    closed = np.abs(closed_forms.ndgm_iterate(w0.double().numpy(), 0.003, 0.002, steps)) < train.PAPER_THRESHOLD
     simulated = penalty_only_share(w0, "sgd", 0.003, 0.002, steps)
     # float32 rounding moves a few entries near the threshold
     assert simulated == pytest.approx(float(closed.mean()), abs=0.003)
