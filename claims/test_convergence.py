@@ -30,16 +30,29 @@ LASSO_WEIGHT, RIDGE = float(claim("C1").paper_value("λ1")), claim("C1").paper_v
 
 
 @functools.lru_cache(maxsize=None)
-def _non_capture_runs(seed: int, dtype: torch.dtype):
-    """NDGM on L2 through torch.optim.SGD, one trial per learning rate of C1_RATES (cached per worker).
+def _non_capture_batch(dtype: torch.dtype):
+    """NDGM on L2 through torch.optim.SGD for every seed of C1_SEEDS and rate of C1_RATES, as one run (cached per worker).
 
-    Returns ‖β0‖₂, the losses and ‖β_k‖∞, ‖β_k‖₂ at every iterate, shape (C1_STEPS + 1, len(C1_RATES)).
+    Each (seed, rate) is a trial whose loss uses its seed's instance (``runs.side_by_side``).
     """
-    Z1, q1, beta0 = problems.non_capture_instance(seed, dtype=dtype)
-    run = runs.run_optimiser(
-        lambda b: relu_regression_loss(b, Z1, q1, LASSO_WEIGHT, RIDGE), beta0.expand(len(C1_RATES), -1), "sgd", C1_RATES,
-        C1_STEPS, measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
-    return float(beta0.norm()), run.losses.numpy(), run.measures["sup"].numpy(), run.measures["euclid"].numpy()
+    instances = [problems.non_capture_instance(seed, dtype=dtype) for seed in C1_SEEDS]
+    rates = len(C1_RATES)
+    loss = runs.side_by_side([(functools.partial(relu_regression_loss, Z=Z1, y=q1, lambda1=LASSO_WEIGHT, lambda2=RIDGE),
+                               rates) for Z1, q1, _ in instances])
+    starts = torch.cat([beta0.expand(rates, -1) for _, _, beta0 in instances])
+    run = runs.run_optimiser(loss, starts, "sgd", C1_RATES * len(C1_SEEDS), C1_STEPS,
+                             measures={"sup": lambda b: b.abs().amax(-1), "euclid": lambda b: b.norm(dim=-1)})
+    return [float(beta0.norm()) for _, _, beta0 in instances], run
+
+
+def _non_capture_runs(seed: int, dtype: torch.dtype):
+    """Seed ``seed``'s share of :func:`_non_capture_batch`: ‖β0‖₂, then the losses, ‖β_k‖∞ and ‖β_k‖₂ at every
+    iterate, each of shape (C1_STEPS + 1, len(C1_RATES)), one column per rate."""
+    starts, run = _non_capture_batch(dtype)
+    i = C1_SEEDS.index(seed)
+    columns = slice(i * len(C1_RATES), (i + 1) * len(C1_RATES))
+    return (starts[i], run.losses[:, columns].numpy(), run.measures["sup"][:, columns].numpy(),
+            run.measures["euclid"][:, columns].numpy())
 
 
 # --------------------------------------------------------------------------- C1
@@ -382,9 +395,12 @@ def _iterations_to_accuracy(lambda1: float, size: int, seeds) -> dict[int, tuple
     rates = accuracies / (lambda1**2 * size)
     deltas = torch.as_tensor(accuracies / (lambda1 * size))[:, None]
     steps = int(2 * size / ACCURACIES[-1]) + 10  # ‖β0‖∞ λ1 P / ε with ‖β0‖∞ <= 1, doubled
-    sub_losses = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", rates, steps).losses
     smooth = lambda b: lambda1 * torch.where(b.abs() < deltas, b**2 / (2 * deltas), b.abs() - deltas / 2).sum(-1)
-    smooth_losses = runs.run_optimiser(smooth, beta0, "sgd", (deltas[:, 0] / lambda1).numpy(), steps).losses
+    # one run takes both problems side by side (α = ε/G² and α = δ/λ1 are one rate per ε, so they share groups)
+    both = runs.run_optimiser(runs.side_by_side([(lambda b: l1_penalty(b, lambda1), len(beta0)), (smooth, len(beta0))]),
+                              torch.cat([beta0, beta0]), "sgd", np.concatenate([rates, (deltas[:, 0] / lambda1).numpy()]),
+                              steps).losses
+    sub_losses, smooth_losses = both[:, :len(beta0)], both[:, len(beta0):]
     counts = []
     for losses in (sub_losses.numpy(), smooth_losses.numpy()):
         found = [convex.iterations_to_accuracy(np.minimum.accumulate(losses[:, j]), eps)

@@ -26,15 +26,35 @@ HUBER_SEEDS = (0, 1)
 
 
 @functools.lru_cache(maxsize=None)
-def _huber_runs(seed: int, data: str, dtype: torch.dtype, init_scale: float = 1.0):
-    """GD on the 50×200 Huber loss for every α of HUBER_RATES: losses, ‖β_k‖₂ and the share of linear residuals."""
-    Z, y = problems.huber_instance(seed, data=data, dtype=dtype)
-    beta0 = init_scale * problems.uniform((1, Z.shape[1]), -1, 1, problems.seeded_generator(1000 + seed), dtype=dtype)
+def _huber_batch(dtype: torch.dtype):
+    """GD on the 50×200 Huber loss for every data kind, seed and α of HUBER_RATES, as one torch run (cached per worker).
+
+    Each (data, seed, α) is a trial whose loss uses its own instance (``runs.side_by_side``).
+    """
+    cases = [(data, seed) for data in problems.HUBER_DATA for seed in HUBER_SEEDS]
+    instances = [problems.huber_instance(seed, data=data, dtype=dtype) for data, seed in cases]
+    rates = len(HUBER_RATES)
+
+    def per_instance(fn):
+        return runs.side_by_side([(functools.partial(fn, Z=Z, y=y), rates) for Z, y in instances])
+
+    starts = torch.cat([problems.uniform((1, Z.shape[1]), -1, 1, problems.seeded_generator(1000 + seed),
+                                         dtype=dtype).expand(rates, -1) for (_, seed), (Z, _) in zip(cases, instances)])
     run = runs.run_optimiser(
-        lambda b: huber_loss(b, Z, y), beta0.expand(len(HUBER_RATES), -1), "sgd", HUBER_RATES, HUBER_STEPS,
+        per_instance(huber_loss), starts, "sgd", HUBER_RATES * len(cases), HUBER_STEPS,
         measures={"norm": lambda b: b.norm(dim=-1),
-                  "linear share": lambda b: ((y - b @ Z.T).abs() >= 1).double().mean(-1)})
-    return Z.double().numpy(), run.losses.numpy(), run.measures["norm"].numpy(), run.measures["linear share"].numpy()
+                  "linear share": per_instance(lambda b, Z, y: ((y - b @ Z.T).abs() >= 1).double().mean(-1))})
+    return cases, instances, run
+
+
+def _huber_runs(seed: int, data: str, dtype: torch.dtype):
+    """The (data, seed) share of :func:`_huber_batch`: Z (float64, numpy), then the losses, ‖β_k‖₂ and the share of
+    linear residuals at every iterate, each (HUBER_STEPS + 1, len(HUBER_RATES)), one column per α."""
+    cases, instances, run = _huber_batch(dtype)
+    i = cases.index((data, seed))
+    columns = slice(i * len(HUBER_RATES), (i + 1) * len(HUBER_RATES))
+    return (instances[i][0].double().numpy(), run.losses[:, columns].numpy(), run.measures["norm"][:, columns].numpy(),
+            run.measures["linear share"][:, columns].numpy())
 
 
 # --------------------------------------------------------------------------- E1

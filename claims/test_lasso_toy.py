@@ -90,7 +90,7 @@ def zero_hit_counts(dtype_name: str, alpha: float, lambda1: float = 1.0, entries
     trials = ZERO_HIT_TRIALS[alpha]
     beta0 = problems.toy_lasso_initialisations(trials, entries, seed=0).to(LOW_PRECISION[dtype_name])
     run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, int(1.1 / (alpha * lambda1)) + 2,
-                             record_last=2)
+                             record_last=2, track_zeros=True)
     frozen = int(((run.last[-1] == run.last[-2]) & (run.final != 0)).sum())
     return int(run.ever_zero.sum()), frozen, trials * entries
 

@@ -93,7 +93,7 @@ def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     lr, steps = 0.1, 300
     lambdas = (1e-4, 1e-2, 1.0, 100.0)
     rows, lam = penalties_by_row(beta0, lambdas)
-    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2)
+    run = runs.run_optimiser(lambda b: l1_penalty(b, lam), rows, "rmsprop", lr, steps, record_last=2, track_zeros=True)
     nonzero = (~run.ever_zero).all(dim=1)
     state = run.state("square_avg")
     predicted_v = closed_forms.rmsprop_second_moment(GAMMA, lam, steps)
@@ -152,7 +152,7 @@ RMS_STEPS = 2_500
 def rmsprop_zero_run(dtype_name: str):
     beta0 = problems.toy_lasso_initialisations(500, 5, seed=13).to(getattr(torch, dtype_name))
     return runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "rmsprop", 0.1, RMS_STEPS,
-                               record_last=2)
+                               record_last=2, track_zeros=True)
 
 
 @pytest.mark.claim("L13")

@@ -253,6 +253,8 @@ def _exact_zeros_unrecorded(original):
 
     def run_optimiser(*args, **kwargs):
         run = original(*args, **kwargs)
+        if run.ever_zero is None:
+            return run
         return dataclasses.replace(run, ever_zero=torch.zeros_like(run.ever_zero))
     return run_optimiser
 

@@ -26,8 +26,8 @@ class Run:
     ``losses``: the loss of each trial at every iterate, (steps + 1, trials), float64.
     ``measures``: each measure at every iterate, (steps + 1, trials, ...), float64.
     ``last``: the last ``record_last`` iterates, (record_last, trials, P) in the run's
-    dtype (x_0 included when the run is that short).  ``ever_zero``: entries that were
-    exactly 0 after some step >= 1.  ``optimiser``: the optimiser, with its state;
+    dtype (x_0 included when the run is that short).  ``ever_zero``: with ``track_zeros=True``,
+    the entries that were exactly 0 after some step >= 1; else None.  ``optimiser``: the optimiser, with its state;
     ``rows[i]`` are the trials its i-th parameter holds (see :meth:`state`).
     ``gradient_norms``: with ``gradient_norms=True``, ‖g_t‖₂ of the gradient taken at every
     iterate, (steps + 1, trials), float64; else None.
@@ -36,7 +36,7 @@ class Run:
     losses: torch.Tensor
     measures: dict[str, torch.Tensor]
     last: torch.Tensor
-    ever_zero: torch.Tensor
+    ever_zero: torch.Tensor | None
     optimiser: torch.optim.Optimizer
     rows: tuple[torch.Tensor, ...]
     gradient_norms: torch.Tensor | None = None
@@ -65,6 +65,25 @@ def _gather(pieces: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.T
     return whole if inverse is None else whole[inverse]
 
 
+def side_by_side(pieces: Sequence[tuple[Callable[[torch.Tensor], torch.Tensor], int]]) -> Callable[[torch.Tensor], torch.Tensor]:
+    """One loss over trials of several problems laid end to end: ``pieces`` is (loss_fn, trials) per problem.
+
+    The first ``trials`` rows go to the first loss, the next to the second, and so on, so runs of
+    different problems (seeds, losses) share every torch step; each row's arithmetic is what a run
+    of its own would do, because rows never interact.
+    """
+    if not isinstance(pieces, (list, tuple)) or not pieces or not all(
+            isinstance(piece, tuple) and len(piece) == 2 and callable(piece[0]) for piece in pieces):
+        raise ValueError(f"pieces must be a non-empty list of (loss_fn, trials) pairs, got {pieces!r}")
+    for _, count in pieces:
+        validation.positive_int("pieces: trials", count)
+    bounds = np.cumsum([0] + [count for _, count in pieces])
+
+    def loss(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([fn(x[start:stop]) for (fn, _), start, stop in zip(pieces, bounds[:-1], bounds[1:])])
+    return loss
+
+
 def run_optimiser(
     loss_fn: Callable[[torch.Tensor], torch.Tensor],
     x0: torch.Tensor,
@@ -76,6 +95,7 @@ def run_optimiser(
     measures: dict[str, Callable[[torch.Tensor], torch.Tensor]] | None = None,
     scheduler: Callable[[torch.optim.Optimizer], object] | None = None,
     gradient_norms: bool = False,
+    track_zeros: bool = False,
     **optimiser_kwargs,
 ) -> Run:
     """Run ``optimiser`` (a name of ``gdcut.optimisers.OPTIMISERS``) on ``loss_fn`` from ``x0`` for ``steps`` steps.
@@ -90,7 +110,9 @@ def run_optimiser(
     (``StepLR``, say), stepped once per iteration.  ``gradient_norms`` records
     ‖g_t‖₂ of the (sub)gradient each step took, read off the step's own backward
     pass (at a kink, the subgradient autograd chose: what the best-iterate bound
-    of v2 §3 needs), and of the final iterate.
+    of v2 §3 needs), and of the final iterate.  ``track_zeros`` looks for exact zeros after
+    every step (the only way to see a transient one); it costs a comparison per step, so
+    only the runs that ask pay it.
     """
     validation.one_of("optimiser", optimiser, optimisers.OPTIMISERS)
     validation.non_negative_int("steps", steps)
@@ -109,7 +131,7 @@ def run_optimiser(
 
     keep_from = max(0, steps + 1 - record_last)
     kept, losses, recorded, norms = [], [], {name: [] for name in measures}, []
-    ever_zero = torch.zeros(x0.shape, dtype=torch.bool)
+    ever_zero = torch.zeros(x0.shape, dtype=torch.bool) if track_zeros else None
     # the iterate, detached: a view of the one parameter when there is one (the next step overwrites it in
     # place, so what must outlive a step is copied), else a new tensor in trial order
     x = _gather([p.detach() for p in params], inverse)
@@ -132,6 +154,7 @@ def run_optimiser(
         if sched is not None:
             sched.step()
         x = _gather([p.detach() for p in params], inverse)
-        ever_zero |= x == 0  # the only way to see a transient zero
+        if track_zeros:
+            ever_zero |= x == 0
     return Run(torch.stack(losses).double(), {name: torch.stack(values) for name, values in recorded.items()},
                torch.stack(kept), ever_zero, opt, rows, torch.stack(norms) if gradient_norms else None)

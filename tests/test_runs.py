@@ -46,8 +46,10 @@ def test_momentum_rmsprop_and_adam_first_steps_on_abs():
 
 def test_transient_exact_zero_is_recorded():
     # momentum from 0.25 with lr = 0.25: 0.25 -> 0 (step 1) -> -0.9·0.25 (the buffer carries it away from 0)
-    run = runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2)
+    run = runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2,
+                             track_zeros=True)
     assert run.ever_zero.tolist() == [[True, False]] and run.final[0, 0] == -0.9 * 0.25
+    assert runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2).ever_zero is None
 
 
 # --------------------------------------------------------------------------- tier 2: the reference
@@ -91,6 +93,19 @@ def test_per_trial_rates_are_bitwise_separate_runs(name):
         assert torch.equal(together.losses[:, j], alone.losses[:, 0])
     if name == "rmsprop":
         assert together.state("square_avg").shape == x0.shape
+
+
+@pytest.mark.parametrize("name", sorted(optimisers.OPTIMISERS))
+def test_problems_side_by_side_are_bitwise_separate_runs(name):
+    loss, x0 = _kinked_quadratic()
+    shifted = lambda x: loss(x - 0.5)  # noqa: E731
+    together = runs.run_optimiser(runs.side_by_side([(loss, 2), (shifted, 3)]), torch.cat([x0[:2], x0[:3]]), name,
+                                  [0.1, 0.2, 0.1, 0.3, 0.2], 20)
+    for j, (fn, start, rate) in enumerate([(loss, 0, 0.1), (loss, 1, 0.2), (shifted, 0, 0.1), (shifted, 1, 0.3),
+                                           (shifted, 2, 0.2)]):
+        alone = runs.run_optimiser(fn, x0[start:start + 1], name, rate, 20)
+        assert torch.equal(together.final[j], alone.final[0])
+        assert torch.equal(together.losses[:, j], alone.losses[:, 0])
 
 
 def test_shapes_dtype_and_record_last():

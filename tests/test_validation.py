@@ -330,6 +330,9 @@ RUN_OPTIMISER_ROWS = [
          Bad("steps", counts(0)), Bad("record_last", counts(1)), Bad("x0", with_entry("x0")),
          Bad("x0", wrong_ndim("x0")), Bad("x0", st.just(torch.zeros(2, 3, dtype=torch.int64)))),
         exempt=("loss_fn, measures, scheduler: callables, not checked",)),
+    Row("runs.side_by_side", runs.side_by_side, lambda: {"pieces": [(lambda b: b.sum(-1), 2)]},
+        (Bad("pieces", st.sampled_from([[], (), None, [(lambda b: b, 0)], [(lambda b: b, 1.5)], [(lambda b: b, True)],
+                                        [("not callable", 2)], [(lambda b: b,)]])),)),
 ]
 
 # lasso ---------------------------------------------------------------------
