@@ -430,6 +430,33 @@ def test_xdist_gives_the_serial_verdicts_and_evidence(project):
     assert len(parallel_claims["S1"]["figures"]) == 4
 
 
+def test_xdist_provenance_comes_from_a_worker_and_the_controller_never_imports_torch(project):
+    # The worker's own setting must reach the ledger: the controller runs no test, so it has no say.
+    project.claims_module("test_flags", """
+        import pytest
+        import torch
+
+        @pytest.mark.claim("S1")
+        def test_sets_a_flag():
+            torch.set_float32_matmul_precision("medium")
+    """)
+    (project.root / "controller_probe.py").write_text(textwrap.dedent("""
+        import sys
+
+        def pytest_unconfigure(config):
+            if not hasattr(config, "workerinput"):
+                with open(config.rootpath / "controller_modules.txt", "w") as out:
+                    out.write(" ".join(name for name in ("torch", "gdcut.data") if name in sys.modules))
+    """), encoding="utf-8")
+    result = project.pytester.runpytest_subprocess(*project.options("claims", "-n", "1", "-p", "controller_probe"),
+                                                   timeout=HANG_GUARD_S)
+    assert result.ret == pytest.ExitCode.OK
+    assert (project.root / "controller_modules.txt").read_text() == ""
+    provenance = project.ledger()["provenance"]
+    assert provenance["float32 matmul precision"] == "medium"
+    assert provenance["device"].startswith(("cpu: ", "cuda: ")) and provenance["deep-net data"]
+
+
 def test_interrupted_run_writes_the_ledger_with_the_rest_not_run(project):
     project.claims_module("test_interrupt", """
         import pytest

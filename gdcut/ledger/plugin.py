@@ -31,6 +31,8 @@ register_profiles()
 pytest_plugins = ["gdcut.distribute"]
 
 ledger_key = pytest.StashKey["LedgerPlugin"]()
+#: Where an xdist worker puts ``provenance.runtime_facts`` for the controller (``config.workeroutput``).
+RUNTIME_FACTS_KEY = "gdcut_runtime_facts"
 registry_key = pytest.StashKey[dict]()
 
 PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing torch here
@@ -191,6 +193,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     gc.freeze()
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker sends the controller its runtime facts for the ledger's provenance (the controller runs no test)."""
+    config = session.config
+    if hasattr(config, "workeroutput"):
+        from gdcut.ledger import provenance
+
+        config.workeroutput[RUNTIME_FACTS_KEY] = provenance.runtime_facts(config.getoption("--gdcut-precision"),
+                                                                          config.getoption("--gdcut-cifar10"))
+
+
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``--claim``, a test module that links none of the wanted claims is not imported at all.
 
@@ -284,6 +296,13 @@ class LedgerPlugin:
         self.carried: list[str] = []
         self.fresh_claims: list[dict] = []
         self._source_links: dict[str, list[list]] | None = None
+        self.worker_facts: dict | None = None  # provenance.runtime_facts of the first xdist worker to finish
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        """pytest-xdist: a worker finished; keep the runtime facts it sent (the module's ``pytest_sessionfinish``)."""
+        if self.worker_facts is None:
+            self.worker_facts = getattr(node, "workeroutput", {}).get(RUNTIME_FACTS_KEY)
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
@@ -355,17 +374,15 @@ class LedgerPlugin:
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
         try:
-            import torch
-
-            cuda = torch.cuda.is_available()
+            facts = self.worker_facts or provenance.runtime_facts(self.config.getoption("--gdcut-precision"),
+                                                                  self.config.getoption("--gdcut-cifar10"))
+            cuda = facts["cuda"]
             scale = scales.resolve_scale(self.config.getoption("--gdcut-scale"), cuda)
             prov = provenance.collect(
                 self.config.rootpath, list(self.config.invocation_params.args), scale,
-                time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0),
-                self.config.getoption("--gdcut-cifar10"),
+                time.monotonic() - self.started, exitstatus, getattr(self.config.option, "numprocesses", 0), facts,
                 # the mutation kit's own plugin (-p gdcut.mutation) adds the option; the ledger only reads it
-                mutant=self.config.getoption("--gdcut-mutant", None),
-                precision_name=self.config.getoption("--gdcut-precision"), shard=self.config.getoption("--gdcut-shard"),
+                mutant=self.config.getoption("--gdcut-mutant", None), shard=self.config.getoption("--gdcut-shard"),
             )
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)

@@ -45,27 +45,48 @@ def deepnet_data(cifar_dir: str | None) -> str:
     return "none found (deep-net claims not run: pass --gdcut-cifar10 DIR or apt-get install dataset-fashion-mnist)"
 
 
-def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers,
-            cifar_dir: str | None = None, mutant: str | None = None, precision_name: str = "paper",
-            shard: str | None = None) -> dict:
-    """Provenance of this run as flat ``name -> text`` pairs: the ledger's record of where and how it ran.
+def runtime_facts(precision_name: str = "paper", cifar_dir: str | None = None) -> dict:
+    """What the process that ran the tests sees: CUDA, the device, torch's numerical flags, the deep-net data.
 
-    ``mutant`` is the ``gdcut.mutation`` mutant installed in this session
-    (``--gdcut-mutant``), if any; ``precision_name`` and ``shard`` are
-    ``--gdcut-precision`` and ``--gdcut-shard``. (A training run's own numerical
-    settings are ``gdcut.train.numerical_settings``, on its card.)
+    Imports torch. ``cuda`` is a bool (the deep-net scale depends on it); the other
+    values are the ledger's provenance text. Under pytest-xdist each worker sends
+    these to the controller, which runs no test and so never imports torch for them
+    (1.8 s at the end of every parallel run); a worker's flags are also the ones its
+    runs used.
     """
     import torch
-    from hypothesis import settings
 
     from gdcut import precision
 
-    commit = _git(rootdir, "rev-parse", "HEAD")
-    dirty = bool(_git(rootdir, "status", "--porcelain", "--untracked-files=no"))
-    if torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    if cuda:
         device = f"cuda: {torch.cuda.get_device_name(0)} (x{torch.cuda.device_count()})"
     else:
         device = f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores (no CUDA)"
+    return {
+        "cuda": cuda,
+        "device": device,
+        "float32 matmul precision": torch.get_float32_matmul_precision(),
+        "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
+        "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
+        "deep-net precision": precision.describe(precision_name),
+        "deep-net data": deepnet_data(cifar_dir),
+    }
+
+
+def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers, facts: dict,
+            mutant: str | None = None, shard: str | None = None) -> dict:
+    """Provenance of this run as flat ``name -> text`` pairs: the ledger's record of where and how it ran.
+
+    ``facts`` is :func:`runtime_facts` of a process that ran the tests. ``mutant`` is
+    the ``gdcut.mutation`` mutant installed in this session (``--gdcut-mutant``),
+    if any; ``shard`` is ``--gdcut-shard``. (A training run's own numerical
+    settings are ``gdcut.train.numerical_settings``, on its card.)
+    """
+    from hypothesis import settings
+
+    commit = _git(rootdir, "rev-parse", "HEAD")
+    dirty = bool(_git(rootdir, "status", "--porcelain", "--untracked-files=no"))
     return {
         "git commit": (commit or "unknown (not a git checkout)") + (" (dirty working tree)" if dirty else ""),
         "command": shlex.join(["pytest", *args]),
@@ -82,13 +103,13 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "scikit-learn": _version("scikit-learn", "sklearn"),
         "hypothesis": _version("hypothesis", "hypothesis"),
         "hypothesis profile": settings.get_current_profile_name(),
-        "device": device,
+        "device": facts["device"],
         "deep-net scale": scale,
-        "deep-net data": deepnet_data(cifar_dir),
+        "deep-net data": facts["deep-net data"],
         "mutant": mutant or "none (the real implementation)",
-        "float32 matmul precision": torch.get_float32_matmul_precision(),
-        "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
-        "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
-        "deep-net precision": precision.describe(precision_name),
+        "float32 matmul precision": facts["float32 matmul precision"],
+        "cuda matmul allow_tf32": facts["cuda matmul allow_tf32"],
+        "cudnn allow_tf32": facts["cudnn allow_tf32"],
+        "deep-net precision": facts["deep-net precision"],
         "deep-net shard": shard or "all (not sharded)",
     }
