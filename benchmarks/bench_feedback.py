@@ -84,12 +84,14 @@ def fast_tier() -> bool:
     """Every fast test on one core: the call phases over FAST_TEST_LIMIT_S."""
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
     command = [*pin, str(BIN / "pytest"), "-m", "fast", "-p", "no:xdist", "-q", "--durations=0",
-               "--durations-min=0.5", "--gdcut-reports", "/tmp/gdcut-bench-fast-tier"]
+               "--durations-min=0.5", "--gdcut-reports=/tmp/gdcut-bench-fast-tier"]  # "=": see the README
     _, done = _run(command, _environment(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1"))
     rows = re.findall(r"^\s*([0-9.]+)s call\s+(\S+)", done.stdout, flags=re.MULTILINE)
     slow = [(float(seconds), test) for seconds, test in rows if float(seconds) > FAST_TEST_LIMIT_S]
     print(f"fast tier on one core{' (taskset -c 0)' if pin else ' (taskset missing: not pinned)'}: "
           f"exit {done.returncode}; slowest call {max((float(s) for s, _ in rows), default=0):.2f} s")
+    if done.returncode != 0:
+        print(f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
     for seconds, test in rows[:10]:
         print(f"    {float(seconds):6.2f} s  {test}")
     for seconds, test in slow:

@@ -9,11 +9,11 @@ per-sample Python work (the approach of airbench).
 Sources, in order of preference:
 
 1. CIFAR-10 through ``torchvision.datasets.CIFAR10`` from a directory the user
-   names (``--gdcut-cifar10 DIR`` or ``GDCUT_CIFAR10``);
+   names (``--gdcut-cifar10=DIR`` or ``GDCUT_CIFAR10``);
 2. CIFAR-10 downloaded by torchvision, only when the user allows it
    (``--gdcut-allow-download``);
 3. real Fashion-MNIST, from a directory the user names
-   (``--gdcut-fashion-mnist DIR`` or ``GDCUT_FASHION_MNIST``: the four files,
+   (``--gdcut-fashion-mnist=DIR`` or ``GDCUT_FASHION_MNIST``: the four files,
    30 MB, can be carried to a machine without network) or else from the
    Debian package ``dataset-fashion-mnist``; zero-padded from 28x28 to 32x32
    and repeated over three channels so it has the 3x32x32 shape the models
@@ -168,7 +168,7 @@ def load(device: torch.device | str = "cpu", cifar_dir: Path | str | None = None
             test = cifar10_arrays(root, "test", download=False)
         except (RuntimeError, ValueError) as error:  # no such directory, or torchvision: missing/corrupted files
             raise DataUnavailable(
-                f"cifar_dir: CIFAR-10 not usable under {root} ({error}); pass --gdcut-cifar10 DIR pointing at the "
+                f"cifar_dir: CIFAR-10 not usable under {root} ({error}); pass --gdcut-cifar10=DIR pointing at the "
                 "folder that holds cifar-10-batches-py, or --gdcut-allow-download") from error
         name, source = "cifar10", f"CIFAR-10 (torchvision.datasets.CIFAR10, root {root})"
     else:
@@ -177,7 +177,7 @@ def load(device: torch.device | str = "cpu", cifar_dir: Path | str | None = None
         except ValueError as error:
             raise DataUnavailable(
                 f"no data set: no CIFAR-10 given and {error}; apt-get install dataset-fashion-mnist, or pass "
-                f"--gdcut-fashion-mnist DIR (or set {FASHION_MNIST_ENV}), or --gdcut-cifar10 DIR (or set "
+                f"--gdcut-fashion-mnist=DIR (or set {FASHION_MNIST_ENV}), or --gdcut-cifar10=DIR (or set "
                 "GDCUT_CIFAR10), or allow a download with --gdcut-allow-download") from error
         train = fashion_mnist_arrays(directory, "train")
         test = fashion_mnist_arrays(directory, "test")

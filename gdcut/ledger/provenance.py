@@ -42,7 +42,7 @@ def deepnet_data(cifar_dir: str | None) -> str:
         return f"CIFAR-10 ({cifar_dir})"
     if FASHION_MNIST_DIR.is_dir():
         return f"Fashion-MNIST stand-in for CIFAR-10 ({FASHION_MNIST_DIR})"
-    return "none found (deep-net claims not run: pass --gdcut-cifar10 DIR or apt-get install dataset-fashion-mnist)"
+    return "none found (deep-net claims not run: pass --gdcut-cifar10=DIR or apt-get install dataset-fashion-mnist)"
 
 
 def runtime_facts(precision_name: str = "paper", cifar_dir: str | None = None) -> dict:

@@ -76,7 +76,7 @@ def _sides(tests: list[dict], records: list[dict], docs: dict[str, str]) -> dict
 
 def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
     """Commands that re-run one claim from the project root, the script first, then the venv's pytest."""
-    scale_option = f" --gdcut-scale {scale}" if gpu else ""
+    scale_option = f" --gdcut-scale={scale}" if gpu else ""
     return [f"scripts/verify --claim {claim_id}{scale_option}",
             f".venv/bin/pytest claims --claim {claim_id}{scale_option}"]
 
