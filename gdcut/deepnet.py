@@ -138,6 +138,38 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
     return dataclasses.replace(ruling, values=dict(ruling.values, note=note))
 
 
+def uncertified(ruling: rules.Ruling, why: str) -> rules.Ruling:
+    """``ruling`` with a refutation turned inconclusive, because the counterexample is not certified (``why``).
+
+    A counterexample must meet every premise of the claim and survive a sweep of every
+    unstated parameter it depends on (README, "How to read a verdict"). A refuting cell
+    that does not keeps its statistics and says why it decides nothing; a supporting or
+    inconclusive cell is returned as it is.
+    """
+    if ruling.decision != "refutes":
+        return ruling
+    return dataclasses.replace(ruling, decision="inconclusive",
+                               reason=f"refutes by its rule, but the counterexample is not certified: {why}")
+
+
+def convergence_uncertainty(scale: str, preset: scales.ConvergenceScale, data) -> str:
+    """Why a C5/C6 refutation from this suite is not a certified counterexample, at any scale.
+
+    The paper does not state the optimiser, learning rate, batch or epochs of Fig. 2, and the
+    suite runs one setting of them (``scales.CONVERGENCE``), not a sweep. Below the paper scale
+    the runs are also a miniature (fewer images and epochs), and without CIFAR-10 they train on
+    a stand-in data set (``data``: ``gdcut.data.DeviceData``).
+    """
+    reasons = [f"the paper does not state the optimiser, learning rate, batch or epochs, and this suite runs one "
+               f"setting ({preset.optimiser} lr={preset.lr:g}, batch {preset.batch_size}) without sweeping them"]
+    if scale != "paper":
+        reasons.append(f"the {scale} scale is a miniature ({preset.train_size} training images, "
+                       f"{preset.epochs_without_bn} epochs without and {preset.epochs_with_bn} with batch norm)")
+    if data.name != "cifar10":
+        reasons.append(f"the data are a stand-in for CIFAR-10 ({data.name})")
+    return "; ".join(reasons)
+
+
 def c5_ruling(runs: PairedRuns) -> rules.Ruling:
     threshold = "supports: lower 95% bound of mean d > 0 and mean d ≥ margin; refutes: upper bound < margin"
     return _void_if_untrained({"": runs}, C5_RULE, GAP, threshold) or _with_note(

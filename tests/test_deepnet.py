@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import closed_forms, deepnet, optimisers, train
+from gdcut import closed_forms, deepnet, optimisers, scales, train
 
 
 def planted_result(config: train.TrainConfig | None = None, **fields) -> train.TrainResult:
@@ -44,6 +44,27 @@ def test_c6_equal_curves_are_indistinguishable():
 def test_c6_a_clear_gap_refutes_indistinguishable():
     runs = planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5)
     assert deepnet.c6_ruling(runs).decision == "refutes"
+
+
+def test_an_uncertified_refutation_is_inconclusive_with_its_statistics_and_supports_stay():
+    refuting = deepnet.c6_ruling(planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5))
+    reported = deepnet.uncertified(refuting, "one unswept setting")
+    assert reported.decision == "inconclusive" and reported.values == refuting.values
+    assert reported.reason.endswith("not certified: one unswept setting")
+    supporting = deepnet.c6_ruling(planted_pairs([1.0 + e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE]))
+    assert deepnet.uncertified(supporting, "one unswept setting") is supporting
+
+
+def test_c5_c6_refutations_are_uncertified_at_every_scale_and_say_why():
+    class Data:  # gdcut.data.DeviceData's two names
+        def __init__(self, name, source):
+            self.name, self.source = name, source
+
+    paper = deepnet.convergence_uncertainty("paper", scales.convergence("paper"), Data("cifar10", "CIFAR-10"))
+    assert "without sweeping them" in paper and "miniature" not in paper and "stand-in" not in paper
+    smoke = deepnet.convergence_uncertainty("smoke", scales.convergence("smoke"), Data("fashion-mnist", "Fashion-MNIST"))
+    assert "miniature (2048 training images, 16 epochs without and 3 with batch norm)" in smoke
+    assert "stand-in for CIFAR-10 (fashion-mnist)" in smoke
 
 
 def test_a_cell_where_no_run_of_one_activation_trained_is_inconclusive_whatever_the_gaps():

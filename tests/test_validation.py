@@ -687,6 +687,8 @@ EXEMPT = {
     "deepnet.c5_ruling": "a rule over TrainResults that train returned (tests/test_deepnet.py)",
     "deepnet.c5_widening_ruling": "a rule over TrainResults that train returned (tests/test_deepnet.py)",
     "deepnet.c6_ruling": "a rule over TrainResults that train returned (tests/test_deepnet.py)",
+    "deepnet.uncertified": "reads a Ruling that a rule returned (Ruling checks its own fields)",
+    "deepnet.convergence_uncertainty": "formats the session's scale, its preset and the loaded DeviceData",
     "deepnet.band_width": "a closed form called with a checked run's optimiser, lr and lambda1",
     "deepnet.Prediction": "a result record built by predict",
     "deepnet.predict": "reads a TrainResult that train returned",
