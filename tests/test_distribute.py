@@ -45,7 +45,7 @@ def test_bad_shard_is_a_value_error_naming_the_option(text):
 
 
 def _train_and_count(cache_dir, log):
-    # in a forked process: count every run train really makes, then train
+    # in a child process: count every run train really makes, then train
     real = train._run
 
     def counted(*arguments):
@@ -58,7 +58,9 @@ def _train_and_count(cache_dir, log):
 
 def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
     log = tmp_path / "trained.log"
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: a child forked after torch started its thread pool (any earlier test in this process
+    # that trained) deadlocks in its first parallel kernel
+    context = multiprocessing.get_context("spawn")
     workers = [context.Process(target=_train_and_count, args=(tmp_path / "cache", log)) for _ in range(2)]
     for worker in workers:
         worker.start()
