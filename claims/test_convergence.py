@@ -398,7 +398,8 @@ def _iterations_to_accuracy(lambda1: float, size: int, seeds) -> dict[int, tuple
     # ε within ‖β0‖∞ λ1 P / ε steps (the smoothing takes the same steps, see below); a short run fails the assert.
     steps = int(float(starts.abs().max()) * lambda1 * size / ACCURACIES[-1]) + 10
     smooth = lambda b: lambda1 * torch.where(b.abs() < deltas, b**2 / (2 * deltas), b.abs() - deltas / 2).sum(-1)
-    # one run takes both problems side by side (α = ε/G² and α = δ/λ1 are one rate per ε, so they share groups)
+    # one run takes both problems side by side (α = ε/G² and α = δ/λ1 are equal per ε; where they agree to the
+    # last bit the two problems share a parameter group)
     both = runs.run_optimiser(runs.side_by_side([(lambda b: l1_penalty(b, lambda1), len(beta0)), (smooth, len(beta0))]),
                               torch.cat([beta0, beta0]), "sgd", np.concatenate([rates, (deltas[:, 0] / lambda1).numpy()]),
                               steps).losses

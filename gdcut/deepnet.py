@@ -142,9 +142,11 @@ def uncertified(ruling: rules.Ruling, why: str) -> rules.Ruling:
     """``ruling`` with a refutation turned inconclusive, because the counterexample is not certified (``why``).
 
     A counterexample must meet every premise of the claim and survive a sweep of every
-    unstated parameter it depends on (README, "How to read a verdict"). A refuting cell
-    that does not keeps its statistics and says why it decides nothing; a supporting or
-    inconclusive cell is returned as it is.
+    unstated parameter it depends on (README, "Reading the ledger", rule 3). A refuting
+    cell that does not keeps its statistics and says why it decides nothing; a supporting
+    or inconclusive cell is returned as it is. One-sided on purpose: the paper's claim is
+    about its own, unstated, setting, so one agreeing setting shows it can hold, while
+    saying the paper is wrong needs the effect to fail across the settings it could have used.
     """
     if ruling.decision != "refutes":
         return ruling

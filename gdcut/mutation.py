@@ -4,14 +4,14 @@ Each :class:`Mutant` replaces one attribute of a gdcut module with a wrong
 implementation of the kind a careless reimplementation of the paper would
 contain.  The runner re-runs the claims the mutant should disturb, in a
 pytest subprocess with this module as a plugin (``-p gdcut.mutation
---gdcut-mutant NAME``: it installs the mutant in ``pytest_configure``, before
+--gdcut-mutant=NAME``: it installs the mutant in ``pytest_configure``, before
 any test module imports gdcut), and calls the mutant *killed* when a test
 fails or a claim's verdict moves away from the unmutated baseline.
 
     python -m gdcut.mutation                  # every mutant
     python -m gdcut.mutation --mutant NAME    # one (repeatable); --list shows them
     python -m gdcut.mutation --no-gpu --by-test   # also: per refuting test, the mutants that kill it
-    pytest -p gdcut.mutation --gdcut-mutant NAME claims ...   # one mutant by hand
+    pytest -p gdcut.mutation --gdcut-mutant=NAME claims ...   # one mutant by hand
 
 A mutant kills a *test* when that test's outcome, what it counts as on the
 ledger (supports, refutes, caveat, inconclusive, decides) or one of its
@@ -399,12 +399,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root: Path,
                 extra: list[str]) -> tuple[int, dict, dict]:
     """(pytest's exit code, verdict per claim, {(claim, nodeid): (outcome, counts as, refutes, decisions)} per test)."""
-    command = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider", "--gdcut-reports",
-               str(reports), *[arg for claim in claims for arg in ("--claim", claim)], *extra]
+    # option=value throughout: pytest reads a separate value that names an existing folder as a test path
+    command = [sys.executable, "-m", "pytest", "claims", "-q", "-p", "no:cacheprovider", f"--gdcut-reports={reports}",
+               *[f"--claim={claim}" for claim in claims], *extra]
     if mutant:
         # A mutant's training results must never land in the real result cache, where
         # an unmutated run would later read them as its own.
-        command += ["-p", "gdcut.mutation", OPTION, mutant, "--gdcut-cache", str(reports / "cache")]
+        command += ["-p", "gdcut.mutation", f"{OPTION}={mutant}", f"--gdcut-cache={reports / 'cache'}"]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}

@@ -80,6 +80,8 @@ def side_by_side(pieces: Sequence[tuple[Callable[[torch.Tensor], torch.Tensor], 
     bounds = np.cumsum([0] + [count for _, count in pieces])
 
     def loss(x: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] != bounds[-1]:
+            raise ValueError(f"side_by_side: the pieces hold {bounds[-1]} trials, the iterate has {x.shape[0]} rows")
         return torch.cat([fn(x[start:stop]) for (fn, _), start, stop in zip(pieces, bounds[:-1], bounds[1:])])
     return loss
 
@@ -138,6 +140,8 @@ def run_optimiser(
     for t in range(steps + 1):
         opt.zero_grad(set_to_none=False)
         loss = loss_fn(_gather(params, inverse))
+        if t == 0 and loss.shape != x0.shape[:1]:  # a scalar or short loss would leave trials unmoved, silently
+            raise ValueError(f"loss_fn must return one loss per trial, shape ({x0.shape[0]},), got {tuple(loss.shape)}")
         losses.append(loss.detach())
         for name, measure in measures.items():  # a copy: a measure may return a view of the iterate
             recorded[name].append(measure(x).to(torch.float64, copy=True))

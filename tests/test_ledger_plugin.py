@@ -457,6 +457,18 @@ def test_xdist_provenance_comes_from_a_worker_and_the_controller_never_imports_t
     assert provenance["device"].startswith(("cpu: ", "cuda: ")) and provenance["deep-net data"]
 
 
+def test_workers_facts_combine_into_one_value_or_say_they_vary():
+    from gdcut.ledger import provenance
+
+    first = {"cuda": False, "device": "cpu: x86_64", "float32 matmul precision": "highest"}
+    second = dict(first, **{"float32 matmul precision": "medium"})
+    assert provenance.combined_facts([first, first]) == first
+    combined = provenance.combined_facts([first, second])
+    assert combined["device"] == "cpu: x86_64" and combined["cuda"] is False
+    assert combined["float32 matmul precision"] == "varies across workers: highest | medium"
+    assert provenance.combined_facts([first, dict(first, cuda=True)])["cuda"] is True
+
+
 def test_interrupted_run_writes_the_ledger_with_the_rest_not_run(project):
     project.claims_module("test_interrupt", """
         import pytest

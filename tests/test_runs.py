@@ -108,6 +108,16 @@ def test_problems_side_by_side_are_bitwise_separate_runs(name):
         assert torch.equal(together.losses[:, j], alone.losses[:, 0])
 
 
+def test_a_loss_without_one_value_per_trial_is_a_value_error():
+    x0 = torch.zeros(4, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match="loss_fn must return one loss per trial"):
+        runs.run_optimiser(lambda b: b.abs().sum(), x0, "sgd", 0.1, 2)                 # a scalar
+    with pytest.raises(ValueError, match="side_by_side: the pieces hold 3 trials"):
+        runs.run_optimiser(runs.side_by_side([(_abs_loss, 2), (_abs_loss, 1)]), x0, "sgd", 0.1, 2)
+    with pytest.raises(ValueError, match="side_by_side: the pieces hold 6 trials"):
+        runs.run_optimiser(runs.side_by_side([(_abs_loss, 3), (_abs_loss, 3)]), x0, "sgd", 0.1, 2)
+
+
 def test_shapes_dtype_and_record_last():
     x0 = torch.rand(5, 3, generator=torch.Generator().manual_seed(0)).float()
     run = runs.run_optimiser(_abs_loss, x0, "adam", 0.01, 4, record_last=10,

@@ -296,13 +296,14 @@ class LedgerPlugin:
         self.carried: list[str] = []
         self.fresh_claims: list[dict] = []
         self._source_links: dict[str, list[list]] | None = None
-        self.worker_facts: dict | None = None  # provenance.runtime_facts of the first xdist worker to finish
+        self.worker_facts: list[dict] = []  # provenance.runtime_facts of each xdist worker that sent them
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
         """pytest-xdist: a worker finished; keep the runtime facts it sent (the module's ``pytest_sessionfinish``)."""
-        if self.worker_facts is None:
-            self.worker_facts = getattr(node, "workeroutput", {}).get(RUNTIME_FACTS_KEY)
+        facts = getattr(node, "workeroutput", {}).get(RUNTIME_FACTS_KEY)
+        if facts:
+            self.worker_facts.append(facts)
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
@@ -374,8 +375,9 @@ class LedgerPlugin:
 
         reports_dir = Path(self.config.getoption("--gdcut-reports") or self.config.rootpath / "reports")
         try:
-            facts = self.worker_facts or provenance.runtime_facts(self.config.getoption("--gdcut-precision"),
-                                                                  self.config.getoption("--gdcut-cifar10"))
+            facts = (provenance.combined_facts(self.worker_facts) if self.worker_facts else
+                     provenance.runtime_facts(self.config.getoption("--gdcut-precision"),
+                                              self.config.getoption("--gdcut-cifar10")))
             cuda = facts["cuda"]
             scale = scales.resolve_scale(self.config.getoption("--gdcut-scale"), cuda)
             prov = provenance.collect(

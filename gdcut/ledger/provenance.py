@@ -49,10 +49,10 @@ def runtime_facts(precision_name: str = "paper", cifar_dir: str | None = None) -
     """What the process that ran the tests sees: CUDA, the device, torch's numerical flags, the deep-net data.
 
     Imports torch. ``cuda`` is a bool (the deep-net scale depends on it); the other
-    values are the ledger's provenance text. Under pytest-xdist each worker sends
-    these to the controller, which runs no test and so never imports torch for them
-    (1.8 s at the end of every parallel run); a worker's flags are also the ones its
-    runs used.
+    values are the ledger's provenance text, read when the process's session ends.
+    Under pytest-xdist each worker sends these to the controller, which runs no test
+    and so never imports torch for them (1.8 s at the end of every parallel run);
+    :func:`combined_facts` joins them.
     """
     import torch
 
@@ -72,6 +72,21 @@ def runtime_facts(precision_name: str = "paper", cifar_dir: str | None = None) -
         "deep-net precision": precision.describe(precision_name),
         "deep-net data": deepnet_data(cifar_dir),
     }
+
+
+def combined_facts(per_worker: list[dict]) -> dict:
+    """The :func:`runtime_facts` of several xdist workers as one: a value they share, or each value they hold.
+
+    ``cuda`` is true when any worker saw CUDA. A flag that differs between workers
+    (a test that changed it in one of them) reads "varies across workers: ...".
+    """
+    combined = {"cuda": any(facts["cuda"] for facts in per_worker)}
+    for key in per_worker[0]:
+        if key == "cuda":
+            continue
+        values = sorted({str(facts.get(key)) for facts in per_worker})
+        combined[key] = values[0] if len(values) == 1 else "varies across workers: " + " | ".join(values)
+    return combined
 
 
 def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exitstatus: int, workers, facts: dict,

@@ -16,7 +16,8 @@ code is broken. Its decisions, not its role, count for the verdict.
 - ``holds``: something supports the claim, nothing refutes it.
 - ``refuted``: something refutes the claim, nothing supports it.
 - ``inconclusive``: nothing supports or refutes: only inconclusive decisions, uncertified refutations of a
-  limit, or caveats; never a counterexample.
+  limit, or caveats; never a counterexample. (A decision rule whose refutation rests on one unswept
+  setting reports that cell inconclusive itself, e.g. ``gdcut.deepnet.uncertified``.)
 - ``not-run``: tests exist but none passed in this run (skipped, deselected, interrupted).
 - ``not-testable``: a context claim with no test and a stated reason.
 - ``not-encoded``: no test yet.
