@@ -20,11 +20,10 @@ from __future__ import annotations
 import pytest
 
 from gdcut import deepnet, figures, scales
-from gdcut.ledger.registry import claim as paper
+from gdcut.ledger.registry import claim
+from gdcut.optimisers import DISPLAY_NAMES
 
 pytestmark = pytest.mark.gpu
-
-NAMES = figures.OPTIMISER_NAMES
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,8 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     results = deepnet.v1_runs(run_settings, dataset)
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     evidence.parameter("optimiser", "SGD lr=0.01", note="v1 App. B")
-    shares = {0.001: paper("L18").paper_value("small λ1: share of weights below threshold"),
-              0.1: paper("L18").paper_value("large λ1: share of weights below threshold")}
+    shares = {0.001: claim("L18").paper_value("small λ1: share of weights below threshold"),
+              0.1: claim("L18").paper_value("large λ1: share of weights below threshold")}
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
                    deepnet.PREDICTION_HEADER,
                    [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
@@ -74,7 +73,7 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                                              scales.V2_L1["lambdas"]),
                             caption=f"v2 Fig. 3 regenerated ({run_settings.scale} scale, {description})")
         evidence.table(f"final L1 norms, {description}", deepnet.PREDICTION_HEADER,
-                       [deepnet.prediction_row(NAMES[opt], r, None)
+                       [deepnet.prediction_row(DISPLAY_NAMES[opt], r, None)
                         for opt, rs in results.items() for r in rs.values()])
         for lam in scales.V2_L1["lambdas"]:
             evidence.decision(f"optimisers compared at λ1 = {lam:g}, {description}",
@@ -96,7 +95,7 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
 @pytest.mark.claim("L20")
 @pytest.mark.parametrize("optimiser", ["sgd", "rmsprop", "adam"])
 def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
-    table2 = {lam: paper("L20").paper_value(f"{NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}
+    table2 = {lam: claim("L20").paper_value(f"{DISPLAY_NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}
     for opt, procedure in deepnet.v2_cells((optimiser,)):
         results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
@@ -105,8 +104,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                        [deepnet.prediction_row(f"λ1={lam:g}", r, table2[lam]) for lam, r in results.items()])
         for lam, result in results.items():
             p = deepnet.predict(result)
-            evidence.measure(f"{NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
-                             100 * deepnet.settled_share(result), paper=f"{NAMES[opt]}, λ1={lam:g}", unit="%",
+            evidence.measure(f"{DISPLAY_NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
+                             100 * deepnet.settled_share(result), paper=f"{DISPLAY_NAMES[opt]}, λ1={lam:g}", unit="%",
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%")
         if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides

@@ -14,15 +14,15 @@ import pytest
 import torch
 
 from gdcut import figures, lasso, problems, runs
-from gdcut.ledger.registry import claim as paper
+from gdcut.ledger.registry import claim
 from gdcut.losses import l1_penalty, lasso_loss
 
 pytestmark = pytest.mark.fast
 
 SEEDS = (0, 1, 2)
 ALPHAS = (3e-4, 1e-3, 3e-3, 1e-2, 3e-2)     # two decades, below the smooth part's 2/L ≈ 0.085
-LAMBDAS = (paper("L6").paper_value("small λ1"), paper("L6").paper_value("small λ1 (as written once)"),
-           float(paper("L6").paper_value("large λ1")))
+LAMBDAS = (claim("L6").paper_value("small λ1"), claim("L6").paper_value("small λ1 (as written once)"),
+           float(claim("L6").paper_value("large λ1")))
 STEPS = 20_000
 
 
@@ -71,7 +71,7 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     evidence.measure("norm ratio λ1=10 / λ1=0.01, α=0.01, seed 0", reproduced[10.0] / reproduced[0.01], paper="L1 norm increase factor (more than)")
     for seed in SEEDS:
         assert np.abs(finals[(seed, 1e-2, 10.0)]).sum() > 10 * np.abs(finals[(seed, 1e-2, 0.01)]).sum()
-    assert abs(reproduced[10.0] - paper("L6").paper_value("large λ1: final L1 norm")) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
+    assert abs(reproduced[10.0] - claim("L6").paper_value("large λ1: final L1 norm")) < 2.5 and 1.2 < reproduced[0.01] < 2.2 and 1.2 < reproduced[0.1] < 2.2
 
 
 #: L6's convergence certificate, fixed before the run: a final L1 norm counts once doubling the horizon moves it
@@ -92,8 +92,8 @@ def test_paradox_needs_a_large_enough_step(evidence):
     a = 1e-3
     W, y, _ = instance(SEEDS[0])
     evidence.premise("the paper's setting: same α and β0 for both λ1, W, y ~ U[−1,1] (20×500)",
-                     W.shape == (paper("L6").paper_value("W rows (N)"), paper("L6").paper_value("W columns (P)"))
-                     and y.shape == (paper("L6").paper_value("y length"),))
+                     W.shape == (claim("L6").paper_value("W rows (N)"), claim("L6").paper_value("W columns (P)"))
+                     and y.shape == (claim("L6").paper_value("y length"),))
     evidence.parameter("α", a, note="not stated; the sweep's 1e-3 cell")
     for seed in SEEDS:
         small, large = (np.abs(finals[(seed, a, lam)]).sum() for lam in PARADOX_PAIR)
@@ -134,9 +134,9 @@ def optima(seed: int = 0):
 @pytest.mark.claim("L21")
 @pytest.mark.xdist_group("l6-penalty-sweep")
 def test_ndgm_is_dense_where_sklearn_and_ista_are_sparse(evidence):
-    for claim in ("L7", "L21"):
+    for claim_id in ("L7", "L21"):
         evidence.condition("the paper's 20×500 instance (U[−1,1], seed 0); NDGM α = 0.01 for 2·10^4 steps; ISTA with"
-                           " step 0.9/L for 5000 steps; sklearn Lasso(alpha=λ1/2, fit_intercept=False)", claim=claim)
+                           " step 0.9/L for 5000 steps; sklearn Lasso(alpha=λ1/2, fit_intercept=False)", claim=claim_id)
     finals = sweep()
     W, y, beta0 = instance(0)
     step = 0.9 / lasso.smooth_lipschitz(W)

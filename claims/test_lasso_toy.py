@@ -17,7 +17,7 @@ from hypothesis import assume, event, given, note, settings, target
 from hypothesis import strategies as st
 
 from gdcut import closed_forms, problems, recursions, runs, search
-from gdcut.ledger.registry import claim as paper
+from gdcut.ledger.registry import claim
 from gdcut.losses import l1_penalty, penalties_by_row
 
 pytestmark = pytest.mark.fast
@@ -58,7 +58,7 @@ def rational_initialisations(draw, alpha, lambda1, max_entries: int = 5, lattice
 
 def worked_example(name: str) -> Fraction:
     """A number of the paper's worked 2-D example (L3), exactly as printed."""
-    return F(str(paper("L3").paper_value(name)))
+    return F(str(claim("L3").paper_value(name)))
 
 
 # --------------------------------------------------------------------------- L1
@@ -103,7 +103,7 @@ def test_uniform_initialisations_never_hit_zero_in_float64_and_float32(evidence)
             hits, _, total = zero_hit_counts(name, alpha)
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
                              paper="entries that reach exactly 0", condition="torch.optim.SGD, λ1=1, run past the band")
-            assert (total - hits) / total == paper("L1").paper_value("probability that all entries stay non-zero")
+            assert (total - hits) / total == claim("L1").paper_value("probability that all entries stay non-zero")
     evidence.note("Exact characterisation (eq. 12): an entry reaches 0 iff β0[k] ∈ αλ1·ℤ; a U[−1,1] draw hits "
                   "that countable set with probability 0. In float64 and float32 no entry did.")
 
@@ -338,7 +338,7 @@ def test_boyd_constant_step_bound_with_euclidean_lipschitz_constant(setting, dat
 
 # --------------------------------------------------------------------------- L5
 #: Prop B.6's strict lower bound on the eventual L1 norm.
-LIMINF_LOWER_BOUND = paper("L5").paper_value("liminf ‖β_N‖₁ lower bound (strict)")
+LIMINF_LOWER_BOUND = claim("L5").paper_value("liminf ‖β_N‖₁ lower bound (strict)")
 
 
 @pytest.mark.claim("L5")

@@ -54,7 +54,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcut import closed_forms, figures, rules, scales, train
+from gdcut import closed_forms, optimisers, rules, scales, train
 from gdcut.ledger.registry import claim
 
 CHANCE = math.log(10)
@@ -478,7 +478,7 @@ def v2_cells(optimisers=scales.V2_L1["optimisers"]) -> list[tuple[str, str]]:
 def cell_name(optimiser: str, procedure: str) -> str:
     if optimiser == "sgd":
         return "SGD (no optimiser state: both procedures are the same run)"
-    return f"{figures.OPTIMISER_NAMES[optimiser]}, {PROCEDURES[procedure]}"
+    return f"{optimisers.DISPLAY_NAMES[optimiser]}, {PROCEDURES[procedure]}"
 
 
 def describe_l1_run(evidence, settings: scales.RunSettings, data, preset: scales.L1Scale,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-OPTIMISER_NAMES = {"sgd": "SGD", "rmsprop": "RMSProp", "adam": "Adam"}
+from gdcut.optimisers import DISPLAY_NAMES
 
 
 def _pyplot():
@@ -66,13 +66,13 @@ def figure_3(results: dict, lambdas):
     ``results`` maps (optimiser, λ1) to a ``TrainResult``.
     """
     plt = _pyplot()
-    colours = {"rmsprop": "tab:blue", "adam": "tab:red", "sgd": "tab:green"}
+    colours = {"rmsprop": "tab:blue", "adam": "tab:red", "sgd": "tab:green", "momentum": "tab:purple"}  # the paper's three
     fig, axes = plt.subplots(1, len(lambdas), figsize=(3.5 * len(lambdas), 2.8), squeeze=False)
     for ax, lam in zip(axes[0], sorted(lambdas)):
         for opt, colour in colours.items():
             if (opt, lam) in results:
                 curve = results[(opt, lam)].epoch_l1
-                ax.plot(np.arange(1, len(curve) + 1), curve, color=colour, label=OPTIMISER_NAMES[opt], lw=1.2)
+                ax.plot(np.arange(1, len(curve) + 1), curve, color=colour, label=DISPLAY_NAMES[opt], lw=1.2)
         ax.set_yscale("log")
         _label(ax, f"λ1 = {lam:g}", "epoch", "L1 norm of the weights")
     fig.tight_layout()

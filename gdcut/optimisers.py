@@ -20,6 +20,10 @@ OPTIMISERS: dict[str, Callable[..., torch.optim.Optimizer]] = {
     "adam": lambda params, lr, **kw: torch.optim.Adam(params, lr=lr, **kw),
 }
 
+#: How the paper and the ledger name each optimiser (the registry's App. C entries, "RMSProp, λ1=2", use these).
+DISPLAY_NAMES: dict[str, str] = {"sgd": "SGD", "momentum": "SGD with momentum 0.9", "rmsprop": "RMSProp",
+                                 "adam": "Adam"}
+
 
 def make_optimiser(name: str, params, lr: float, **kwargs) -> torch.optim.Optimizer:
     """The optimiser ``name`` of :data:`OPTIMISERS` over ``params`` (tensors or parameter groups) with step size ``lr``.

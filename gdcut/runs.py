@@ -27,8 +27,9 @@ class Run:
     ``measures``: each measure at every iterate, (steps + 1, trials, ...), float64.
     ``last``: the last ``record_last`` iterates, (record_last, trials, P) in the run's
     dtype (x_0 included when the run is that short).  ``ever_zero``: with ``track_zeros=True``,
-    the entries that were exactly 0 after some step >= 1; else None.  ``optimiser``: the optimiser, with its state;
-    ``rows[i]`` are the trials its i-th parameter holds (see :meth:`state`).
+    the entries that were exactly 0 after some step >= 1; else None.  ``torch_optimiser``: the torch optimiser object,
+    with its state (``run_optimiser``'s ``optimiser`` argument is its name); ``rows[i]`` are the
+    trials its i-th parameter holds (see :meth:`state`).
     ``gradient_norms``: with ``gradient_norms=True``, ‖g_t‖₂ of the gradient taken at every
     iterate, (steps + 1, trials), float64; else None.
     """
@@ -37,7 +38,7 @@ class Run:
     measures: dict[str, torch.Tensor]
     last: torch.Tensor
     ever_zero: torch.Tensor | None
-    optimiser: torch.optim.Optimizer
+    torch_optimiser: torch.optim.Optimizer
     rows: tuple[torch.Tensor, ...]
     gradient_norms: torch.Tensor | None = None
 
@@ -47,8 +48,8 @@ class Run:
 
     def state(self, name: str) -> torch.Tensor:
         """The optimiser's per-entry state ``name`` (``"square_avg"``, ``"exp_avg"``, ...) as one (trials, P) tensor."""
-        params = [p for group in self.optimiser.param_groups for p in group["params"]]
-        return _gather([self.optimiser.state[p][name] for p in params], _inverse(self.rows))
+        params = [p for group in self.torch_optimiser.param_groups for p in group["params"]]
+        return _gather([self.torch_optimiser.state[p][name] for p in params], _inverse(self.rows))
 
 
 def _inverse(rows: tuple[torch.Tensor, ...]) -> torch.Tensor | None:

@@ -44,8 +44,10 @@ def test_bad_shard_is_a_value_error_naming_the_option(text):
         distribute.parse_shard(text)
 
 
-def _train_and_count(cache_dir, log):
-    # in a child process: count every run train really makes, then train
+def _train_and_count(cache_dir, log, threads):
+    # in a child process: count every run train really makes, then train. The parent's thread count comes
+    # along because it is part of the cache key (an xdist worker runs with fewer threads than a fresh process).
+    torch.set_num_threads(threads)
     real = train._run
 
     def counted(*arguments):
@@ -61,7 +63,8 @@ def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
     # spawn, not fork: a child forked after torch started its thread pool (any earlier test in this process
     # that trained) deadlocks in its first parallel kernel
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_train_and_count, args=(tmp_path / "cache", log)) for _ in range(2)]
+    workers = [context.Process(target=_train_and_count, args=(tmp_path / "cache", log, torch.get_num_threads()))
+               for _ in range(2)]
     for worker in workers:
         worker.start()
     for worker in workers:

@@ -118,6 +118,11 @@ def test_a_loss_without_one_value_per_trial_is_a_value_error():
         runs.run_optimiser(runs.side_by_side([(_abs_loss, 3), (_abs_loss, 3)]), x0, "sgd", 0.1, 2)
 
 
+def test_every_optimiser_of_the_registry_has_one_display_name():
+    assert optimisers.DISPLAY_NAMES.keys() == optimisers.OPTIMISERS.keys()
+    assert len(set(optimisers.DISPLAY_NAMES.values())) == len(optimisers.DISPLAY_NAMES)
+
+
 def test_shapes_dtype_and_record_last():
     x0 = torch.rand(5, 3, generator=torch.Generator().manual_seed(0)).float()
     run = runs.run_optimiser(_abs_loss, x0, "adam", 0.01, 4, record_last=10,
@@ -125,7 +130,7 @@ def test_shapes_dtype_and_record_last():
     assert run.last.shape == (5, 5, 3) and run.last.dtype == torch.float32  # x_0 included when the run is short
     assert run.losses.shape == (5, 5) and run.losses.dtype == torch.float64
     assert run.measures["max"].shape == (5, 5) and torch.equal(run.last[0], x0)
-    assert run.optimiser.param_groups[0]["lr"] == 0.01
+    assert run.torch_optimiser.param_groups[0]["lr"] == 0.01
 
 
 def test_the_runner_leaves_its_start_alone():
