@@ -18,6 +18,8 @@ import torch
 
 from gdcut import optimisers, validation
 
+Loss = Callable[[torch.Tensor], torch.Tensor]  # the iterate (trials, P) -> one loss per trial
+
 
 @dataclass(frozen=True)
 class Run:
@@ -27,9 +29,9 @@ class Run:
     ``measures``: each measure at every iterate, (steps + 1, trials, ...), float64.
     ``last``: the last ``record_last`` iterates, (record_last, trials, P) in the run's
     dtype (x_0 included when the run is that short).  ``ever_zero``: with ``track_zeros=True``,
-    the entries that were exactly 0 after some step >= 1; else None.  ``torch_optimiser``: the torch optimiser object,
-    with its state (``run_optimiser``'s ``optimiser`` argument is its name); ``rows[i]`` are the
-    trials its i-th parameter holds (see :meth:`state`).
+    the entries that were exactly 0 after some step >= 1; else None.  ``torch_optimiser``: the
+    torch optimiser object, with its state (``run_optimiser``'s ``optimiser`` argument is its
+    name); ``rows[i]`` are the trials its i-th parameter holds (see :meth:`state`).
     ``gradient_norms``: with ``gradient_norms=True``, ‖g_t‖₂ of the gradient taken at every
     iterate, (steps + 1, trials), float64; else None.
     """
@@ -66,7 +68,7 @@ def _gather(pieces: list[torch.Tensor], inverse: torch.Tensor | None) -> torch.T
     return whole if inverse is None else whole[inverse]
 
 
-def side_by_side(pieces: Sequence[tuple[Callable[[torch.Tensor], torch.Tensor], int]]) -> Callable[[torch.Tensor], torch.Tensor]:
+def side_by_side(pieces: Sequence[tuple[Loss, int]]) -> Loss:
     """One loss over trials of several problems laid end to end: ``pieces`` is (loss_fn, trials) per problem.
 
     The first ``trials`` rows go to the first loss, the next to the second, and so on, so runs of
@@ -88,7 +90,7 @@ def side_by_side(pieces: Sequence[tuple[Callable[[torch.Tensor], torch.Tensor], 
 
 
 def run_optimiser(
-    loss_fn: Callable[[torch.Tensor], torch.Tensor],
+    loss_fn: Loss,
     x0: torch.Tensor,
     optimiser: str,
     lr: float | Sequence[float],

@@ -53,8 +53,10 @@ def planted_training(monkeypatch):
 """
 
 
-@pytest.mark.parametrize("kind, verdict, reason", [("agree", "holds", ""),
-                                                   ("differ", "inconclusive", "refutes by its rule, but the counterexample is not certified"),
+UNCERTIFIED = "refutes by its rule, but the counterexample is not certified"
+
+
+@pytest.mark.parametrize("kind, verdict, reason", [("agree", "holds", ""), ("differ", "inconclusive", UNCERTIFIED),
                                                    ("void", "inconclusive", "nets did not train")])
 def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, kind, verdict, reason):
     pytester.makeini("[pytest]\n")

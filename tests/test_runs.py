@@ -49,7 +49,8 @@ def test_transient_exact_zero_is_recorded():
     run = runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2,
                              track_zeros=True)
     assert run.ever_zero.tolist() == [[True, False]] and run.final[0, 0] == -0.9 * 0.25
-    assert runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2).ever_zero is None
+    untracked = runs.run_optimiser(_abs_loss, torch.tensor([[0.25, 0.3]], dtype=torch.float64), "momentum", 0.25, 2)
+    assert untracked.ever_zero is None
 
 
 # --------------------------------------------------------------------------- tier 2: the reference

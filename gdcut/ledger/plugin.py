@@ -194,7 +194,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker sends the controller its runtime facts for the ledger's provenance (the controller runs no test)."""
+    """An xdist worker sends the controller its runtime facts for the ledger (the controller runs no test)."""
     config = session.config
     if hasattr(config, "workeroutput"):
         from gdcut.ledger import provenance
