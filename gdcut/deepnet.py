@@ -470,9 +470,10 @@ def v2_runs(settings: scales.RunSettings, data, optimiser: str, procedure: str) 
     return {lam: l1_run(settings, data, "v2", optimiser, lam, procedure) for lam in scales.V2_L1["lambdas"]}
 
 
-def v2_cells(optimisers=scales.V2_L1["optimisers"]) -> list[tuple[str, str]]:
-    """(optimiser, procedure) pairs; SGD keeps no optimiser state, so its two procedures are one run."""
-    return [(opt, proc) for opt in optimisers for proc in PROCEDURES if not (opt == "sgd" and proc == "fresh")]
+def v2_cells(kinds=scales.V2_L1["optimisers"]) -> list[tuple[str, str]]:
+    """(optimiser, procedure) pairs for the optimiser names ``kinds``; SGD keeps no optimiser state, so its two
+    procedures are one run."""
+    return [(opt, proc) for opt in kinds for proc in PROCEDURES if not (opt == "sgd" and proc == "fresh")]
 
 
 def cell_name(optimiser: str, procedure: str) -> str:

@@ -66,7 +66,8 @@ def figure_3(results: dict, lambdas):
     ``results`` maps (optimiser, λ1) to a ``TrainResult``.
     """
     plt = _pyplot()
-    colours = {"rmsprop": "tab:blue", "adam": "tab:red", "sgd": "tab:green", "momentum": "tab:purple"}  # the paper's three
+    # the paper's colours for its three optimisers; momentum (not in the paper) gets its own
+    colours = {"rmsprop": "tab:blue", "adam": "tab:red", "sgd": "tab:green", "momentum": "tab:purple"}
     fig, axes = plt.subplots(1, len(lambdas), figsize=(3.5 * len(lambdas), 2.8), squeeze=False)
     for ax, lam in zip(axes[0], sorted(lambdas)):
         for opt, colour in colours.items():
