@@ -20,6 +20,7 @@ size (``margin``), not just a p-value:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Real
 
@@ -252,3 +253,78 @@ def counterexample_rule(outcomes, rule: str, statistic: str, min_n: int, void: s
         return Ruling("inconclusive", rule, statistic, threshold, yes, values,
                       f"{yes} usable samples, fewer than the {min_n} the rule needs ({voids} {void})")
     return Ruling("supports", rule, statistic, threshold, yes, values)
+
+
+# --------------------------------------------------------------------------- the paper's words
+# Issue 18, rule 6: every threshold a claim is decided by comes from the words the
+# paper states it in, through this one table, so that one phrase means one rule
+# everywhere. docs/rulebook.md prints the table (tests/test_rules.py keeps the two equal).
+
+HALF = 0.5  # "typically", "in most scenarios": more often than not
+SUBSTANTIAL_FACTOR = 2.0  # "differ substantially": one at least double the other
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A phrase of the paper, what the suite reads it to require, and the rule that decides it."""
+
+    words: str
+    meaning: str
+    decide: Callable[..., Ruling]
+    where: str
+
+
+def _more_often_than_not(hits: int, n: int, rule: str, statistic: str, min_n: int = 1) -> Ruling:
+    return share_rule(hits, n, HALF, rule, statistic, min_n=min_n)
+
+
+def _without_exception(outcomes, rule: str, statistic: str, min_n: int, void: str = "void") -> Ruling:
+    return counterexample_rule(outcomes, rule, statistic, min_n, void)
+
+
+def _at_least_double(ratio: float, rule: str, statistic: str, n: int = 1) -> Ruling:
+    """A ratio of two positive sizes ≥ 2 supports "differ substantially"; below 2 refutes it."""
+    value = _checked_sample("ratio", [ratio])[0]
+    if value <= 0:
+        raise ValueError(f"ratio must be positive (largest over smallest), got {ratio!r}")
+    threshold = "supports: largest / smallest ≥ 2 (at least double); refutes: below 2"
+    return Ruling("supports" if value >= SUBSTANTIAL_FACTOR else "refutes", rule, statistic, threshold, n,
+                  {"ratio": value, "factor": SUBSTANTIAL_FACTOR})
+
+
+def within_seed_spread(gaps, spread: float, rule: str, statistic: str, alpha: float = ALPHA,
+                       min_pairs: int = MIN_PAIRS) -> Ruling:
+    """"Indistinguishable": the mean paired effect lies within the seed-to-seed spread (TOST with that margin).
+
+    ``spread`` is the standard deviation of the per-seed statistic across seeds,
+    measured in the same run, so the margin is what reseeding alone moves.
+    """
+    spread = _checked_sample("spread", [spread])[0]
+    if spread <= 0:
+        raise ValueError(f"spread must be positive (a standard deviation across seeds), got {spread!r}")
+    return paired_equivalence(gaps, spread, rule, statistic, alpha, min_pairs)
+
+
+PAPER_WORDS: dict[str, Wording] = {w.words: w for w in (
+    Wording("with probability 1", "no exception among the samples drawn from the stated continuous distribution; "
+            "one exception refutes", _without_exception, "L1 (v2 Prop 4.1), L13 (v2 Prop B.4)"),
+    Wording("no overlap", "every sample is ordered the same way; one sample out of order refutes",
+            _without_exception, "L16, L17 (v2 Fig. 5)"),
+    Wording("typically", "more than half of the samples (one-sided 95% Clopper-Pearson bounds against 1/2)",
+            _more_often_than_not, "L16 (v2 App. B.4)"),
+    Wording("in most scenarios", "more than half of the samples (one-sided 95% Clopper-Pearson bounds against 1/2)",
+            _more_often_than_not, "L15 (v2 App. B.3)"),
+    Wording("differ substantially", "the largest value is at least double the smallest", _at_least_double,
+            "L19 (v2 §4)"),
+    Wording("indistinguishable", "the 90% interval of the mean paired effect lies within ± the seed-to-seed "
+            "standard deviation of the statistic", within_seed_spread, "C6 (v1 §2 / v2 §3, Fig. 2)"),
+)}
+
+
+def by_words(words: str) -> Wording:
+    """The rule the paper's ``words`` are decided by (a ValueError lists the known phrases)."""
+    try:
+        return PAPER_WORDS[words]
+    except KeyError:
+        raise ValueError(f"words {words!r} are not in the table of the paper's words; known: "
+                         f"{', '.join(map(repr, PAPER_WORDS))}") from None

@@ -109,6 +109,7 @@ def registry_toml(claims: dict[str, str], title: str = "a claim") -> str:
             where = {{ v1 = "§1", v2 = "§2" }}
             paper_values = [{paper_values}]
             not_testable = {json.dumps(not_testable)}
+            open_parameters = []
         """))
     return "".join(entries)
 
@@ -310,7 +311,7 @@ def test_support(evidence):
 
 
 def test_a_refuting_test_without_a_certificate_is_reported_inconclusive(project):
-    """Issue 10: a limit claim's counterexample needs a certificate; one outside the premise is a caveat."""
+    """Rules 1 and 4: a limit claim's counterexample needs a certificate; one outside the premise is void."""
     toml = registry_toml(REGISTRY)
     for claim_id in ("S1", "S2", "S3"):  # claims about a limit
         toml = toml.replace(f'id = "{claim_id}"', f'id = "{claim_id}"\nlimit = true')
@@ -329,7 +330,7 @@ def test_a_refuting_test_without_a_certificate_is_reported_inconclusive(project)
                                         "test": "claims/test_certificates.py::test_certified_counterexample_to_a_limit"}]
     assert [c["text"] for c in claims["C1"]["caveats"]] == [
         "bfloat16 freezes entries", "outside the premise: parameters in a continuous dtype"]
-    assert [t["counts_as"] for t in claims["C1"]["tests"]] == ["caveat", "supports"]
+    assert [t["counts_as"] for t in claims["C1"]["tests"]] == ["void", "supports"]
     html = project.html()
     assert "<b>Caveats</b>" in html and "β_{N+2} = β_N exactly" in html
 

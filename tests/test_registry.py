@@ -21,6 +21,7 @@ title = "a title"
 summary = "what the paper says"
 kind = "{kind}"
 where = {{ v1 = "§1", v2 = "§2" }}
+open_parameters = []
 """
 
 

@@ -1,19 +1,24 @@
-"""The verdict rules of gdcut.ledger.verdict as pure functions of test outcomes."""
+"""The rulebook of gdcut.ledger.verdict as pure functions of test outcomes."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from gdcut.ledger.verdict import (COUNTS, DECISIONS, OUTCOMES, VERDICTS, Decision, Outcome, Verdict, claim_verdict,
-                                  counted_as, function_key)
+from gdcut.ledger.verdict import (COUNTS, DECISIONS, OUTCOMES, VERDICTS, Decision, Facts, OpenParameter, Outcome,
+                                  Rulebook, Verdict, claim_verdict, counted_as, function_key, outcome_from_result,
+                                  rule_cell)
 
 FILE = "claims/test_x.py"
+LIMIT = Rulebook(limit=True)
+START = OpenParameter("start β0", ("0", "small"), "0, 1e-3·U[−1,1], U[−1,1]")
+SWEPT_START = Facts(swept=(("start β0", ("0", "small", "U[−1,1]")),))
 
 
 def outcome(name: str, result: str = "passed", refutes: bool = False, reason: str = "", decisions=(),
-            failed_premises=(), certificates=()) -> Outcome:
-    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason, tuple(decisions), tuple(failed_premises),
-                   tuple(certificates))
+            failed_premises=(), certificates=(), **facts) -> Outcome:
+    return Outcome(f"{FILE}::{name}", result, refutes, 0.1, reason, tuple(decisions),
+                   Facts(failed_premises=tuple(failed_premises), certificates=tuple(certificates), **facts))
 
 
 def decided(name: str, *cells: tuple[str, str], result: str = "passed") -> Outcome:
@@ -144,61 +149,153 @@ def test_decisions_of_a_failed_test_do_not_count_it_is_unexpected():
 
 
 # --------------------------------------------------------------------------- premises and certificates (issue 10)
-def test_a_refuting_test_outside_the_premise_is_a_caveat_and_moves_nothing():
-    caveat = outcome("test_b", refutes=True, failed_premises=["β0 in bfloat16"])
-    assert counted_as(caveat) == "caveat"
-    verdict = claim_verdict([outcome("test_a"), caveat])
-    assert verdict.verdict == "holds"
-    assert verdict.reasons == (f"caveat: {FILE}::test_b is outside the premise (β0 in bfloat16)",)
-
-
-def test_a_supporting_test_outside_the_premise_is_a_caveat_too():
-    assert counted_as(outcome("test_a", failed_premises=["differentiable f"])) == "caveat"
-
-
-def test_caveats_alone_are_inconclusive():
-    verdict = claim_verdict([outcome("test_a", refutes=True, failed_premises=["dropout mask fixed"])])
-    assert verdict.verdict == "inconclusive" and "outside the premise" in verdict.reasons[0]
-
-
-def test_a_refuting_test_of_a_limit_without_a_certificate_is_inconclusive():
-    uncertified = outcome("test_a", refutes=True)
-    assert counted_as(uncertified, limit=True) == "inconclusive"
-    verdict = claim_verdict([uncertified], limit=True)
-    assert verdict.verdict == "inconclusive"
-    assert "without a convergence certificate" in verdict.reasons[0]
-    assert claim_verdict([uncertified], limit=False).verdict == "refuted"
-
-
-def test_a_failed_certificate_is_as_good_as_none():
-    assert counted_as(outcome("test_a", refutes=True, certificates=[True, False]), limit=True) == "inconclusive"
-    assert claim_verdict([outcome("test_a", refutes=True, certificates=[True, True])], limit=True).verdict == "refuted"
-
-
-def test_an_uncertified_refutation_leaves_a_supported_claim_holding_but_partial():
-    verdict = claim_verdict([outcome("test_a"), outcome("test_b", refutes=True)],
-                            frozenset({f"{FILE}::test_a", f"{FILE}::test_b"}), limit=True)
+def test_a_refuting_test_outside_the_premise_is_void_and_moves_nothing():
+    void = outcome("test_b", refutes=True, failed_premises=["differentiable f"])
+    assert counted_as(void) == "void"
+    verdict = claim_verdict([outcome("test_a"), void])
     assert verdict.verdict == "holds" and not verdict.complete
+    assert any("outside the premise: differentiable f" in reason for reason in verdict.reasons)
 
 
-def test_supporting_tests_of_a_limit_need_no_certificate_and_decisions_are_untouched():
-    assert counted_as(outcome("test_a"), limit=True) == "supports"
-    assert counted_as(decided("test_b", ("x", "refutes")), limit=True) == "decides"
+def test_a_supporting_run_outside_the_premise_is_void_too():
+    """Rule 1 both ways: a claim about a decreasing loss, checked on a run whose loss rises, gets no support."""
+    rising = outcome("test_a", failed_premises=["the loss decreases at every step (it rose at step 3)"])
+    assert counted_as(rising) == "void"
+    assert claim_verdict([rising]).verdict == "inconclusive"
+
+
+def test_a_cell_outside_its_premise_is_void_and_its_neighbours_still_decide():
+    test = outcome("test_a", decisions=[Decision("batch 16", "refutes", facts=Facts(failed_premises=("batch 512",))),
+                                        Decision("batch 512", "supports")])
+    verdict = claim_verdict([test])
+    assert verdict.verdict == "holds" and not verdict.complete
+    assert "void: batch 16 (outside the premise: batch 512)" in verdict.reasons
+
+
+def test_void_cells_alone_are_inconclusive():
+    assert claim_verdict([outcome("test_a", refutes=True, failed_premises=["p"])]).verdict == "inconclusive"
+
+
+def test_a_statistic_at_its_ceiling_is_void_whichever_way_it_points():
+    for refutes in (False, True):
+        capped = outcome("test_a", refutes=refutes, saturated=("period = 2 is at its floor 2",))
+        assert counted_as(capped) == "void"
+        assert claim_verdict([capped]).verdict == "inconclusive"
+
+
+def test_a_limit_needs_a_certificate_whichever_way_it_points():
+    """Rule 4 both ways: an uncertified support of a limit claim decides as little as an uncertified refutation."""
+    for refutes in (False, True):
+        assert counted_as(outcome("test_a", refutes=refutes), LIMIT) == "inconclusive"
+        assert counted_as(outcome("test_a", refutes=refutes, certificates=[True, False]), LIMIT) == "inconclusive"
+        assert counted_as(outcome("test_a", refutes=refutes, certificates=[True]), LIMIT) == ("refutes" if refutes
+                                                                                             else "supports")
+    verdict = claim_verdict([outcome("test_a")], frozenset({f"{FILE}::test_a"}), book=LIMIT)
+    assert verdict.verdict == "inconclusive"
+    assert "about a limit, without a convergence certificate that holds" in verdict.reasons[0]
+
+
+def test_decision_cells_of_a_limit_need_the_certificate_too():
+    test = outcome("test_a", decisions=[Decision("λ1 = 2", "supports")])
+    assert claim_verdict([test], book=LIMIT).verdict == "inconclusive"
+    certified = outcome("test_a", decisions=[Decision("λ1 = 2", "supports", facts=Facts(certificates=(True,)))])
+    assert claim_verdict([certified], book=LIMIT).verdict == "holds"
+
+
+def test_a_refutation_without_its_sweep_is_inconclusive_and_names_the_parameter():
+    book = Rulebook(quantifier="existential", open_parameters=(START,))
+    unswept = outcome("test_a", refutes=True, swept=(("start β0", ("U[−1,1]",)),))
+    count, why = rule_cell("refutes", unswept.facts, book)
+    assert count == "inconclusive" and "start β0 (natural defaults 0, small)" in why
+    assert counted_as(unswept, book) == "inconclusive"
+    assert counted_as(Outcome(unswept.nodeid, "passed", True, facts=SWEPT_START), book) == "refutes"
+
+
+def test_a_sweep_without_the_natural_defaults_does_not_count():
+    book = Rulebook(open_parameters=(START,))
+    wide = Facts(swept=(("start β0", ("U[−1,1]", "U[−10,10]")),))
+    assert rule_cell("refutes", wide, book)[0] == "inconclusive"
+    assert rule_cell("refutes", Facts(independent=("start β0",)), book)[0] == "refutes"
+
+
+def test_evidence_too_weak_to_refute_a_universal_claim_cannot_support_it():
+    """Rule 5 both ways for a universal claim; an existential one is supported by one setting in its premise."""
+    universal = Rulebook(open_parameters=(START,))
+    existential = Rulebook(quantifier="existential", open_parameters=(START,))
+    one_start = Facts(swept=(("start β0", ("U[−1,1]",)),))
+    assert rule_cell("supports", one_start, universal)[0] == "inconclusive"
+    assert rule_cell("supports", SWEPT_START, universal)[0] == "supports"
+    assert rule_cell("supports", one_start, existential)[0] == "supports"
+    assert rule_cell("refutes", one_start, existential)[0] == "inconclusive"
+
+
+def test_a_proposition_that_fails_only_in_float32_is_decided_by_the_exact_reading():
+    exact = outcome("test_exact", arithmetic="exact")
+    float32 = outcome("test_float32", refutes=True, arithmetic="float32")
+    assert counted_as(float32) == "reading"
+    verdict = claim_verdict([exact, float32])
+    assert verdict.verdict == "holds" and not verdict.complete
+    assert any(r.startswith("reading: ") and "float32" in r for r in verdict.reasons)
+
+
+def test_float64_with_a_certified_error_bound_reads_as_exact_and_a_float_claim_is_decided_in_floats():
+    assert rule_cell("supports", Facts(arithmetic="float64", certified_float=True), Rulebook())[0] == "supports"
+    assert rule_cell("supports", Facts(arithmetic="float64"), Rulebook())[0] == "reading"
+    figure = Rulebook(arithmetic="float")
+    assert rule_cell("refutes", Facts(arithmetic="float32"), figure)[0] == "refutes"
+    assert rule_cell("refutes", Facts(arithmetic="exact"), figure)[0] == "reading"
+    assert rule_cell("refutes", Facts(), figure)[0] == "refutes"  # unstated: the claim's own arithmetic
+
+
+def test_records_become_test_and_cell_facts():
+    records = [
+        {"kind": "decision", "condition": "SGD", "decision": "refutes", "reason": ""},
+        {"kind": "premise", "text": "batch 512", "holds": False, "cell": "SGD"},
+        {"kind": "certificate", "certificate": "horizon", "holds": True},
+        {"kind": "swept", "parameter": "start β0", "values": ["0", "small"]},
+        {"kind": "independent", "parameter": "seed", "reason": "closed form"},
+        {"kind": "arithmetic", "arithmetic": "float32", "certified": False},
+        {"kind": "statistic", "text": "period 2 at its floor", "saturated": True, "cell": "SGD"},
+    ]
+    result = {"nodeid": f"{FILE}::test_a", "outcome": "passed", "refutes": False}
+    built = outcome_from_result(result, records)
+    assert built.facts == Facts(certificates=(True,), swept=(("start β0", ("0", "small")),), independent=("seed",),
+                                arithmetic="float32")
+    [cell] = built.decisions
+    assert cell.facts == Facts(failed_premises=("batch 512",), saturated=("period 2 at its floor",))
+
+
+def test_rule_cell_rejects_an_unknown_direction_and_the_rulebook_unknown_words():
+    with pytest.raises(ValueError, match="pointing"):
+        rule_cell("maybe", Facts(), Rulebook())
+    with pytest.raises(ValueError, match="quantifier"):
+        Rulebook(quantifier="some")
+    with pytest.raises(ValueError, match="arithmetic"):
+        Rulebook(arithmetic="float32")
 
 
 # --------------------------------------------------------------------------- properties
 @st.composite
+def facts(draw) -> Facts:
+    """What a test or a cell may record: premises, saturation, certificates, a sweep, an arithmetic."""
+    return Facts(failed_premises=tuple(draw(st.lists(st.just("premise"), max_size=1))),
+                 saturated=tuple(draw(st.lists(st.just("at its ceiling"), max_size=1))),
+                 certificates=tuple(draw(st.lists(st.booleans(), max_size=2))),
+                 swept=draw(st.sampled_from([(), SWEPT_START.swept])),
+                 arithmetic=draw(st.sampled_from(["", "exact", "float32"])))
+
+
+@st.composite
 def linked_outcomes(draw) -> list[Outcome]:
-    """A claim's linked tests in one run: any mix of outcomes and roles."""
+    """A claim's linked tests in one run: any mix of outcomes, roles, cells and facts."""
     count = draw(st.integers(0, 6))
     # Half the runs have nothing broken, so the passing regimes are reached as often as "unexpected".
     possible = draw(st.sampled_from([OUTCOMES, ("passed", "skipped")]))
     cells = st.lists(st.builds(Decision, st.sampled_from(["VGG11", "VGG19", "+BN"]), st.sampled_from(DECISIONS),
-                               st.just("")), max_size=3)
+                               st.just(""), facts()), max_size=3)
     return [
         Outcome(f"{FILE}::test_{index}", draw(st.sampled_from(possible)), draw(st.booleans()),
-                0.0, draw(st.sampled_from(["", "needs CUDA"])), tuple(draw(cells)),
-                tuple(draw(st.lists(st.just("premise"), max_size=1))), tuple(draw(st.lists(st.booleans(), max_size=2))))
+                0.0, draw(st.sampled_from(["", "needs CUDA"])), tuple(draw(cells)), draw(facts()))
         for index in range(count)
     ]
 
@@ -209,32 +306,44 @@ def encoded_functions(draw) -> frozenset[str]:
     return frozenset(f"{FILE}::test_{index}" for index in draw(st.sets(st.integers(0, 8), max_size=5)))
 
 
+rulebooks = st.builds(Rulebook, st.booleans(), st.sampled_from(["universal", "existential"]),
+                      st.sampled_from(["exact", "float"]), st.sampled_from([(), (START,)]))
+
+
+def counts_by_hand(facts: Facts, pointing: str, book: Rulebook) -> bool:
+    """Does a cell count, by the six rules written out once more, independently of rule_cell?"""
+    swept = dict(facts.swept).get("start β0", ())
+    own = (facts.arithmetic or "exact") == "exact" if book.arithmetic == "exact" else facts.arithmetic != "exact"
+    return (pointing != "inconclusive" and not facts.failed_premises and not facts.saturated and own
+            and (not book.limit or (bool(facts.certificates) and all(facts.certificates)))
+            and (not book.open_parameters or (pointing == "supports" and book.quantifier == "existential")
+                 or {"0", "small"} <= set(swept)))
+
+
 @given(outcomes=linked_outcomes(), encoded=encoded_functions(), not_testable=st.sampled_from(["", "offline"]),
-       limit=st.booleans())
-def test_verdict_follows_broken_and_passed_outcomes(outcomes, encoded, not_testable, limit):
-    verdict = claim_verdict(outcomes, encoded, not_testable, limit)
+       book=rulebooks)
+def test_verdict_follows_broken_and_counting_cells(outcomes, encoded, not_testable, book):
+    verdict = claim_verdict(outcomes, encoded, not_testable, book)
     event(verdict.verdict)
     assert verdict.verdict in VERDICTS
     broken = any(o.outcome in ("failed", "error") for o in outcomes)
     passed = [o for o in outcomes if o.outcome == "passed"]
-    counts = [counted_as(o, limit) for o in passed]
-    assert set(counts) <= set(COUNTS)
-    decisions = {d.decision for o in passed for d in o.decisions}
-    supporting = "supports" in counts or "supports" in decisions
-    # never a refutation from outside the premise, nor of a limit without certificates that all hold
-    refuting = any(not o.decisions and o.refutes and not o.failed_premises
-                   and (not limit or (o.certificates and all(o.certificates))) for o in passed) or "refutes" in decisions
+    assert {counted_as(o, book) for o in passed} <= set(COUNTS)
+    pointing = [(d.decision, o.facts + d.facts) for o in passed for d in o.decisions] + [
+        ("refutes" if o.refutes else "supports", o.facts) for o in passed if not o.decisions]
+    supporting = any(p == "supports" and counts_by_hand(f, p, book) for p, f in pointing)
+    refuting = any(p == "refutes" and counts_by_hand(f, p, book) for p, f in pointing)
     assert (verdict.verdict == "unexpected") == broken
-    assert (verdict.verdict in ("holds", "refuted", "conditional")) == ((supporting or refuting) and not broken)
     if not broken:
         expected = {(True, True): "conditional", (True, False): "holds", (False, True): "refuted"}
         assert verdict.verdict == expected.get((supporting, refuting), verdict.verdict)
-    # inconclusive exactly when nothing usable was said and a decision called the run void
-    void = "inconclusive" in decisions or {"inconclusive", "caveat"} & set(counts)
-    assert (verdict.verdict == "inconclusive") == bool(not broken and not supporting and not refuting and void)
+        assert (verdict.verdict in ("holds", "refuted", "conditional")) == (supporting or refuting)
+        # inconclusive exactly when nothing counted and some cell was set aside
+        aside = any(not counts_by_hand(f, p, book) for p, f in pointing)
+        assert (verdict.verdict == "inconclusive") == (not supporting and not refuting and aside)
     if verdict.complete:
         assert all(o.outcome == "passed" for o in outcomes) and outcomes
-        assert "inconclusive" not in decisions
+        assert all(counts_by_hand(f, p, book) for p, f in pointing)
         assert encoded <= {o.nodeid for o in outcomes}
     if verdict.verdict in ("not-run", "unexpected", "not-encoded", "not-testable", "inconclusive"):
         assert verdict.reasons

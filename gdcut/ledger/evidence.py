@@ -184,31 +184,94 @@ class Evidence:
                   reason=ruling.reason)
 
     def caveat(self, text: str, *, claim=None) -> None:
-        """An instance outside the claim's premise, worth knowing; shown under Caveats, it never moves the verdict."""
+        """Something worth knowing about the claim's scope, in words; shown under Caveats, it never moves the verdict."""
         self._add("caveat", claim, text=_nonempty("text", text))
 
-    def premise(self, text: str, holds: bool, *, claim=None) -> None:
-        """A check that the test's instance meets a premise of the claim as the paper states it.
+    def premise(self, text: str, holds: bool, *, cell: str = "", claim=None) -> None:
+        """A check, computed from the run, that the instance meets a premise of the claim as the paper states it.
 
-        A failed check turns the test into a caveat (``gdcut.ledger.verdict.counted_as``).
+        A failed check voids the test, or only the decision of ``cell``, whichever way
+        it points (``gdcut.ledger.verdict.rule_cell``, rule 1).
         """
         if not isinstance(holds, bool):
             raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
-        self._add("premise", claim, text=_nonempty("text", text), holds=holds)
+        self._add("premise", claim, text=_nonempty("text", text), holds=holds, **_cell(cell))
 
-    def certificate(self, kind: str, value, tolerance, holds: bool, detail: str = "", *, claim=None) -> None:
+    def certificate(self, kind: str, value, tolerance, holds: bool, detail: str = "", *, cell: str = "",
+                    claim=None) -> None:
         """A convergence certificate: ``value`` (a gap, a distance, a horizon) against ``tolerance``.
 
         ``kind`` is one of CERTIFICATE_KINDS; ``holds`` says whether the run is
-        certified converged. A refuting test of a limit claim counts only with
-        certificates that all hold.
+        certified converged. A cell of a limit claim counts, either way, only with
+        certificates that all hold (rule 4).
         """
         if kind not in CERTIFICATE_KINDS:
             raise ValueError(f"kind must be one of {CERTIFICATE_KINDS}, got {kind!r}")
         if not isinstance(holds, bool):
             raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
         self._add("certificate", claim, certificate=kind, value=value, tolerance=tolerance, holds=holds,
-                  detail=str(detail))
+                  detail=str(detail), **_cell(cell))
+
+    def statistic(self, name: str, value, floor, ceiling, *, cell: str = "", claim=None) -> None:
+        """The range a deciding statistic can take: at its ``floor`` or ``ceiling`` it decides nothing (rule 2).
+
+        E3's oscillation period is 2 at best: a period of 2 cannot get faster.
+        """
+        value, floor, ceiling = (_finite(n, v) for n, v in (("value", value), ("floor", floor),
+                                                            ("ceiling", ceiling)))
+        if not floor < ceiling:
+            raise ValueError(f"floor must be below ceiling, got {floor!r} and {ceiling!r}")
+        at = "ceiling" if value >= ceiling else "floor" if value <= floor else ""
+        text = f"{_nonempty('name', name)} = {value:.6g} is at its {at} {ceiling if at == 'ceiling' else floor:g}" \
+            if at else f"{name} = {value:.6g} within ({floor:g}, {ceiling:g})"
+        self._add("statistic", claim, text=text, name=name, value=value, floor=floor, ceiling=ceiling,
+                  saturated=bool(at), **_cell(cell))
+
+    def swept(self, parameter: str, values, *, cell: str = "", claim=None) -> None:
+        """The values (their labels) a parameter the paper leaves open took in this test (rule 5).
+
+        ``parameter`` is one of the claim's ``open_parameters`` in ``claims.toml``;
+        the labels must include its natural defaults for the sweep to count.
+        """
+        claim_id = self._claim(claim)
+        self._declared(claim_id, parameter)
+        labels = [str(value) for value in values] if isinstance(values, (list, tuple)) else None
+        if not labels or any(not label.strip() for label in labels):
+            raise ValueError(f"values must be a non-empty list of labels, got {values!r}")
+        self._add("swept", claim_id, parameter=parameter, values=list(dict.fromkeys(labels)), **_cell(cell))
+
+    def independent_of(self, parameter: str, reason: str, *, cell: str = "", claim=None) -> None:
+        """A parameter the paper leaves open that the outcome provably does not depend on, and why (rule 5)."""
+        claim_id = self._claim(claim)
+        self._declared(claim_id, parameter)
+        self._add("independent", claim_id, parameter=parameter, reason=_nonempty("reason", reason), **_cell(cell))
+
+    def arithmetic(self, kind: str, error_bound=None, margin=None, *, cell: str = "", claim=None) -> None:
+        """The arithmetic the test computed in (rule 3): exact, or a float type.
+
+        A float64 reading counts as exact when it states an ``error_bound`` on what
+        it decides smaller than the ``margin`` it decides by.
+        """
+        from gdcut.ledger.verdict import ARITHMETIC
+
+        if kind not in ARITHMETIC:
+            raise ValueError(f"kind must be one of {ARITHMETIC}, got {kind!r}")
+        if (error_bound is None) != (margin is None):
+            raise ValueError("error_bound and margin go together: a bound certifies only against a margin")
+        certified = False
+        if error_bound is not None:
+            error_bound, margin = _finite("error_bound", error_bound), _finite("margin", margin)
+            if error_bound < 0 or margin <= 0:
+                raise ValueError(f"error_bound must be ≥ 0 and margin > 0, got {error_bound!r} and {margin!r}")
+            certified = kind == "float64" and error_bound < margin
+        self._add("arithmetic", claim, arithmetic=kind, error_bound=error_bound, margin=margin,
+                  certified=certified, **_cell(cell))
+
+    def _declared(self, claim_id: str, parameter: str) -> None:
+        names = [p.name for p in self._registry[claim_id].open_parameters]
+        if parameter not in names:
+            raise ValueError(f"parameter {parameter!r} is not an open parameter of {claim_id} in claims.toml; "
+                             f"declared: {names or 'none'}")
 
     def origin(self, how: str, detail: str = "", *, claim=None) -> None:
         """How the test's counterexample came about: ``constructed`` by hand or found by a ``search``."""
@@ -224,6 +287,19 @@ class Evidence:
             self._add("figure", claim, caption=str(caption), svg=figure_svg(fig), csv=figure_csv(fig))
         finally:
             plt.close(fig)
+
+
+def _cell(cell: str) -> dict:
+    """The ``cell`` key of a record that belongs to one decision (by its condition), or nothing."""
+    if not isinstance(cell, str):
+        raise ValueError(f"cell must be the condition of a decision (a string), got {type(cell).__name__}")
+    return {"cell": cell} if cell else {}
+
+
+def _finite(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(float(value)):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
 
 
 def _nonempty(name: str, text) -> str:

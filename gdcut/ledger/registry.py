@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from gdcut.ledger.verdict import CLAIM_ARITHMETIC, QUANTIFIERS, OpenParameter, Rulebook
+
 REGISTRY_PATH = Path(__file__).with_name("claims.toml")
 
 KINDS = ("proposition", "worked example", "simulation", "deep-net experiment", "context")
@@ -44,8 +46,18 @@ class Claim:
     paper_values: tuple[PaperValue, ...] = ()
     discrepancies: tuple[str, ...] = ()
     not_testable: str = ""
-    #: The claim is about an eventual value, a limit or a final norm: a refutation needs a convergence certificate.
+    #: The claim is about an eventual value, a limit or a final norm: a cell counts only with a certificate.
     limit: bool = False
+    #: "universal" (every setting the paper leaves open) or "existential" (the paper's setting shows it).
+    quantifier: str = "universal"
+    #: The arithmetic the claim is decided in: "exact", or "float" for what the paper computed in floats.
+    arithmetic: str = "exact"
+    #: Every parameter the paper leaves open that an outcome can depend on, with its natural defaults.
+    open_parameters: tuple[OpenParameter, ...] = ()
+
+    def rulebook(self) -> Rulebook:
+        """The claim's entry of the rulebook (``gdcut.ledger.verdict``)."""
+        return Rulebook(self.limit, self.quantifier, self.arithmetic, self.open_parameters)
 
     def paper_entry(self, name: str) -> PaperValue:
         """The paper's number or statement listed under ``name`` (a ValueError names the known ones)."""
@@ -83,7 +95,47 @@ def _parse(entry: dict) -> Claim:
         discrepancies=tuple(entry.get("discrepancies", [])),
         not_testable=entry.get("not_testable", ""),
         limit=_boolean(entry, "limit"),
+        quantifier=_choice(entry, "quantifier", QUANTIFIERS, "universal"),
+        arithmetic=_choice(entry, "arithmetic", CLAIM_ARITHMETIC,
+                           "float" if entry["kind"] in FLOAT_KINDS else "exact"),
+        open_parameters=_open_parameters(entry),
     )
+
+
+#: Kinds of claim the paper made with floating point (a figure, a table): decided in floats unless stated.
+FLOAT_KINDS = ("simulation", "deep-net experiment")
+
+
+def _choice(entry: dict, key: str, choices: tuple[str, ...], default: str) -> str:
+    value = entry.get(key, default)
+    if value not in choices:
+        raise ValueError(f"claim {entry['id']}: {key} must be one of {choices}, got {value!r}")
+    return value
+
+
+def _open_parameters(entry: dict) -> tuple[OpenParameter, ...]:
+    """The claim's ``open_parameters``: required (``[]`` when the paper leaves nothing open), each well formed."""
+    if "open_parameters" not in entry:
+        raise ValueError(f"claim {entry['id']}: open_parameters is missing; list every parameter the paper leaves "
+                         "open (name, natural, sweep), or [] when it leaves none")
+    declared = entry["open_parameters"]
+    if not isinstance(declared, list):
+        raise ValueError(f"claim {entry['id']}: open_parameters must be a list, got {declared!r}")
+    parameters = []
+    for index, item in enumerate(declared):
+        where = f"claim {entry['id']}: open_parameters[{index}]"
+        if not isinstance(item, dict) or set(item) != {"name", "natural", "sweep"}:
+            raise ValueError(f"{where} must have exactly the keys name, natural, sweep; got {item!r}")
+        name, natural, sweep = item["name"], item["natural"], item["sweep"]
+        if not isinstance(name, str) or not name.strip() or not isinstance(sweep, str) or not sweep.strip():
+            raise ValueError(f"{where}: name and sweep must be non-empty strings")
+        if not isinstance(natural, list) or not natural or not all(isinstance(n, str) and n.strip() for n in natural):
+            raise ValueError(f"{where}: natural must be a non-empty list of labels (the natural defaults)")
+        parameters.append(OpenParameter(name, tuple(natural), sweep))
+    names = [p.name for p in parameters]
+    if len(set(names)) != len(names):
+        raise ValueError(f"claim {entry['id']}: open_parameters name one parameter twice: {names}")
+    return tuple(parameters)
 
 
 def _boolean(entry: dict, key: str) -> bool:

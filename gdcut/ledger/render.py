@@ -21,7 +21,7 @@ from gdcut.ledger import explain
 from gdcut.ledger.evidence import jsonable
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
-from gdcut.ledger.verdict import VERDICTS, Decision, Outcome, claim_verdict, counted_as, function_key
+from gdcut.ledger.verdict import VERDICTS, cells, claim_verdict, counted_as, function_key, outcome_from_result
 
 SCHEMA = 3  # 2: decisions, the inconclusive verdict, test roles; 3: sentences, sides, runs, counts
 RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
@@ -48,30 +48,45 @@ def unique_records(records: list[dict]) -> list[dict]:
     return [dict(record, count=count) for record, count in counts.values()]
 
 
-def _sides(tests: list[dict], records: list[dict], docs: dict[str, str]) -> dict[str, list[str]]:
-    """The conditions on each side of the verdict: supports, refutes, inconclusive.
+#: What a cell or an ordinary test can count as (``verdict.COUNTS``), read by where the card shows it:
+#: on the side it points to, under the caveats (it counts for nothing: outside the premise, at a bound),
+#: or as a second reading. Any other count (inconclusive, or one added later) cannot speak.
+SPEAKING = ("supports", "refutes")
+SET_ASIDE = ("void", "caveat")
+SECOND_READING = "reading"
 
-    A decision test puts each cell on the side it decided; an asserting test
-    puts its recorded conditions (or, with none, its description) on its role's side.
+
+def _side(count: str) -> str:
+    """The side of the card a cell that counts as ``count`` is listed on."""
+    if count in SPEAKING:
+        return count
+    if count in SET_ASIDE or count == SECOND_READING:
+        return "aside"
+    return "inconclusive"
+
+
+def _sides(tests: list[dict]) -> dict[str, list[str]]:
+    """The conditions on each side of the verdict: supports, refutes, inconclusive, and set aside.
+
+    Each cell sits on the side it counts on after the rulebook (``verdict.cells``), not the
+    side it points to: a refuting test that counts as inconclusive is listed as inconclusive.
+    A decision cell is named by its condition; an ordinary test by the conditions it
+    recorded, or, with none, by ``explain.UNSTATED`` (never its docstring or its name).
     """
-    sides: dict[str, list[str]] = {"supports": [], "refutes": [], "inconclusive": []}
-    seen_functions = set()
+    sides: dict[str, list[str]] = {"supports": [], "refutes": [], "inconclusive": [], "aside": []}
     for test in tests:
-        if test["outcome"] != "passed":
-            continue
-        own = [r for r in records if r["test"] == test["nodeid"]]
-        cells = _by_kind(own, "decision")
-        if cells:
-            for cell in cells:
-                text = cell["condition"] + (f" ({cell['reason']})" if cell["decision"] == "inconclusive" else "")
-                sides[cell["decision"]].append(text)
-            continue
-        key = function_key(test["nodeid"])
-        described = test["conditions"] or ([] if key in seen_functions else
-                                           [explain.describe_test(key, docs.get(key, ""))])
-        seen_functions.add(key)
-        sides["refutes" if test["refutes"] else "supports"].extend(described)
+        for cell in test["cells"]:
+            side = _side(cell["counts_as"])
+            names = [cell["condition"]] if test["role"] == "decides" else test["conditions"] or [explain.UNSTATED]
+            why = cell["reason"] if side in ("inconclusive", "aside") and cell["reason"] else ""
+            sides[side].extend(f"{name} ({why})" if why else name for name in names)
     return {side: list(dict.fromkeys(texts)) for side, texts in sides.items()}
+
+
+def _test_cells(outcome, book) -> list[dict]:
+    """A passing test's cells after the rulebook, as card data: condition, what it counts as, why."""
+    return [{"condition": condition, "counts_as": count, "reason": reason}
+            for condition, count, reason in cells(outcome, book)]
 
 
 def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
@@ -81,12 +96,48 @@ def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
             f".venv/bin/pytest claims --claim {claim_id}{scale_option}"]
 
 
-def _evidence_rows(records: list[dict]) -> list[dict]:
+def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
+    """What the test behind an evidence row counts as for this row, and why when it cannot speak.
+
+    A decision test's row recorded under the condition of one of its cells counts as that
+    cell; any other row of a decision test speaks when some cell of the test does.
+    """
+    if test is None or test["outcome"] != "passed":
+        return "", ""
+    if test["role"] != "decides":
+        cell = test["cells"][0] if test["cells"] else {"counts_as": test["counts_as"], "reason": ""}
+        return cell["counts_as"], cell["reason"]
+    matching = [c for c in test["cells"] if c["condition"] == row["condition"]]
+    if matching:
+        return matching[0]["counts_as"], matching[0]["reason"]
+    if any(c["counts_as"] in SPEAKING for c in test["cells"]):
+        return "decides", ""
+    reasons = list(dict.fromkeys(c["reason"] for c in test["cells"] if c["reason"]))
+    return "inconclusive", "; ".join(reasons) or "no cell of its rule decided"
+
+
+def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
+    """Measurements beside the paper's values, each with ``counts_as`` and the comparison made.
+
+    A row whose run cannot speak (its test or cell counts as inconclusive, or for nothing)
+    says so in ``agreement`` ("cannot speak") instead of agreeing or disagreeing. A row
+    whose paper value is a statement no number can be read against is read by the test
+    that recorded it: a supporting cell's row agrees, a refuting one's disagrees
+    (``basis`` "the test's assertion").
+    """
+    by_test = {t["nodeid"]: t for t in tests}
     rows = []
     for r in records:
         row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
         row["paper_where"] = r.get("paper_where", "")  # absent from records of ledgers before paper values had a place
         row.update(explain.compare(r["measured"], r["paper"]))
+        row["counts_as"], why = _row_count(row, by_test.get(r["test"]))
+        row["basis"] = "comparison" if row["agreement"] else ""
+        if row["paper"] is not None and row["counts_as"] not in SPEAKING + ("decides", SECOND_READING):
+            row.update(agreement="cannot speak", basis=why or f"its test counts as {row['counts_as'] or 'nothing'}")
+        elif row["paper"] is not None and not row["agreement"] and row["counts_as"] in SPEAKING:
+            row.update(agreement="agrees" if row["counts_as"] == "supports" else "disagrees",
+                       basis="the test's assertion")
         rows.append(row)
     return rows
 
@@ -101,15 +152,9 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         r["nodeid"]: unique_records([dict(rec, test=r["nodeid"]) for rec in r["records"] if rec["claim"] == claim.id])
         for r in results
     }
-    outcomes = [
-        Outcome(r["nodeid"], r["outcome"], r["refutes"], r["duration_s"], r.get("reason", ""),
-                tuple(Decision(d["condition"], d["decision"], d.get("reason", ""))
-                      for d in _by_kind(own_records[r["nodeid"]], "decision")),
-                tuple(p["text"] for p in _by_kind(own_records[r["nodeid"]], "premise") if not p["holds"]),
-                tuple(c["holds"] for c in _by_kind(own_records[r["nodeid"]], "certificate")))
-        for r in results
-    ]
-    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable, claim.limit)
+    book = claim.rulebook()
+    outcomes = [outcome_from_result(r, own_records[r["nodeid"]]) for r in results]
+    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable, book)
     records = []
     tests = []
     for result, result_outcome in zip(results, outcomes):
@@ -123,7 +168,8 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
             "duration_s": round(result["duration_s"], 3),
             "reason": result.get("reason", ""),
             "conditions": [r["text"] for r in _by_kind(own, "condition")],
-            "counts_as": counted_as(result_outcome, claim.limit) if result["outcome"] == "passed" else "",
+            "counts_as": counted_as(result_outcome, book) if result["outcome"] == "passed" else "",
+            "cells": _test_cells(result_outcome, book) if result["outcome"] == "passed" else [],
         })
     role = {t["nodeid"]: {"decides": "decided", "refutes": "refuting", "supports": "supporting"}[t["role"]]
             for t in tests}
@@ -131,7 +177,8 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
     conditions = list(dict.fromkeys(
         f"{role[r['test']]}: {r['text']}" for r in _by_kind(records, "condition") if r["test"] in passed
     ))
-    sides = _sides(tests, records, {t.key: t.doc for t in linked})
+    sides = _sides(tests)
+    rows = _evidence_rows(_by_kind(records, "measure"), tests)
     gpu = any("gpu" in t.markers for t in linked)
     return {
         "id": claim.id,
@@ -149,7 +196,9 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "run": run,
         "conditions": conditions,
         "decisions": _decisions(_by_kind(records, "decision"), passed),
-        "evidence": _evidence_rows(_by_kind(records, "measure")),
+        # Rows of tests that count for nothing (outside the premise, at a bound) sit under the caveats.
+        "evidence": [row for row in rows if row["counts_as"] not in SET_ASIDE],
+        "caveat_evidence": [row for row in rows if row["counts_as"] in SET_ASIDE],
         "parameters": [{k: r[k] for k in ("name", "value", "note", "test")} for r in _by_kind(records, "parameter")],
         "notes": list(dict.fromkeys(r["text"] for r in _by_kind(records, "note"))),
         "tables": [{k: r[k] for k in ("caption", "header", "rows", "test")} for r in _by_kind(records, "table")],

@@ -1,42 +1,51 @@
-"""Verdict rules: from the outcomes of a claim's tests to one word.
+"""The rulebook: from the outcomes of a claim's tests to one word (docs/rulebook.md).
 
-Pure functions of plain data, so the rules can be read and tested on their own.
+Pure functions of plain data, so the rules can be read and tested on their own,
+and they are the only place where evidence is weighed: a test records what it
+measured (``gdcut.ledger.evidence``), and these rules decide what it counts as.
 
 A claim's tests speak in two ways. An ordinary test asserts: when it passes,
-a supporting test counts for the claim and a refuting test (``refutes=True``)
-against it. A *decision* test computes a statistic that was fixed before the
-run and records, per condition (depth, optimiser, λ1, ...), a decision:
-``supports``, ``refutes`` or ``inconclusive`` (the experiment was void: nothing
-trained, the run ended before the horizon the analysis needs, too little
-power). A decision test passes whatever it decides; it fails only when its
-code is broken. Its decisions, not its role, count for the verdict.
+a supporting test speaks for the claim and a refuting test (``refutes=True``)
+against it. A *decision* test computes a statistic fixed before the run and
+records, per cell (depth, optimiser, λ1, ...), ``supports``, ``refutes`` or
+``inconclusive``. Either way each passing test yields cells, one per decision or
+one for an ordinary test, and every cell goes through the same six rules
+(``rule_cell``), whichever way it points:
+
+1. *Void outside the premise.* A cell whose run fails a premise check of the
+   claim (``evidence.premise``, a value computed from the run) is ``void``.
+2. *Void at a bound.* A cell whose statistic sits at its floor or ceiling
+   (``evidence.statistic``) could not have moved: ``void``.
+3. *The claim's own arithmetic.* A claim is decided in exact arithmetic
+   (propositions, worked examples) or in floating point (figures the paper
+   made with floats), registry ``arithmetic``. A cell computed in the other
+   arithmetic is a second ``reading``, shown beside the first, and moves
+   nothing. Float64 with a certified error bound smaller than the margin it
+   decides by reads as exact.
+4. *Certified where the claim is about a limit.* For a claim with ``limit =
+   true`` a cell counts, for or against, only with at least one convergence
+   certificate and every certificate holding; otherwise ``inconclusive``.
+5. *Swept where the paper is silent.* Every parameter the paper leaves open is
+   declared in the registry with its natural defaults. A cell that refutes,
+   or that supports a universal claim, counts only when its test swept every
+   declared parameter over values that include the natural defaults
+   (``evidence.swept``), or showed why the outcome cannot depend on it
+   (``evidence.independent_of``); otherwise ``inconclusive``, naming what was
+   not swept. An existential claim ("in the paper's setting ...") is supported
+   by one cell inside its premise.
+6. What remains counts as it points: ``supports`` or ``refutes``.
+
+The verdict:
 
 - ``unexpected``: a linked test failed or errored (the suite's expectation broke).
-- ``conditional``: something supports the claim and something refutes it.
-- ``holds``: something supports the claim, nothing refutes it.
-- ``refuted``: something refutes the claim, nothing supports it.
-- ``inconclusive``: nothing supports or refutes: only inconclusive decisions, uncertified refutations of a
-  limit, or caveats; never a counterexample. (A decision rule whose refutation rests on one unswept
-  setting reports that cell inconclusive itself, e.g. ``gdcut.deepnet.uncertified``.)
-- ``not-run``: tests exist but none passed in this run (skipped, deselected, interrupted).
-- ``not-testable``: a context claim with no test and a stated reason.
-- ``not-encoded``: no test yet.
+- ``conditional``: some cell supports the claim and some cell refutes it.
+- ``holds`` / ``refuted``: cells point one way only.
+- ``inconclusive``: no cell counts: all are void, inconclusive or second
+  readings. Never a counterexample.
+- ``not-run``, ``not-testable``, ``not-encoded``: as their names say.
 
-Inconclusive cells beside usable ones do not move the verdict; they are listed
-in its reasons and make it partial (``complete`` False).
-
-Two rules (issue 10) decide what an ordinary passing test counts as
-(``counted_as``), before the roles above are read:
-
-1. *In the premise.* A test that recorded a premise check that fails
-   (``evidence.premise(text, holds=False)``) ran on an instance outside the
-   claim's premise: it counts as a ``caveat``, whatever its role. Caveats are
-   listed in the reasons and never move the verdict. A test that records
-   decisions keeps them: its pre-registered rule already says when a cell is void.
-2. *Converged where the claim is about a limit.* For a claim marked
-   ``limit = true`` in the registry, a refuting test counts as a refutation
-   only with at least one convergence certificate and none failed
-   (``evidence.certificate``); without one it counts as ``inconclusive``.
+Cells that do not count beside ones that do leave the verdict as it is; they
+are listed in its reasons and make it partial (``complete`` False).
 """
 from __future__ import annotations
 
@@ -51,16 +60,70 @@ OUTCOMES = ("passed", "failed", "error", "skipped")
 #: What one decision of a pre-registered rule can say about its condition.
 DECISIONS = ("supports", "refutes", "inconclusive")
 
-#: What one passing test counts as for its claim (``counted_as``).
-COUNTS = ("supports", "refutes", "caveat", "inconclusive", "decides")
+#: What one cell counts as after the rulebook; a decision test as a whole ``decides``.
+COUNTS = ("supports", "refutes", "void", "inconclusive", "reading", "decides")
+
+#: How a claim is quantified over what the paper leaves open (registry ``quantifier``).
+QUANTIFIERS = ("universal", "existential")
+
+#: The arithmetic a claim is decided in (registry ``arithmetic``), and the ones a test can compute in.
+CLAIM_ARITHMETIC = ("exact", "float")
+ARITHMETIC = ("exact", "float64", "float32", "float16", "bfloat16")
+
+
+@dataclass(frozen=True)
+class OpenParameter:
+    """A parameter the paper leaves open: its natural defaults must be among the values a sweep covers."""
+    name: str
+    natural: tuple[str, ...]
+    sweep: str
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """What the registry says about one claim that decides how its evidence counts."""
+    limit: bool = False
+    quantifier: str = "universal"
+    arithmetic: str = "exact"
+    open_parameters: tuple[OpenParameter, ...] = ()
+
+    def __post_init__(self):
+        if self.quantifier not in QUANTIFIERS:
+            raise ValueError(f"quantifier must be one of {QUANTIFIERS}, got {self.quantifier!r}")
+        if self.arithmetic not in CLAIM_ARITHMETIC:
+            raise ValueError(f"arithmetic must be one of {CLAIM_ARITHMETIC}, got {self.arithmetic!r}")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a test (or one of its cells) recorded that the rules read.
+
+    ``swept`` pairs a parameter with the labels of the values it took;
+    ``independent`` names parameters the outcome provably does not depend on;
+    ``arithmetic`` is "" when the test did not say (it then computes in the claim's own).
+    """
+    failed_premises: tuple[str, ...] = ()
+    saturated: tuple[str, ...] = ()
+    certificates: tuple[bool, ...] = ()
+    swept: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    independent: tuple[str, ...] = ()
+    arithmetic: str = ""
+    certified_float: bool = False
+
+    def __add__(self, other: "Facts") -> "Facts":
+        return Facts(self.failed_premises + other.failed_premises, self.saturated + other.saturated,
+                     self.certificates + other.certificates, self.swept + other.swept,
+                     self.independent + other.independent, other.arithmetic or self.arithmetic,
+                     self.certified_float or other.certified_float)
 
 
 @dataclass(frozen=True)
 class Decision:
-    """One cell's decision: the condition it covers, the word, and why when inconclusive."""
+    """One cell's decision: the condition it covers, the word, why when inconclusive, and the cell's own facts."""
     condition: str
     decision: str
     reason: str = ""
+    facts: Facts = Facts()
 
 
 @dataclass(frozen=True)
@@ -71,17 +134,15 @@ class Outcome:
     duration_s: float = 0.0
     reason: str = ""
     decisions: tuple[Decision, ...] = ()
-    #: The premise checks the test recorded that failed (their texts).
-    failed_premises: tuple[str, ...] = ()
-    #: One bool per convergence certificate the test recorded: did it hold?
-    certificates: tuple[bool, ...] = ()
+    #: What the test recorded for all its cells.
+    facts: Facts = Facts()
 
 
 @dataclass(frozen=True)
 class Verdict:
     verdict: str
     reasons: tuple[str, ...] = ()
-    #: True when every test the source links to the claim ran and passed, and no decision was inconclusive.
+    #: True when every test the source links to the claim ran and passed, and every cell counted.
     complete: bool = False
 
 
@@ -90,58 +151,99 @@ def function_key(nodeid: str) -> str:
     return nodeid.split("[", 1)[0]
 
 
-def counted_as(outcome: Outcome, limit: bool = False) -> str:
-    """What a passing test counts as: its decisions, a caveat, an uncertified (inconclusive) refutation, or its role.
+def _unswept(facts: Facts, book: Rulebook) -> list[str]:
+    """The declared open parameters the facts neither swept over their natural defaults nor showed irrelevant."""
+    covered = {}
+    for name, values in facts.swept:
+        covered.setdefault(name, set()).update(values)
+    missing = []
+    for parameter in book.open_parameters:
+        if parameter.name in facts.independent:
+            continue
+        values = covered.get(parameter.name, set())
+        if len(values) < 2 or not set(parameter.natural) <= values:
+            defaults = ", ".join(parameter.natural)
+            missing.append(f"{parameter.name} (natural defaults {defaults})" if defaults else parameter.name)
+    return missing
 
-    ``limit``: the claim is about an eventual value, a limit or a final norm
-    (registry ``limit = true``), so a refutation needs a convergence certificate.
+
+def rule_cell(pointing: str, facts: Facts, book: Rulebook) -> tuple[str, str]:
+    """What one cell counts as under the rulebook, and why when it does not count as it points.
+
+    ``pointing`` is the way the cell points before the rules: "supports",
+    "refutes" or "inconclusive" (a rule already called the experiment void).
     """
+    if pointing not in DECISIONS:
+        raise ValueError(f"pointing must be one of {DECISIONS}, got {pointing!r}")
+    if pointing == "inconclusive":
+        return "inconclusive", ""
+    if facts.failed_premises:
+        return "void", "outside the premise: " + "; ".join(facts.failed_premises)
+    if facts.saturated:
+        return "void", "a statistic that cannot move: " + "; ".join(facts.saturated)
+    arithmetic = facts.arithmetic or ("exact" if book.arithmetic == "exact" else "float64")
+    exact_reading = arithmetic == "exact" or facts.certified_float
+    if exact_reading != (book.arithmetic == "exact"):
+        own = "exact arithmetic" if book.arithmetic == "exact" else "floating point, as the paper computed it"
+        return "reading", f"a second reading in {arithmetic}: the claim is decided in {own}"
+    if book.limit and not (facts.certificates and all(facts.certificates)):
+        return "inconclusive", "about a limit, without a convergence certificate that holds"
+    if pointing == "refutes" or book.quantifier == "universal":
+        missing = _unswept(facts, book)
+        if missing:
+            return "inconclusive", "not swept over what the paper leaves open: " + "; ".join(missing)
+    return pointing, ""
+
+
+def cells(outcome: Outcome, book: Rulebook) -> list[tuple[str, str, str]]:
+    """A passing test's cells as (condition, count, reason): one per decision, or one for an ordinary test."""
+    if outcome.decisions:
+        ruled = []
+        for d in outcome.decisions:
+            count, why = rule_cell(d.decision, outcome.facts + d.facts, book)
+            ruled.append((d.condition, count, why or d.reason))
+        return ruled
+    count, why = rule_cell("refutes" if outcome.refutes else "supports", outcome.facts, book)
+    return [(outcome.nodeid, count, why)]
+
+
+def counted_as(outcome: Outcome, book: Rulebook = Rulebook()) -> str:
+    """What a passing test counts as: ``decides`` for a decision test, else its one cell's count."""
     if outcome.decisions:
         return "decides"
-    if outcome.failed_premises:
-        return "caveat"
-    if not outcome.refutes:
-        return "supports"
-    if limit and not (outcome.certificates and all(outcome.certificates)):
-        return "inconclusive"
-    return "refutes"
+    return cells(outcome, book)[0][1]
 
 
 def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset(), not_testable: str = "",
-                  limit: bool = False) -> Verdict:
+                  book: Rulebook = Rulebook()) -> Verdict:
     """The verdict of one claim.
 
     ``outcomes`` are the linked tests that reported in this run; ``encoded``
     holds the test functions (``path::name``) the source links to the claim,
     run or not; ``not_testable`` is the registry's reason for context claims;
-    ``limit`` marks a claim about a limit (see ``counted_as``).
+    ``book`` the claim's rulebook entry from the registry.
     """
     broken = [o for o in outcomes if o.outcome in ("failed", "error")]
     if broken:
         return Verdict("unexpected", tuple(f"{o.nodeid} {o.outcome}" for o in broken))
     passed = [o for o in outcomes if o.outcome == "passed"]
-    counts = {o.nodeid: counted_as(o, limit) for o in passed}
-    decisions = [d for o in passed for d in o.decisions]
+    ruled = [(o, cell) for o in passed for cell in cells(o, book)]
+    counting = [(o, c) for o, c in ruled if c[1] in ("supports", "refutes")]
     # Ordinary tests explain themselves on the card; decisions name their cells in the reasons.
-    cells = _unique(tuple(f"{d.decision}: {d.condition}" for d in decisions if d.decision != "inconclusive"))
-    void = _unique(tuple(f"inconclusive: {d.condition}" + (f" ({d.reason})" if d.reason else "")
-                         for d in decisions if d.decision == "inconclusive")
-                   + tuple(f"inconclusive: {o.nodeid} refutes a limit without a convergence certificate that holds"
-                           for o in passed if counts[o.nodeid] == "inconclusive"))
-    caveats = _unique(tuple(f"caveat: {o.nodeid} is outside the premise ({'; '.join(o.failed_premises)})"
-                            for o in passed if counts[o.nodeid] == "caveat"))
-    supporting = "supports" in counts.values() or any(d.decision == "supports" for d in decisions)
-    refuting = "refutes" in counts.values() or any(d.decision == "refutes" for d in decisions)
+    decided = _unique(tuple(f"{count}: {condition}" for o, (condition, count, _) in counting if o.decisions))
+    aside = _unique(tuple(f"{count}: {condition}" + (f" ({why})" if why else "")
+                          for o, (condition, count, why) in ruled if count not in ("supports", "refutes")))
+    supporting = any(c[1] == "supports" for _, c in counting)
+    refuting = any(c[1] == "refutes" for _, c in counting)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
-    complete = (bool(outcomes) and not skipped and not void
+    complete = (bool(outcomes) and not skipped and not aside
                 and encoded <= {function_key(o.nodeid) for o in outcomes})
     if supporting and refuting:
-        return Verdict("conditional", cells + void + caveats, complete)
+        return Verdict("conditional", decided + aside, complete)
     if supporting or refuting:
-        return Verdict("holds" if supporting else "refuted", cells + void + caveats, complete)
-    if void or caveats:
-        # Caveats alone decide nothing: the claim was not tested inside its premise.
-        return Verdict("inconclusive", void + caveats)
+        return Verdict("holds" if supporting else "refuted", decided + aside, complete)
+    if aside:
+        return Verdict("inconclusive", aside)
     if skipped:
         reasons = tuple(dict.fromkeys(o.reason or "skipped" for o in skipped))
         return Verdict("not-run", reasons)
@@ -150,6 +252,35 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
     if not_testable:
         return Verdict("not-testable", (not_testable,))
     return Verdict("not-encoded", ("no test is linked to this claim yet",))
+
+
+def facts_from_records(records: list[dict]) -> Facts:
+    """The facts a list of evidence records states (see ``gdcut.ledger.evidence``)."""
+    arithmetic = [r for r in records if r["kind"] == "arithmetic"]
+    return Facts(
+        failed_premises=tuple(r["text"] for r in records if r["kind"] == "premise" and not r["holds"]),
+        saturated=tuple(r["text"] for r in records if r["kind"] == "statistic" and r["saturated"]),
+        certificates=tuple(r["holds"] for r in records if r["kind"] == "certificate"),
+        swept=tuple((r["parameter"], tuple(r["values"])) for r in records if r["kind"] == "swept"),
+        independent=tuple(r["parameter"] for r in records if r["kind"] == "independent"),
+        arithmetic=arithmetic[-1]["arithmetic"] if arithmetic else "",
+        certified_float=any(r["certified"] for r in arithmetic),
+    )
+
+
+def outcome_from_result(result: dict, records: list[dict]) -> Outcome:
+    """A ledger result (nodeid, outcome, refutes, duration_s, reason) and its records as one ``Outcome``.
+
+    A record with a ``cell`` key belongs to the decision of that condition; the
+    others belong to the whole test.
+    """
+    whole = facts_from_records([r for r in records if not r.get("cell")])
+    decisions = tuple(
+        Decision(d["condition"], d["decision"], d.get("reason", ""),
+                 facts_from_records([r for r in records if r.get("cell") == d["condition"]]))
+        for d in records if d["kind"] == "decision")
+    return Outcome(result["nodeid"], result["outcome"], result["refutes"], result.get("duration_s", 0.0),
+                   result.get("reason", ""), decisions, whole)
 
 
 def _unique(reasons: tuple[str, ...]) -> tuple[str, ...]:
