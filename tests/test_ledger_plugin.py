@@ -208,9 +208,10 @@ def test_every_verdict_rule_end_to_end(project):
     assert claims["S1"]["evidence"] == [{
         "name": "upper point", "measured": 0.0053, "paper": 0.0053, "paper_where": "§1", "unit": "1", "condition": "alpha=0.01",
         "test": "claims/test_verdicts.py::test_holds", "count": 1, "agreement": "agrees", "relative_difference": 0.0,
+        "criterion": "≈ 0.0053 (within 5%)", "counts_as": "supports", "basis": "comparison",
     }]
     assert claims["S3"]["sentence"] == "Holds when float64, and fails when float32."
-    assert claims["S3"]["sides"] == {"supports": ["float64"], "refutes": ["float32"], "inconclusive": []}
+    assert claims["S3"]["sides"] == {"supports": ["float64"], "refutes": ["float32"], "inconclusive": [], "aside": []}
     assert claims["S1"]["notes"] == ["holds as stated"]
     assert claims["S1"]["parameters"][0]["name"] == "alpha"
     assert claims["S3"]["conditions"] == ["supporting: float64", "refuting: float32"]

@@ -2,9 +2,10 @@
 
 Pure functions of plain ledger data, so the wording can be read and tested on
 its own.  A conditional claim's sentence names both sides, taken from what the
-run recorded: the conditions of the decision cells, the ``evidence.condition``
-records of the passed tests, and where a test recorded none, the first
-sentence of its docstring or, failing that, its name in words.
+run recorded: the conditions of the decision cells and the ``evidence.condition``
+records of the passed tests.  A test that recorded no condition is described
+by ``UNSTATED``, never by its docstring or its name: those are written for
+programmers, and a sentence assembled from them reads like test metadata.
 """
 from __future__ import annotations
 
@@ -17,55 +18,120 @@ AGREEMENT_TOLERANCE = 0.05
 #: Conditions named in a sentence; the card lists every one right below it.
 SENTENCE_ITEMS = 2
 
-_NUMBER = re.compile(r"^\s*(?:≈|~|about)?\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(%?)\s*$")
+#: How a test that recorded no condition is described on its side: it tested the claim as stated.
+UNSTATED = "tested as the paper states it"
+
+_NUM = r"[-+−]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+−]?\d+)?"
+_NUMBER = re.compile(rf"^\s*(?:≈|~|about)?\s*({_NUM})\s*%?\s*$")
+#: "12 of 100": a count out of a total, compared by its count.
+_COUNT = re.compile(rf"^\s*({_NUM})\s+of\s+{_NUM}\s*$")
+#: A number followed by a remark in parentheses: "0 (probability 1)".
+_REMARK = re.compile(rf"^\s*({_NUM})\s*\([^()]*\)\s*$")
+#: A bound, possibly naming its number first and possibly in parentheses after a word:
+#: "< 1", "≥ 0", "at most 2", "< αλ1 = 0.01", "bounded (≤ 1)".
+_BOUND = re.compile(rf"^(?:[^()]*\()?\s*(<=|>=|<|≤|>|≥|at most|at least|more than|less than|below|above)"
+                    rf"\s*(?:[^=()<>≤≥]*=\s*)?({_NUM})\s*\)?\s*$")
+#: A range with numeric ends, after "∈" or alone: "∈ [0, 2]", "∈ ∂f(0) = [0, 2]", "(0, 1]".
+_RANGE = re.compile(rf"^(?:∈[^=]*=\s*|∈\s*)?([\[(])\s*({_NUM})\s*,\s*({_NUM})\s*([\])])\s*$")
+_OPERATORS = {"<": "<", "less than": "<", "below": "<", "<=": "≤", "≤": "≤", "at most": "≤",
+              ">": ">", "more than": ">", "above": ">", ">=": "≥", "≥": "≥", "at least": "≥"}
+
+
+def _float(text: str) -> float:
+    return float(text.replace("−", "-"))
 
 
 def _as_number(value) -> float | None:
-    """A number, or text that is one number ("≈ 1", "0.53", "99.7%" read as 99.7); else None."""
+    """A number, or text that is one ("≈ 1", "0.53", "99.7%" read as 99.7, "12 of 100" as 12); else None."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, (int, float)):
         return float(value) if math.isfinite(value) else None
     if isinstance(value, str):
-        match = _NUMBER.match(value)
-        return float(match.group(1)) if match else None
+        match = _NUMBER.match(value) or _COUNT.match(value)
+        if match:
+            return _float(match.group(1))
     return None
+
+
+def criterion(paper) -> dict | None:
+    """What the paper's value asks of a measurement, or None when it is a statement in words.
+
+    ``kind`` is ``equal`` (a number, "≈ 1", "0 (probability 1)": ``value``), ``bound``
+    (``operator`` one of <, ≤, >, ≥ and ``value``) or ``range`` (``low``, ``high``, and
+    whether each end is closed); ``text`` says it for the card.
+    """
+    if isinstance(paper, bool) or paper is None:
+        return None
+    number = _as_number(paper)
+    if number is None and isinstance(paper, str) and _REMARK.match(paper):
+        number = _float(_REMARK.match(paper).group(1))
+    if number is not None:
+        text = f"≈ {number:g} (within {AGREEMENT_TOLERANCE:.0%})" if number else "0"
+        return {"kind": "equal", "value": number, "text": text}
+    if not isinstance(paper, str):
+        return None
+    bound = _BOUND.match(paper.strip())
+    if bound:
+        operator, value = _OPERATORS[bound.group(1)], _float(bound.group(2))
+        return {"kind": "bound", "operator": operator, "value": value, "text": f"{operator} {value:g}"}
+    interval = _RANGE.match(paper.strip())
+    if interval and _float(interval.group(2)) <= _float(interval.group(3)):
+        low, high = _float(interval.group(2)), _float(interval.group(3))
+        return {"kind": "range", "low": low, "high": high, "low_closed": interval.group(1) == "[",
+                "high_closed": interval.group(4) == "]",
+                "text": f"∈ {interval.group(1)}{low:g}, {high:g}{interval.group(4)}"}
+    return None
+
+
+def _meets(m: float, rule: dict) -> bool:
+    if rule["kind"] == "bound":
+        value = rule["value"]
+        return {"<": m < value, "≤": m <= value, ">": m > value, "≥": m >= value}[rule["operator"]]
+    above = m >= rule["low"] if rule["low_closed"] else m > rule["low"]
+    below = m <= rule["high"] if rule["high_closed"] else m < rule["high"]
+    return above and below
+
+
+def _normalised(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def compare(measured, paper) -> dict:
     """Does a measurement agree with the paper's value?
 
-    Returns ``{"agreement": "agrees" | "disagrees" | "", "relative_difference": float | None}``:
-    "" where the paper gives no value or the two cannot be compared (a formula beside a number).
-    The relative difference is (measured − paper) / |paper|, signed.
+    Returns ``{"agreement": "agrees" | "disagrees" | "", "relative_difference": float | None,
+    "criterion": str}``. A number is read against a number (within 5%), a bound (<, ≤, >, ≥,
+    "at least", "at most": exactly) or a range (∈ [a, b]); a count "k of n" by its k. Text
+    agrees with the same text. "" where the paper gives no value, or states in words what no
+    single measurement can be read against ("bounded", "O(1/ε)", "can increase"): the card
+    then reads the row by the test that recorded it. ``relative_difference`` is
+    (measured − paper) / |paper|, signed; for a bound, against the bound's value.
     """
+    none = {"agreement": "", "relative_difference": None, "criterion": ""}
     if paper is None:
-        return {"agreement": "", "relative_difference": None}
-    m, p = _as_number(measured), _as_number(paper)
-    if m is not None and p is not None:
-        if p == 0:
-            return {"agreement": "agrees" if abs(m) <= 1e-12 else "disagrees", "relative_difference": None}
-        relative = (m - p) / abs(p)
-        return {"agreement": "agrees" if abs(relative) <= AGREEMENT_TOLERANCE else "disagrees",
-                "relative_difference": relative}
-    if isinstance(measured, bool) and isinstance(paper, bool) or isinstance(measured, str) and isinstance(paper, str):
-        return {"agreement": "agrees" if measured == paper else "disagrees", "relative_difference": None}
-    return {"agreement": "", "relative_difference": None}
-
-
-#: The end of a docstring's first sentence: ".", ";" or ":" and a space, but not the dot of the
-#: paper's abbreviations ("eq. 5", "Prop. B.4", "Fig. 2", "App. C"), which would cut a reference in two.
-_SENTENCE_END = re.compile(r"(?<![Ee]q\.)(?<!Prop\.)(?<!Fig\.)(?<!App\.)(?<=[.;:])\s")
-
-
-def describe_test(test_name: str, docstring: str = "") -> str:
-    """A test in words: the first sentence of its docstring, else its function name without ``test_``."""
-    first = docstring.strip().split("\n\n")[0].replace("\n", " ")
-    if first:
-        sentence = _SENTENCE_END.split(first, maxsplit=1)[0].rstrip(".;:")
-        return sentence
-    name = test_name.split("::")[-1].split("[")[0].removeprefix("test_")
-    return name.replace("_", " ")
+        return none
+    rule = criterion(paper)
+    m = _as_number(measured)
+    if rule is not None and m is not None:
+        if rule["kind"] == "equal":
+            p = rule["value"]
+            if p == 0:
+                return {"agreement": "agrees" if abs(m) <= 1e-12 else "disagrees", "relative_difference": None,
+                        "criterion": rule["text"]}
+            relative = (m - p) / abs(p)
+            return {"agreement": "agrees" if abs(relative) <= AGREEMENT_TOLERANCE else "disagrees",
+                    "relative_difference": relative, "criterion": rule["text"]}
+        reference = rule["value"] if rule["kind"] == "bound" else None
+        return {"agreement": "agrees" if _meets(m, rule) else "disagrees",
+                "relative_difference": (m - reference) / abs(reference) if reference else None,
+                "criterion": rule["text"]}
+    if isinstance(measured, bool) and isinstance(paper, bool):
+        return {"agreement": "agrees" if measured == paper else "disagrees", "relative_difference": None,
+                "criterion": "the same answer"}
+    if isinstance(measured, str) and isinstance(paper, str) and _normalised(measured) == _normalised(paper):
+        return {"agreement": "agrees", "relative_difference": None, "criterion": "the same statement"}
+    return none
 
 
 def _listed(items: list[str]) -> str:
