@@ -14,7 +14,7 @@ fails or a claim's verdict moves away from the unmutated baseline.
     pytest -p gdcut.mutation --gdcut-mutant=NAME claims ...   # one mutant by hand
 
 A mutant kills a *test* when that test's outcome, what it counts as on the
-ledger (supports, refutes, caveat, inconclusive, decides) or one of its
+ledger (``gdcut.ledger.verdict.COUNTS``) or one of its
 decisions differs from the baseline's: a refutation turned inconclusive by a
 failed certificate is a kill, and so is a flipped decision. A mutant is killed
 when pytest fails, a verdict moves, or it kills a test.
@@ -51,6 +51,30 @@ class Mutant:
 
 
 # --------------------------------------------------------------------------- wrong implementations
+def _rule_dropped(which: str):
+    """A rulebook whose rule ``which`` (a field of ``verdict.Facts``) is not applied: the facts lose it first."""
+    def mutate(original):
+        from dataclasses import replace
+
+        def rule_cell(pointing, facts, book):
+            return original(pointing, replace(facts, **{which: FORGOTTEN[which]}), book)
+        return rule_cell
+    return mutate
+
+
+#: What a rulebook that forgets a rule reads in place of the recorded facts.
+FORGOTTEN = {"failed_premises": (), "saturated": (), "certificates": (True,), "arithmetic": ""}
+
+
+def _sweeps_ignored(original):
+    """A rulebook that takes every declared open parameter as swept (rule 5 dropped)."""
+    from dataclasses import replace
+
+    def rule_cell(pointing, facts, book):
+        return original(pointing, facts, replace(book, open_parameters=()))
+    return rule_cell
+
+
 def _sign_of_zero_is_one(original):
     def l1_subgradient(beta, lambda1):
         return lambda1 * np.where(beta >= 0, 1, -1)
@@ -364,6 +388,18 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            "gdcut.lasso:ndgm_l1_drift", _l1_drift_trusted, ("L6",)),
     Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.runs:run_optimiser",
            _dtype_ignored, ("L1", "L5")),
+    # The rulebook itself (gdcut.ledger.verdict.rule_cell): each mutant forgets one rule, so a cell it
+    # should set aside counts. A verdict that does not move under one of them does not rest on that rule.
+    Mutant("premises-ignored", "the rulebook counts cells outside their premise (rule 1 dropped)",
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("failed_premises"), ("C4", "X2", "E5", "L4")),
+    Mutant("bounds-ignored", "the rulebook counts a statistic at its floor or ceiling (rule 2 dropped)",
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("saturated"), ("E3",)),
+    Mutant("readings-count", "the rulebook counts a floating-point reading of an exact claim (rule 3 dropped)",
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("arithmetic"), ("L1", "L5", "L13", "L16", "L17")),
+    Mutant("certificates-trusted", "the rulebook takes every limit cell as certified (rule 4 dropped)",
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("certificates"), ("L2", "L4", "L6", "E1", "E5")),
+    Mutant("sweeps-ignored", "the rulebook takes every open parameter as swept (rule 5 dropped)",
+           "gdcut.ledger.verdict:rule_cell", _sweeps_ignored, ("C1", "E3", "L6")),
 ]}
 
 
