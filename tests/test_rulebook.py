@@ -156,3 +156,11 @@ def test_the_rulebook_document_prints_the_table_of_the_papers_words():
 def test_unknown_words_are_a_clear_error():
     with pytest.raises(ValueError, match="words 'usually'"):
         rules.by_words("usually")
+
+
+def test_every_claim_whose_summary_says_not_stated_declares_what_is_open():
+    """Rule 5 is checked, not remembered: where claims.toml says a parameter is 'not stated', it is declared."""
+    undeclared = [c.id for c in registry().values()
+                  if any("not stated" in str(text) for text in (c.summary, *(v.value for v in c.paper_values)))
+                  and not c.open_parameters]
+    assert not undeclared, f"claims that leave a parameter 'not stated' but declare no open_parameters: {undeclared}"
