@@ -424,7 +424,8 @@ def test_xdist_gives_the_serial_verdicts_and_evidence(project):
     assert project.ledger()["provenance"]["xdist workers"] == "2"
 
     def comparable(claim: dict) -> dict:
-        timing_free = {k: v for k, v in claim.items() if k not in ("time_s", "run")}  # "run": which run made it
+        timing_free = {k: v for k, v in claim.items()
+                       if k not in ("time_s", "test_time_s", "training_s", "run")}  # "run": which run made it
         timing_free["tests"] = [{k: v for k, v in t.items() if k != "duration_s"} for t in claim["tests"]]
         return timing_free
 
@@ -643,9 +644,9 @@ def test_json_top_level_and_claim_shape(project):
     ledger = project.ledger()
     # "runs" (which run each card comes from) and "summary" (counts, overview) sit beside the specified keys,
     # and "merge_input" (the per-test results gdcut-ledger merge recomputes verdicts from) after them.
-    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "claims",
+    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "docs_root", "claims",
                             "merge_input"]
-    assert ledger["schema"] == 3
+    assert ledger["schema"] == 4
     assert list(ledger["runs"]) == [ledger["run"]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])
     assert isinstance(ledger["provenance"], dict) and "git commit" in ledger["provenance"]

@@ -1,4 +1,5 @@
-"""The reader's side of the ledger as pure functions: sentences, agreement, merged records, carried cards, colours."""
+"""The reader's side of the ledger as pure functions: sentences, agreement, the reading check, the summary, the
+cost, rule digests, merged records, carried cards, colours."""
 from __future__ import annotations
 
 import re
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gdcut.ledger import carry, explain
+from gdcut.ledger import carry, explain, preregistration, render, summary
 from gdcut.ledger.render import format_value, unique_records, verdict_history
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "gdcut" / "ledger" / "ledger.html.j2"
@@ -115,3 +116,85 @@ def test_every_badge_has_a_contrast_of_at_least_4_5():
         full = [c if len(c) == 7 else "#" + "".join(ch * 2 for ch in c[1:]) for c in (background, text or "#fff")]
         light, dark = sorted(map(_luminance, full), reverse=True)
         assert (light + 0.05) / (dark + 0.05) >= 4.5, name
+
+
+# --------------------------------------------------------------------------- reading check, summary, cost, digests
+@pytest.mark.parametrize("text, problem", [
+    ("eq9 fails for every initialisation when p at least 2", "test name 'eq9'"),
+    ("Holds when rmsprop end state does not depend on lambda", "lower-case 'rmsprop'"),
+    ("Holds when What can be tested of Ma et al.'s picture", "capitalised 'What' after 'when'"),
+    ("fails when The Huber loss has a Lipschitz gradient", "capitalised 'The' after 'when'"),
+    ("L: ℓ2 Lipschitz constant; toy LASSO λ1√P", "a definition"),
+    ("claims/test_x.py::test_y", "test name"),
+    ("lr=0.1, step_size=30", "snake_case word 'step_size'"),
+])
+def test_the_reading_check_finds_test_metadata(text, problem):
+    assert any(p.startswith(problem) for p in explain.reader_problems(text)), explain.reader_problems(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Holds when float64, α = 1e-05, 3 seeds; float32, α = 0.1, 3 seeds (and 3 more, listed below)",
+    "torch RMSprop float64, P = 2500, T = 2500: entries never 0",
+    "float64 one-sided difference quotients of torch.relu at 0",
+    "Holds when Adam runs at the paper's batch of 512, and fails when P ≥ 2",
+    "tested as the paper states it",
+    "horizon max_k n_k + 4 steps",
+])
+def test_the_reading_check_lets_a_readers_sentence_pass(text):
+    assert explain.reader_problems(text) == []
+
+
+def test_a_condition_on_both_sides_is_a_reading_problem():
+    card = {"id": "E4", "sentence": "Holds when x, and fails when x.", "sides": {"supports": ["x"], "refutes": ["x"]}}
+    assert explain.card_reading_problems(card) == ["E4: 'x' is on both sides"]
+
+
+def _summary_card(claim_id, verdict, **extra):
+    card = {"id": claim_id, "verdict": verdict, "title": f"title {claim_id}", "summary": "The paper says so. More.",
+            "kind": "proposition", "sentence": f"sentence {claim_id}.", "tests": [{"nodeid": "t"}], "run": "r",
+            "sides": {"supports": [], "refutes": [], "inconclusive": [], "aside": []}, "evidence": [],
+            "verdict_reasons": [], "complete": True, "rerun": [f"scripts/verify --claim {claim_id}"], "gpu": False,
+            "time_s": 1.0, "test_time_s": 1.0, "training_s": 0.0}
+    card.update(extra)
+    return card
+
+
+def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_the_papers():
+    row = {"name": "limsup ‖β‖₁", "measured": 0.0106, "paper": "< αλ1 = 0.01", "paper_where": "eq. 9", "unit": "",
+           "condition": "", "agreement": "disagrees", "counts_as": "refutes", "basis": "comparison",
+           "criterion": "< 0.01"}
+    cards = [_summary_card("L4", "refuted", evidence=[row]), _summary_card("L2", "conditional"),
+             _summary_card("L3", "holds"),
+             _summary_card("L20", "inconclusive", gpu=True, sides={"inconclusive": ["SGD (too short)"]})]
+    report = summary.reproducibility(cards, {"r": {"deep-net scale": "smoke", "duration_s": 10, "processes": 2}})
+    assert [c["id"] for c in report["fails"]] == ["L4"] and [c["id"] for c in report["conditional"]] == ["L2"]
+    assert report["fails"][0]["sentence"] == ("The paper: The paper says so. Found: sentence L4. "
+                                              "Measured limsup ‖β‖₁: 0.0106; the paper: < αλ1 = 0.01 (eq. 9).")
+    assert [c["id"] for c in report["reproduces"]] == ["L3"]
+    settle = report["unsettled"][0]["settle"]
+    assert "--gdcut-scale=paper" in settle and "SGD (too short)" in settle
+
+
+def test_the_cost_adds_up_with_training_attributed_to_the_claims_that_use_it():
+    training = [{"nodeid": "gdcut-training::L19-20:v2-sgd-lambda2", "duration_s": 10.0},
+                {"nodeid": "gdcut-training::C5-6:11-relu-seed0", "duration_s": 4.0}]
+    shares, unattributed = render.attribute_training(training, {"L19", "L20", "C5"})
+    assert shares == {"L19": 5.0, "L20": 5.0, "C5": 4.0} and unattributed == 0.0
+    assert render.attribute_training(training, {"L19"}) == ({"L19": 10.0}, 4.0)
+    cards = [_summary_card("L19", "holds", test_time_s=1.0, training_s=5.0, time_s=6.0)]
+    [cost] = summary.cost(cards, {"r": {"duration_s": 20.0, "processes": 2, "other_tests_s": 3.0,
+                                        "unattributed_training_s": 4.0}})
+    assert cost["work_s"] == 1.0 + 5.0 + 3.0 + 4.0 and cost["per_process_s"] == 6.5 and cost["overhead_s"] == 13.5
+
+
+def test_a_rule_digest_covers_its_words_and_code_and_says_unverified_without_git(tmp_path):
+    (tmp_path / "claims").mkdir()
+    source = "def test_rule(evidence):\n    evidence.decision('c', ruling)\n"
+    (tmp_path / "claims" / "test_a.py").write_text(source)
+    first = preregistration.registration("rule", "stat", "thr", ["claims/test_a.py::test_rule"], tmp_path)
+    assert first["rule_commit"].startswith("unverified") and first["rule_code"] == ["claims/test_a.py:1-2"]
+    assert preregistration.registration("rule!", "stat", "thr", ["claims/test_a.py::test_rule"],
+                                        tmp_path)["rule_digest"] != first["rule_digest"]
+    (tmp_path / "claims" / "test_a.py").write_text(source.replace("'c'", "'d'"))
+    assert preregistration.registration("rule", "stat", "thr", ["claims/test_a.py::test_rule"],
+                                        tmp_path)["rule_digest"] != first["rule_digest"]

@@ -7,7 +7,9 @@ should compare equal.  Command line::
     gdcut-ledger-diff --last [REPORTS_DIR]     # the two newest ledgers in REPORTS_DIR/history
     gdcut-ledger-diff --common OLD.json NEW.json   # only the claims that ran in both
 
-A summary line comes first, then one line per difference.  Exit status 0
+A summary line comes first, then one line per difference, among them every
+decision rule whose digest moved (its words or the code that applies it
+changed: ``gdcut.ledger.preregistration``).  Exit status 0
 when nothing changed, 1 when something did, 2 on bad input.
 """
 from __future__ import annotations
@@ -29,6 +31,23 @@ def _decision_cells(entry: dict) -> dict[str, str]:
     """condition -> decision for every cell of every rule of a claim (schema 2 ledgers; none before)."""
     return {cell["condition"]: cell["decision"]
             for group in entry.get("decisions", []) for cell in group.get("cells", [])}
+
+
+def _rules(entry: dict) -> dict[str, dict]:
+    """rule text -> its decision group, for the rules that carry a digest (schema 4 ledgers; none before)."""
+    return {group["rule"]: group for group in entry.get("decisions", []) if group.get("rule_digest")}
+
+
+def rule_changes(claim_id: str, was: dict, now: dict) -> list[str]:
+    """A line for each rule whose words or code changed between two cards (its digest moved)."""
+    before, after = _rules(was), _rules(now)
+    lines = []
+    for rule in sorted(before.keys() & after.keys()):
+        a, b = before[rule], after[rule]
+        if a["rule_digest"] != b["rule_digest"]:
+            lines.append(f"{claim_id}: rule changed [{rule[:80]}]: digest {a['rule_digest']} -> {b['rule_digest']}"
+                         f" (last changed: {b.get('rule_commit', 'unknown')})")
+    return lines
 
 
 def ran_here(card: dict, ledger: dict) -> bool:
@@ -61,8 +80,8 @@ def diff_ledgers(old: dict, new: dict, common_only: bool = False) -> list[str]:
             continue
         if was["verdict"] != now["verdict"]:
             lines.append(f"{claim_id}: verdict {was['verdict']} -> {now['verdict']}")
-        old_rows = {_evidence_key(r): r for r in was.get("evidence", [])}
-        new_rows = {_evidence_key(r): r for r in now.get("evidence", [])}
+        old_rows = {_evidence_key(r): r for r in was.get("evidence", []) + was.get("caveat_evidence", [])}
+        new_rows = {_evidence_key(r): r for r in now.get("evidence", []) + now.get("caveat_evidence", [])}
         for key in sorted(old_rows.keys() | new_rows.keys()):
             a, b = old_rows.get(key), new_rows.get(key)
             label = f"{claim_id}: {key[1]!s}" + (f" [{key[2]}]" if key[2] else "")
@@ -78,6 +97,7 @@ def diff_ledgers(old: dict, new: dict, common_only: bool = False) -> list[str]:
             if a != b:
                 lines.append(f"{claim_id}: decision [{cell}] {a} -> {b}")
         lines += [f"{claim_id}: {field} changed" for field in WHOLE_FIELDS if was.get(field) != now.get(field)]
+        lines += rule_changes(claim_id, was, now)
     return sorted(lines)
 
 
@@ -91,6 +111,8 @@ def summary(lines: list[str], old: dict, new: dict, common_only: bool) -> str:
     text = (f"{len(compared)} claim(s) compared{' (run in both)' if common_only else ''}: "
             f"{len(touched)} changed, {len(verdicts)} verdict(s) moved")
     text += f" ({', '.join(verdicts)})" if verdicts else ""
+    rules = sorted({line.split(":")[0] for line in lines if ": rule changed [" in line})
+    text += f"; rules changed in {', '.join(rules)}" if rules else ""
     if not common_only:
         unran = [c["id"] for c in new["claims"] if not ran_here(c, new)]
         if unran and len(unran) > len(new["claims"]) / 2:

@@ -143,12 +143,14 @@ def _listed(items: list[str]) -> str:
 def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[str], complete: bool = True) -> str:
     """The card's opening sentence.
 
-    ``sides`` maps "supports", "refutes" and "inconclusive" to the conditions
-    on that side (see ``sides`` in render); ``reasons`` are the verdict's
-    reasons (used where no side explains the verdict: not-run, unexpected, ...).
+    ``sides`` maps "supports", "refutes", "inconclusive" and "aside" (counts for
+    nothing) to the conditions on that side (see ``_sides`` in render); ``reasons``
+    are the verdict's reasons (used where no side explains the verdict: not-run,
+    unexpected, ...).
     """
     supports, refutes = sides.get("supports", []), sides.get("refutes", [])
     void = sides.get("inconclusive", [])
+    aside = sides.get("aside", [])
     partial = "" if complete else " (partial: not every linked test ran or decided)"
     tail = f" Inconclusive: {_listed(void)}." if void and verdict in ("holds", "conditional", "refuted") else ""
     if verdict == "holds":
@@ -158,7 +160,7 @@ def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[st
     if verdict == "refuted":
         return f"Fails when {_listed(refutes)}; no tested condition supports it{partial}.{tail}"
     if verdict == "inconclusive":
-        return f"Inconclusive because {_listed(void or reasons)}."
+        return f"Inconclusive because {_listed(void + aside or reasons)}."
     if verdict == "unexpected":
         return f"Unexpected: the suite's own expectation broke ({_listed(reasons)})."
     if verdict == "not-run":
@@ -166,3 +168,48 @@ def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[st
     if verdict == "not-testable":
         return f"Not testable: {reasons[0] if reasons else 'no reason given'}"
     return "Not encoded: no test is linked to this claim yet."
+
+
+# --------------------------------------------------------------------------- the reader's check
+#: Names a reader meets capitalised, and their lower-case spellings as code writes them.
+NAMES = {"rmsprop": "RMSProp", "sgd": "SGD", "adam": "Adam", "ndgm": "NDGM", "relu": "ReLU", "gelu": "GELU",
+         "lasso": "LASSO", "huber": "Huber", "ista": "ISTA", "cifar": "CIFAR", "vgg": "VGG", "mnist": "MNIST"}
+#: Capitalised words that may follow "when": names, not the start of a pasted sentence.
+PROPER_NAMES = frozenset({"Adam", "Huber", "Fashion", "Euclidean", "Lipschitz", "Bertsekas", "Boyd", "Ma", "Kumar",
+                          "Gaussian", "Hypothesis", "Prop", "Fig", "Table", "App"})
+_SNAKE = re.compile(r"(?<![\w.])[a-z]{2,}(?:_[a-z0-9]{2,})+\b")
+_TEST_NAME = re.compile(r"\btest_\w+|::|\w\.py\b|\b(?:eq|prop|fig|sec|app|thm)\d")
+_AFTER_WHEN = re.compile(r"\bwhen\s+([A-Z][a-z]*)\b")
+_LOWER_NAME = re.compile(r"(?<![\w.])(" + "|".join(NAMES) + r")\d*\b")
+#: "L: ℓ2 Lipschitz constant": a symbol and its definition, not a condition.
+_DEFINITION = re.compile(r"(?:^|;\s*)[^\W\d_][\d₀-₉]?:\s")
+
+
+def reader_problems(text: str) -> list[str]:
+    """What in a sentence or a side of a card reads like test metadata rather than the paper reader's words.
+
+    snake_case words and test names ("test_x", "eq9", "::"); a capitalised word after
+    "when" that is no name (a pasted docstring: "when The Huber loss ..."); the
+    lower-case spelling of a name (rmsprop, sgd); a definition ("L: ℓ2 Lipschitz constant").
+    A code name qualified by its module (``torch.relu``) is left alone.
+    """
+    problems = [f"snake_case word {m.group(0)!r}" for m in _SNAKE.finditer(text)]
+    problems += [f"test name {m.group(0)!r}" for m in _TEST_NAME.finditer(text)]
+    problems += [f"capitalised {m.group(1)!r} after 'when'" for m in _AFTER_WHEN.finditer(text)
+                 if m.group(1) not in PROPER_NAMES and len(m.group(1)) > 1 or m.group(1) == "A"]
+    problems += [f"lower-case {m.group(0)!r} (write {NAMES[m.group(1)]})" for m in _LOWER_NAME.finditer(text)]
+    problems += [f"a definition, not a condition: {text[m.end() - 8 if m.end() > 8 else 0:m.end() + 20]!r}"
+                 for m in _DEFINITION.finditer(text)]
+    return problems
+
+
+def card_reading_problems(card: dict) -> list[str]:
+    """``reader_problems`` of a card's first sentence and every side, and sides that say the same on both."""
+    texts = [("sentence", card.get("sentence", ""))]
+    texts += [(side, text) for side, items in card.get("sides", {}).items() for text in items]
+    problems = [f"{card['id']} {where}: {problem} in {text[:90]!r}" for where, text in texts
+                for problem in reader_problems(text)]
+    sides = card.get("sides", {})
+    both = set(sides.get("supports", [])) & set(sides.get("refutes", []))
+    problems += [f"{card['id']}: {text!r} is on both sides" for text in sorted(both)]
+    return problems

@@ -26,6 +26,7 @@ from pathlib import Path
 from gdcut.ledger import render
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import Claim, PaperValue
+from gdcut.ledger.verdict import OpenParameter
 
 #: the top-level key of ledger.json that holds what a merge needs (the one addition to render's ledger)
 MERGE_KEY = "merge_input"
@@ -35,13 +36,13 @@ SAME_IN_EVERY_SHARD = ("git commit", "deep-net scale", "deep-net precision")
 PRECEDENCE = ("failed", "error", "passed", "skipped")
 
 
-def merge_input(results: list[dict], linked: dict) -> dict:
-    """What a merge needs to recompute verdicts: the per-test results and the source's claim links.
+def merge_input(results: list[dict], linked: dict, training: list[dict] | None = None) -> dict:
+    """What a merge needs to recompute verdicts: the per-test results, the source's claim links, the training items.
 
     The plugin stores it in ledger.json under ``MERGE_KEY``, beside what
     ``render.build_ledger`` makes.
     """
-    return {"results": results,
+    return {"results": results, "training": list(training or []),
             "inventory": {claim_id: [{"key": t.key, "refutes": t.refutes, "markers": sorted(t.markers)}
                                      for t in tests] for claim_id, tests in linked.items()}}
 
@@ -81,17 +82,30 @@ def merge_ledgers(ledgers: list[dict], names: list[str]) -> dict:
         "deep-net shard": f"{len(ledgers)} shards merged",
     })
     merged_results = list(results.values())
-    merged = render.build_ledger(registry, merged_results, inventory, provenance)
-    merged[MERGE_KEY] = {"results": merged_results, "inventory": first[MERGE_KEY]["inventory"]}
+    training = [item for ledger in ledgers for item in ledger[MERGE_KEY].get("training", [])]
+    other_s = sum(float(run.get("other_tests_s", 0.0) or 0.0) for ledger in ledgers
+                  for key, run in ledger.get("runs", {}).items() if key == ledger.get("run"))
+    # The rules' digests are read from the checkout the merge runs in (the shards' commit, checked above):
+    # the working directory when it holds claims/, else the checkout gdcut is imported from.
+    root = Path.cwd() if (Path.cwd() / "claims").is_dir() else None
+    merged = render.build_ledger(registry, merged_results, inventory, provenance, root=root, training=training,
+                                 other_tests_s=other_s)
+    merged[MERGE_KEY] = {"results": merged_results, "inventory": first[MERGE_KEY]["inventory"], "training": training}
     return merged
 
 
 def _claim(entry: dict) -> Claim:
     # The registry as the shard ledgers saw it: every field of a Claim is on its card.
+    # (the rulebook entry included: a merge decides each cell under the claim's own rules).
+    book = entry.get("rulebook", {})
     return Claim(id=entry["id"], section=entry["section"], title=entry["title"], summary=entry["summary"],
                  kind=entry["kind"], where=dict(entry["where"]),
                  paper_values=tuple(PaperValue(**value) for value in entry["paper_values"]),
-                 discrepancies=tuple(entry["discrepancies"]), not_testable=entry["not_testable"])
+                 discrepancies=tuple(entry["discrepancies"]), not_testable=entry["not_testable"],
+                 limit=bool(book.get("limit", entry.get("limit", False))),
+                 quantifier=book.get("quantifier") or "universal", arithmetic=book.get("arithmetic") or "exact",
+                 open_parameters=tuple(OpenParameter(p["name"], tuple(p["natural"]), p["sweep"])
+                                       for p in book.get("open_parameters", [])))
 
 
 def main(argv: list[str] | None = None) -> int:

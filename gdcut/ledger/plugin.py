@@ -297,6 +297,8 @@ class LedgerPlugin:
         self.fresh_claims: list[dict] = []
         self._source_links: dict[str, list[list]] | None = None
         self.worker_facts: list[dict] = []  # provenance.runtime_facts of each xdist worker that sent them
+        self.training: dict[str, float] = {}  # seconds per deep-net training item (gdcut.distribute)
+        self.other_tests_s = 0.0  # seconds of tests that serve no claim (the tests of gdcut itself)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
@@ -326,7 +328,13 @@ class LedgerPlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         properties = dict(report.user_properties) if report.user_properties else {}
         claims = properties.get(CLAIMS_KEY) or self._claims_from_source(report.nodeid)
-        if not claims:
+        if not claims:  # its time still counts in the run's cost, which must add up
+            from gdcut.distribute import TRAINING_PREFIX  # loaded as this plugin's own plugin: imported already
+
+            if report.nodeid.startswith(f"{TRAINING_PREFIX}::"):
+                self.training[report.nodeid] = self.training.get(report.nodeid, 0.0) + report.duration
+            else:
+                self.other_tests_s += report.duration
             return
         result = self._result(report.nodeid)
         result["claims"] = claims
@@ -388,14 +396,16 @@ class LedgerPlugin:
             )
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
+            training = [{"nodeid": nodeid, "duration_s": seconds} for nodeid, seconds in self.training.items()]
             fresh = render.build_ledger(_registry(self.config), results, linked, prov,
-                                        rerun_scale=scales.resolve_scale("auto", cuda))
+                                        rerun_scale=scales.resolve_scale("auto", cuda), root=self.config.rootpath,
+                                        training=training, other_tests_s=self.other_tests_s)
             previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
             ledger, self.carried = carry.carry_over(previous, fresh)
             ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),
                                      unknown_claim_tests=fresh["summary"]["unknown_claim_tests"])
             # this run's own per-test results, for gdcut-ledger merge (carried cards are not re-decided there)
-            ledger[MERGE_KEY] = merge_input(results, linked)
+            ledger[MERGE_KEY] = merge_input(results, linked, training)
             self.written = render.write_ledger(ledger, reports_dir)
             self.summary = ledger["summary"]["by_verdict"]
             self.fresh_claims = [c for c in fresh["claims"] if c["tests"] or not c["linked_tests"]]

@@ -63,15 +63,25 @@ def runtime_facts(precision_name: str = "paper", cifar_dir: str | None = None) -
         device = f"cuda: {torch.cuda.get_device_name(0)} (x{torch.cuda.device_count()})"
     else:
         device = f"cpu: {platform.processor() or platform.machine()}, {os.cpu_count()} logical cores (no CUDA)"
-    return {
-        "cuda": cuda,
-        "device": device,
-        "float32 matmul precision": torch.get_float32_matmul_precision(),
-        "cuda matmul allow_tf32": str(torch.backends.cuda.matmul.allow_tf32),
-        "cudnn allow_tf32": str(torch.backends.cudnn.allow_tf32),
-        "deep-net precision": precision.describe(precision_name),
-        "deep-net data": deepnet_data(cifar_dir),
-    }
+    facts = {"cuda": cuda, "device": device, "float32 matmul precision": torch.get_float32_matmul_precision()}
+    if cuda:  # the provenance names only what applies to the device: no cuDNN or TF32 flag without CUDA
+        facts["cuda matmul allow_tf32"] = str(torch.backends.cuda.matmul.allow_tf32)
+        facts["cudnn allow_tf32"] = str(torch.backends.cudnn.allow_tf32)
+    facts["deep-net precision"] = on_device(precision.describe(precision_name), cuda)
+    facts["deep-net data"] = deepnet_data(cifar_dir)
+    return facts
+
+
+#: Words that name settings of CUDA devices only.
+CUDA_ONLY = ("cuDNN", "CUDA", "TF32", "cudnn", "tf32")
+
+
+def on_device(text: str, cuda: bool) -> str:
+    """A "; "-separated description with the parts that apply only to CUDA dropped when there is none."""
+    if cuda:
+        return text
+    kept = [part for part in text.split("; ") if not any(word in part for word in CUDA_ONLY)]
+    return "; ".join(kept) + "; no CUDA device here, so only these settings apply"
 
 
 def combined_facts(per_worker: list[dict]) -> dict:
@@ -123,8 +133,7 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
         "deep-net data": facts["deep-net data"],
         "mutant": mutant or "none (the real implementation)",
         "float32 matmul precision": facts["float32 matmul precision"],
-        "cuda matmul allow_tf32": facts["cuda matmul allow_tf32"],
-        "cudnn allow_tf32": facts["cudnn allow_tf32"],
+        **{key: facts[key] for key in ("cuda matmul allow_tf32", "cudnn allow_tf32") if key in facts},
         "deep-net precision": facts["deep-net precision"],
         "deep-net shard": shard or "all (not sharded)",
     }

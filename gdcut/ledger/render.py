@@ -17,13 +17,14 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gdcut.ledger import explain
+from gdcut.ledger import explain, preregistration, summary
 from gdcut.ledger.evidence import jsonable
 from gdcut.ledger.inventory import LinkedTest
 from gdcut.ledger.registry import SECTIONS, Claim
 from gdcut.ledger.verdict import VERDICTS, cells, claim_verdict, counted_as, function_key, outcome_from_result
 
-SCHEMA = 3  # 2: decisions, the inconclusive verdict, test roles; 3: sentences, sides, runs, counts
+SCHEMA = 4  # 2: decisions, the inconclusive verdict, test roles; 3: sentences, sides, runs, counts;
+#   4: cells, counts_as on every row, caveat rows apart, rule digests, the summary's parts, attributed training
 RESULT_KEYS = frozenset({"nodeid", "outcome", "duration_s", "claims", "records"})
 HISTORY_KEEP = 30
 
@@ -142,7 +143,8 @@ def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
     return rows
 
 
-def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], run: str, rerun_scale: str) -> dict:
+def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], run: str, rerun_scale: str,
+                 root: Path | None = None, training_s: float = 0.0) -> dict:
     """One claim's card: verdict, its sentence and sides, evidence and tests."""
     # Reports arrive in completion order, which pytest-xdist changes from run to
     # run; listing tests in source order keeps ledgers of equal runs equal.
@@ -195,7 +197,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "complete": verdict.complete,
         "run": run,
         "conditions": conditions,
-        "decisions": _decisions(_by_kind(records, "decision"), passed),
+        "decisions": _decisions(_by_kind(records, "decision"), passed, root),
         # Rows of tests that count for nothing (outside the premise, at a bound) sit under the caveats.
         "evidence": [row for row in rows if row["counts_as"] not in SET_ASIDE],
         "caveat_evidence": [row for row in rows if row["counts_as"] in SET_ASIDE],
@@ -205,6 +207,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "figures": [{k: r[k] for k in ("caption", "svg", "csv", "test")} for r in _by_kind(records, "figure")],
         # Issue 10: instances outside the premise, and what certifies each counterexample.
         "limit": claim.limit,
+        "rulebook": _rulebook_entry(claim),
         "caveats": [{"text": r["text"], "test": r["test"]} for r in _by_kind(records, "caveat")]
         + [{"text": f"outside the premise: {r['text']}", "test": r["test"]}
            for r in _by_kind(records, "premise") if not r["holds"]],
@@ -217,14 +220,30 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "not_testable": claim.not_testable,
         "tests": tests,
         "linked_tests": [{"test": t.key, "refutes": t.refutes} for t in linked],
-        "time_s": round(sum(t["duration_s"] for t in tests), 3),
+        "test_time_s": round(sum(t["duration_s"] for t in tests), 3),
+        # the deep-net training its tests read from the cache, when training items ran it (-n, shards)
+        "training_s": round(training_s, 3),
+        "time_s": round(sum(t["duration_s"] for t in tests) + training_s, 3),
         "gpu": gpu,
         "rerun": rerun_commands(claim.id, gpu, rerun_scale),
     }
 
 
-def _decisions(records: list[dict], passed: set[str]) -> list[dict]:
-    """Decisions of passed tests grouped by rule, rule first, then one row per cell."""
+def _rulebook_entry(claim: Claim) -> dict:
+    """What the registry declares about how the claim is decided (read defensively: older registries lack it)."""
+    return {"limit": claim.limit,
+            "quantifier": getattr(claim, "quantifier", ""),
+            "arithmetic": getattr(claim, "arithmetic", ""),
+            "open_parameters": [{"name": p.name, "natural": list(p.natural), "sweep": p.sweep}
+                                for p in getattr(claim, "open_parameters", ())]}
+
+
+def _decisions(records: list[dict], passed: set[str], root: Path | None = None) -> list[dict]:
+    """Decisions of passed tests grouped by rule, rule first, then one row per cell.
+
+    Each rule carries its pre-registration (``preregistration.registration``): a digest of
+    its words and of the code that applies it, and the commit where that code last changed.
+    """
     groups: dict[tuple, dict] = {}
     for r in records:
         if r["test"] not in passed:
@@ -233,17 +252,56 @@ def _decisions(records: list[dict], passed: set[str]) -> list[dict]:
             "rule": r["rule"], "statistic": r["statistic"], "threshold": r["threshold"], "cells": []})
         group["cells"].append({key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test",
                                                        "count")})
+    for group in groups.values():
+        tests = [function_key(cell["test"]) for cell in group["cells"]]
+        group.update(preregistration.registration(group["rule"], group["statistic"], group["threshold"], tests, root))
     return list(groups.values())
 
 
-def run_entry(generated_at: str, provenance: dict) -> dict:
-    """What the page says about one run: when, how, where (cards name their run by the ledger's ``run``)."""
+#: A training item's name starts with the claims it trains for: "C5-6:…", "L18:…", "L19-20:…" (gdcut.program).
+_TRAINED_FOR = re.compile(r"^([A-Z])(\d+)(?:-(\d+))?:")
+
+
+def trained_for(nodeid: str) -> list[str]:
+    """The claim IDs a training item (``gdcut-training::L19-20:v2-sgd…``) trains for, from its name."""
+    match = _TRAINED_FOR.match(nodeid.split("::", 1)[-1])
+    if not match:
+        return []
+    first = int(match.group(2))
+    last = int(match.group(3) or first)
+    return [f"{match.group(1)}{number}" for number in range(first, last + 1)]
+
+
+def attribute_training(training: list[dict], claim_ids: set[str]) -> tuple[dict[str, float], float]:
+    """Seconds of deep-net training per claim, each item shared equally by the claims it trains for.
+
+    Returns the shares and the seconds of items no claim of ``claim_ids`` (those whose
+    tests ran) can take: they count in the run's cost as training no claim ran.
+    """
+    shares: dict[str, float] = {}
+    unattributed = 0.0
+    for item in training:
+        takers = [claim_id for claim_id in trained_for(item["nodeid"]) if claim_id in claim_ids]
+        if not takers:
+            unattributed += item["duration_s"]
+            continue
+        for claim_id in takers:
+            shares[claim_id] = shares.get(claim_id, 0.0) + item["duration_s"] / len(takers)
+    return shares, unattributed
+
+
+def run_entry(generated_at: str, provenance: dict, work: dict | None = None) -> dict:
+    """What the page says about one run: when, how, where, and the work outside the claims' own tests.
+
+    ``work``: processes, other_tests_s (tests of gdcut itself) and unattributed_training_s.
+    Cards name their run by the ledger's ``run``.
+    """
     keys = ("command", "duration_s", "device", "deep-net scale", "deep-net data", "hypothesis profile", "git commit")
-    return {"generated_at": generated_at, **{key: provenance.get(key, "") for key in keys}}
+    return {"generated_at": generated_at, **{key: provenance.get(key, "") for key in keys}, **(work or {})}
 
 
 def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
-    """Counts per verdict and section, and the reproducibility overview at the top of the page."""
+    """Counts per verdict and section, and the reproducibility summary at the top of the page (``summary``)."""
     by_verdict = Counter(c["verdict"] for c in claims)
     by_section = {
         section: dict(Counter(c["verdict"] for c in claims if c["section"] == section))
@@ -251,7 +309,6 @@ def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
         if any(c["section"] == section for c in claims)
     }
     ran = [c for c in claims if c["tests"]]
-    costly = sorted(ran, key=lambda c: -c["time_s"])[:5]
     return {
         "claims": len(claims),
         "by_verdict": {v: by_verdict.get(v, 0) for v in VERDICTS},
@@ -259,26 +316,25 @@ def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
         "section_names": dict(SECTIONS),
         "checked": len(ran),
         "tests_run": sum(len(c["tests"]) for c in ran),
-        "holds": [c["id"] for c in claims if c["verdict"] == "holds"],
-        "wrong": [{"id": c["id"], "verdict": c["verdict"], "title": c["title"], "sentence": c["sentence"]}
-                  for c in claims if c["verdict"] in ("refuted", "conditional")],
-        "open": [{"id": c["id"], "verdict": c["verdict"], "sentence": c["sentence"]}
-                 for c in claims if c["verdict"] in ("inconclusive", "unexpected", "not-run", "not-encoded")],
-        "test_time_s": round(sum(c["time_s"] for c in ran), 1),
-        "costliest": [{"id": c["id"], "time_s": c["time_s"]} for c in costly],
+        "report": summary.reproducibility(claims, runs),
         "cards_per_run": dict(Counter(c["run"] for c in claims if c["tests"])),
         "runs": len(runs),
     }
 
 
 def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],
-                 provenance: dict, generated_at: datetime | None = None, rerun_scale: str = "smoke") -> dict:
+                 provenance: dict, generated_at: datetime | None = None, rerun_scale: str = "smoke",
+                 root: Path | None = None, training: list[dict] | None = None, other_tests_s: float = 0.0) -> dict:
     """The whole ledger as JSON-able data.
 
     ``results``: one dict per test node that reported, with keys nodeid,
     outcome, duration_s, reason, claims (list of [id, refutes]) and records
     (evidence dicts). ``rerun_scale``: the deep-net scale the cards' commands
-    ask for (the one that fits the machine writing the ledger).
+    ask for (the one that fits the machine writing the ledger). ``root``: the
+    project root the tests' paths are relative to (for the rules' digests).
+    ``training``: the deep-net training items of the run (nodeid, duration_s),
+    attributed to the claims they train for; ``other_tests_s``: the time of the
+    run's tests that serve no claim (the tests of gdcut itself).
     """
     generated_at = datetime.now(timezone.utc) if generated_at is None else generated_at
     if not isinstance(generated_at, datetime):
@@ -300,9 +356,14 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     stamp = generated_at.isoformat(timespec="seconds")
     # A run's identity on its cards: to the microsecond, since two runs can end within one second.
     run = generated_at.isoformat(timespec="microseconds")
-    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale)
+    shares, unattributed = attribute_training(training or [], {c for c, tests in per_claim.items() if tests})
+    claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale, root,
+                           shares.get(claim.id, 0.0))
               for claim in registry.values()]
-    runs = {run: run_entry(stamp, provenance)}
+    workers = str(provenance.get("xdist workers", "0"))
+    runs = {run: run_entry(stamp, provenance, {
+        "processes": max(1, int(workers)) if workers.isdigit() else 1,
+        "other_tests_s": round(other_tests_s, 3), "unattributed_training_s": round(unattributed, 3)})}
     return {
         "schema": SCHEMA,
         "generated_at": stamp,
@@ -310,8 +371,15 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
         "provenance": provenance,
         "runs": runs,
         "summary": dict(summarise(claims, runs), unknown_claim_tests=orphans),
+        # where the page's links to the documentation point (docs/ of the checkout that wrote it)
+        "docs_root": _docs_root(root),
         "claims": claims,
     }
+
+
+def _docs_root(root: Path | None) -> str:
+    docs = Path(root if root is not None else preregistration.PACKAGE_ROOT) / "docs"
+    return docs.resolve().as_uri() + "/" if docs.is_dir() else ""
 
 
 def _atomic_write(path: Path, text: str) -> None:

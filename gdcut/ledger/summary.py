@@ -1,0 +1,142 @@
+"""The reproducibility summary at the top of the ledger, in the manner of an ML Reproducibility Challenge report.
+
+Its parts: the scope; what reproduces; what fails in the paper's own setting
+(refuted), one sentence each with our number beside the paper's; what holds
+only under conditions the paper does not state (conditional); what is not
+settled and what would settle it; the cost. Every sentence is built from the
+cards of the run (their verdicts, sides, evidence rows and reasons), never
+typed in, so the summary cannot say what the evidence does not.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+#: Verdicts listed as "not settled".
+OPEN = ("inconclusive", "unexpected", "not-run", "not-encoded")
+
+
+def _format(value) -> str:
+    from gdcut.ledger.render import format_value
+
+    return format_value(value)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a paragraph (the claim's summary in the registry)."""
+    text = " ".join(text.split())
+    match = re.search(r"(?<!\b[Ee]q)(?<!\bProp)(?<!\bFig)(?<!\bApp)(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z(])", text)
+    return text[:match.start() + 1] if match else text
+
+
+def key_number(card: dict) -> dict | None:
+    """The row that shows a refutation best: our number against the paper's, where the paper gives one.
+
+    A row that disagrees by comparison, from a test or cell that counts as refuting,
+    comes first; then one that disagrees by the test's assertion.
+    """
+    rows = [r for r in card.get("evidence", []) if r.get("agreement") == "disagrees"]
+    rows.sort(key=lambda r: (r.get("counts_as") not in ("refutes", "decides"), r.get("basis") != "comparison"))
+    if not rows:
+        return None
+    row = rows[0]
+    where = f" ({row['paper_where']})" if row.get("paper_where") else ""
+    unit = f" {row['unit']}" if row.get("unit") else ""
+    return {"name": row["name"], "ours": _format(row["measured"]) + unit, "paper": _format(row["paper"]) + where,
+            "criterion": row.get("criterion", ""), "condition": row.get("condition", "")}
+
+
+def _number_sentence(number: dict | None) -> str:
+    if number is None:
+        return ""
+    condition = f", {number['condition']}" if number["condition"] else ""
+    return f"Measured {number['name']}{condition}: {number['ours']}; the paper: {number['paper']}."
+
+
+def settle(card: dict, run: dict) -> str:
+    """What would settle an open claim, from its reasons, its scale and its re-run command."""
+    verdict = card["verdict"]
+    command = card.get("rerun", [""])[0]
+    if verdict == "not-encoded":
+        return "a test linked to the claim (none is written yet)."
+    if verdict == "unexpected":
+        return f"a fix of the suite: {'; '.join(card['verdict_reasons'][:2])}; then `{command}`."
+    if verdict == "not-run":
+        return f"running it: {'; '.join(card['verdict_reasons'][:2])} (`{command}`)."
+    parts = []
+    if card.get("gpu") and run.get("deep-net scale") not in ("paper", ""):
+        parts.append(f"a run at the paper's scale on a GPU (this one ran at the {run.get('deep-net scale')} "
+                     f"scale): `scripts/verify --claim {card['id']} --gdcut-scale=paper`")
+    lacking = card["sides"].get("inconclusive", []) + card["sides"].get("aside", [])
+    if lacking:
+        shown = "; ".join(lacking[:2]) + (f" (and {len(lacking) - 2} more on the card)" if len(lacking) > 2 else "")
+        parts.append(f"evidence that meets what these cells lack: {shown}")
+    elif not parts:
+        parts.append("; ".join(card["verdict_reasons"][:2]) or "a test that can decide it")
+    return "; ".join(parts) + "."
+
+
+def cost(claims: list[dict], runs: dict[str, dict]) -> list[dict]:
+    """Per run: the wall clock and the work that fills it, summed so that it adds up.
+
+    ``work_s`` = the claims' tests + the deep-net training attributed to the claims that
+    use it + the tests of gdcut itself + training no claim ran in this run; over the run's
+    processes that is ``per_process_s``, and the rest of the wall clock is start-up,
+    collection and the ledger itself.
+    """
+    rows = []
+    for key, run in runs.items():
+        own = [c for c in claims if c.get("run") == key and c.get("tests")]
+        tests_s = sum(c.get("test_time_s", c.get("time_s", 0.0)) for c in own)
+        training_s = sum(c.get("training_s", 0.0) for c in own)
+        other_s = float(run.get("other_tests_s", 0.0) or 0.0)
+        unattributed_s = float(run.get("unattributed_training_s", 0.0) or 0.0)
+        work = tests_s + training_s + other_s + unattributed_s
+        processes = max(1, int(run.get("processes", 1) or 1))
+        wall = run.get("duration_s")
+        wall = float(wall) if isinstance(wall, (int, float)) or str(wall).replace(".", "", 1).isdigit() else None
+        costly = sorted(own, key=lambda c: -c.get("time_s", 0.0))[:5]
+        rows.append({
+            "run": key, "generated_at": run.get("generated_at", ""), "wall_s": wall, "processes": processes,
+            "claim_tests_s": round(tests_s, 1), "training_s": round(training_s, 1), "other_tests_s": round(other_s, 1),
+            "unattributed_training_s": round(unattributed_s, 1), "work_s": round(work, 1),
+            "per_process_s": round(work / processes, 1),
+            "overhead_s": round(wall - work / processes, 1) if wall is not None else None,
+            "costliest": [{"id": c["id"], "time_s": c.get("time_s", 0.0), "training_s": c.get("training_s", 0.0)}
+                          for c in costly],
+        })
+    return rows
+
+
+def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
+    """The summary's parts as data for the page and for ledger.json."""
+    ran = [c for c in claims if c.get("tests")]
+    kinds = Counter(c["kind"] for c in ran)
+    scope = {
+        "claims": len(claims), "checked": len(ran), "tests_run": sum(len(c["tests"]) for c in ran),
+        "kinds": dict(kinds), "not_testable": [c["id"] for c in claims if c["verdict"] == "not-testable"],
+        "scales": sorted({r.get("deep-net scale", "") for r in runs.values()} - {""}),
+    }
+    reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True)}
+                  for c in claims if c["verdict"] == "holds"]
+    fails = []
+    for c in claims:
+        if c["verdict"] != "refuted":
+            continue
+        number = key_number(c)
+        fails.append({"id": c["id"], "title": c["title"], "paper_says": first_sentence(c["summary"]),
+                      "found": c["sentence"], "number": number,
+                      "sentence": f"The paper: {first_sentence(c['summary'])} Found: {c['sentence']} "
+                                  f"{_number_sentence(number)}".strip()})
+    conditional = []
+    for c in claims:
+        if c["verdict"] != "conditional":
+            continue
+        number = key_number(c)
+        conditional.append({"id": c["id"], "title": c["title"], "sentence": c["sentence"], "number": number,
+                            "holds_under": c["sides"].get("supports", []), "fails_under": c["sides"].get("refutes", [])})
+    unsettled = [{"id": c["id"], "verdict": c["verdict"], "title": c["title"], "sentence": c["sentence"],
+                  "settle": settle(c, runs.get(c.get("run"), {}))}
+                 for c in claims if c["verdict"] in OPEN]
+    return {"scope": scope, "reproduces": reproduces, "fails": fails, "conditional": conditional,
+            "unsettled": unsettled, "cost": cost(claims, runs)}
