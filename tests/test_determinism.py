@@ -3,7 +3,7 @@
 Under the ``ci`` Hypothesis profile (derandomised) every verdict and every
 evidence value must repeat exactly.  Under ``dev`` and ``thorough`` Hypothesis
 explores new examples on each run by design, so only ``ci`` is held to this.
-The full check, over every fast claim, is a README command; this test runs a
+The full check, over every fast claim, is a command in docs/development.md; this test runs a
 subset that touches each kind of evidence: property tests, exact arithmetic,
 torch.optim runs, linear programs.
 """

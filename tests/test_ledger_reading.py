@@ -163,16 +163,18 @@ def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_t
     row = {"name": "limsup ‖β‖₁", "measured": 0.0106, "paper": "< αλ1 = 0.01", "paper_where": "eq. 9", "unit": "",
            "condition": "", "agreement": "disagrees", "counts_as": "refutes", "basis": "comparison",
            "criterion": "< 0.01"}
-    cards = [_summary_card("L4", "refuted", evidence=[row]), _summary_card("L2", "conditional"),
+    cards = [_summary_card("L4", "refuted", evidence=[row], sides={"refutes": ["P ≥ 2"], "inconclusive": ["P = 1"]}),
+             _summary_card("L2", "conditional"),
              _summary_card("L3", "holds"),
              _summary_card("L20", "inconclusive", gpu=True, sides={"inconclusive": ["SGD (too short)"]})]
     report = summary.reproducibility(cards, {"r": {"deep-net scale": "smoke", "duration_s": 10, "processes": 2}})
     assert [c["id"] for c in report["fails"]] == ["L4"] and [c["id"] for c in report["conditional"]] == ["L2"]
-    assert report["fails"][0]["sentence"] == ("The paper: The paper says so. Found: sentence L4. "
-                                              "Measured limsup ‖β‖₁: 0.0106; the paper: < αλ1 = 0.01 (eq. 9).")
+    assert report["fails"][0]["sentence"] == (
+        "The paper: The paper says so. Found: Fails when P ≥ 2; no tested condition supports it. "
+        "Measured limsup ‖β‖₁: 0.0106; the paper: < αλ1 = 0.01 (eq. 9).")
     assert [c["id"] for c in report["reproduces"]] == ["L3"]
     settle = report["unsettled"][0]["settle"]
-    assert "--gdcut-scale=paper" in settle and "SGD (too short)" in settle
+    assert settle["command"].endswith("--gdcut-scale=paper") and "SGD (too short)" in settle["text"]
 
 
 def test_the_cost_adds_up_with_training_attributed_to_the_claims_that_use_it():

@@ -54,6 +54,6 @@ def test_the_ledger_records_the_mutant_that_ran(pytester, monkeypatch):
 
 @pytest.mark.slow
 def test_runner_kills_a_momentum_with_the_wrong_sign():
-    """The CI-sized run: one mutant, one claim (L11), baseline included. The README has the full run."""
+    """The CI-sized run: one mutant, one claim (L11), baseline included. docs/development.md has the full run."""
     report = mutation.run_mutants(["momentum-wrong-sign"], Path(__file__).resolve().parents[1], log=lambda line: None)
     assert report["killed"] == report["total"] == 1, report

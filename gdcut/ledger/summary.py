@@ -53,27 +53,43 @@ def _number_sentence(number: dict | None) -> str:
     return f"Measured {number['name']}{condition}: {number['ours']}; the paper: {number['paper']}."
 
 
-def settle(card: dict, run: dict) -> str:
-    """What would settle an open claim, from its reasons, its scale and its re-run command."""
+def settle(card: dict, run: dict) -> dict:
+    """What would settle an open claim, from its reasons, its scale and its re-run command.
+
+    ``{"text": ..., "command": ...}``: what is missing, and the command that would run it.
+    """
     verdict = card["verdict"]
     command = card.get("rerun", [""])[0]
+    paper_scale = f"scripts/verify --claim {card['id']} --gdcut-scale=paper"
+    needs_gpu = card.get("gpu") and run.get("deep-net scale") != "paper"
     if verdict == "not-encoded":
-        return "a test linked to the claim (none is written yet)."
+        return {"text": "a test linked to the claim (none is written yet)", "command": ""}
     if verdict == "unexpected":
-        return f"a fix of the suite: {'; '.join(card['verdict_reasons'][:2])}; then `{command}`."
+        return {"text": f"a fix of the suite ({'; '.join(card['verdict_reasons'][:2])}), then a run", "command": command}
     if verdict == "not-run":
-        return f"running it: {'; '.join(card['verdict_reasons'][:2])} (`{command}`)."
+        reasons = [r for r in card["verdict_reasons"] if not r.startswith("not selected in this run")]
+        why = f" ({'; '.join(reasons[:2])})" if reasons else ""
+        if needs_gpu:
+            return {"text": f"a run at the paper's scale on a GPU{why}", "command": paper_scale}
+        return {"text": f"a run of its tests{why}", "command": command}
     parts = []
-    if card.get("gpu") and run.get("deep-net scale") not in ("paper", ""):
-        parts.append(f"a run at the paper's scale on a GPU (this one ran at the {run.get('deep-net scale')} "
-                     f"scale): `scripts/verify --claim {card['id']} --gdcut-scale=paper`")
+    if needs_gpu:
+        parts.append(f"a run at the paper's scale on a GPU (this one ran at the {run.get('deep-net scale')} scale)")
     lacking = card["sides"].get("inconclusive", []) + card["sides"].get("aside", [])
     if lacking:
         shown = "; ".join(lacking[:2]) + (f" (and {len(lacking) - 2} more on the card)" if len(lacking) > 2 else "")
         parts.append(f"evidence that meets what these cells lack: {shown}")
     elif not parts:
         parts.append("; ".join(card["verdict_reasons"][:2]) or "a test that can decide it")
-    return "; ".join(parts) + "."
+    return {"text": "; ".join(parts), "command": paper_scale if needs_gpu else command}
+
+
+def _found(card: dict) -> str:
+    """The card's verdict in one sentence from its two sides alone (the card lists what was inconclusive)."""
+    from gdcut.ledger.explain import verdict_sentence
+
+    sides = {side: card["sides"].get(side, []) for side in ("supports", "refutes")}
+    return verdict_sentence(card["verdict"], sides, card.get("verdict_reasons", []), True)
 
 
 def cost(claims: list[dict], runs: dict[str, dict]) -> list[dict]:
@@ -125,15 +141,15 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
             continue
         number = key_number(c)
         fails.append({"id": c["id"], "title": c["title"], "paper_says": first_sentence(c["summary"]),
-                      "found": c["sentence"], "number": number,
-                      "sentence": f"The paper: {first_sentence(c['summary'])} Found: {c['sentence']} "
+                      "found": _found(c), "number": number,
+                      "sentence": f"The paper: {first_sentence(c['summary'])} Found: {_found(c)} "
                                   f"{_number_sentence(number)}".strip()})
     conditional = []
     for c in claims:
         if c["verdict"] != "conditional":
             continue
         number = key_number(c)
-        conditional.append({"id": c["id"], "title": c["title"], "sentence": c["sentence"], "number": number,
+        conditional.append({"id": c["id"], "title": c["title"], "sentence": _found(c), "number": number,
                             "holds_under": c["sides"].get("supports", []), "fails_under": c["sides"].get("refutes", [])})
     unsettled = [{"id": c["id"], "verdict": c["verdict"], "title": c["title"], "sentence": c["sentence"],
                   "settle": settle(c, runs.get(c.get("run"), {}))}
