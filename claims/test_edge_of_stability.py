@@ -27,19 +27,20 @@ HUBER_SEEDS = (0, 1)
 
 @functools.lru_cache(maxsize=None)
 def _huber_batch(dtype: torch.dtype):
-    """GD on the 50×200 Huber loss for every data kind, seed and α of HUBER_RATES, as one torch run (cached per worker).
+    """GD on the 50×200 Huber loss for every data kind, seed, start and α of HUBER_RATES, as one torch run (cached).
 
-    Each (data, seed, α) is a trial whose loss uses its own instance (``runs.side_by_side``).
+    Each (data, seed, start, α) is a trial whose loss uses its own instance (``runs.side_by_side``).
     """
-    cases = [(data, seed) for data in problems.HUBER_DATA for seed in HUBER_SEEDS]
-    instances = [problems.huber_instance(seed, data=data, dtype=dtype) for data, seed in cases]
+    cases = [(data, seed, start) for data in problems.HUBER_DATA for seed in HUBER_SEEDS
+             for start in problems.HUBER_STARTS]
+    instances = [problems.huber_instance(seed, data=data, dtype=dtype) for data, seed, _ in cases]
     rates = len(HUBER_RATES)
 
     def per_instance(fn):
         return runs.side_by_side([(functools.partial(fn, Z=Z, y=y), rates) for Z, y in instances])
 
-    starts = torch.cat([problems.uniform((1, Z.shape[1]), -1, 1, problems.seeded_generator(1000 + seed),
-                                         dtype=dtype).expand(rates, -1) for (_, seed), (Z, _) in zip(cases, instances)])
+    starts = torch.cat([problems.huber_start(start, Z.shape[1], seed, dtype=dtype).expand(rates, -1)
+                        for (_, seed, start), (Z, _) in zip(cases, instances)])
     run = runs.run_optimiser(
         per_instance(huber_loss), starts, "sgd", HUBER_RATES * len(cases), HUBER_STEPS,
         measures={"norm": lambda b: b.norm(dim=-1),
@@ -47,14 +48,24 @@ def _huber_batch(dtype: torch.dtype):
     return cases, instances, run
 
 
-def _huber_runs(seed: int, data: str, dtype: torch.dtype):
-    """The (data, seed) share of :func:`_huber_batch`: Z (float64, numpy), then the losses, ‖β_k‖₂ and the share of
-    linear residuals at every iterate, each (HUBER_STEPS + 1, len(HUBER_RATES)), one column per α."""
+def _huber_runs(seed: int, data: str, dtype: torch.dtype, start: str = "U[−1,1]"):
+    """The (data, seed, start) share of :func:`_huber_batch`: Z (float64, numpy), then the losses, ‖β_k‖₂ and the
+    share of linear residuals at every iterate, each (HUBER_STEPS + 1, len(HUBER_RATES)), one column per α."""
     cases, instances, run = _huber_batch(dtype)
-    i = cases.index((data, seed))
+    i = cases.index((data, seed, start))
     columns = slice(i * len(HUBER_RATES), (i + 1) * len(HUBER_RATES))
     return (instances[i][0].double().numpy(), run.losses[:, columns].numpy(), run.measures["norm"][:, columns].numpy(),
             run.measures["linear share"][:, columns].numpy())
+
+
+def _paper_shape(Z) -> bool:
+    """The instance has the paper's 50×200 shape (v1 §4 / v2 §5)."""
+    return tuple(Z.shape) == (claim("E3").paper_value("N (rows of Z, length of y)"),
+                              claim("E3").paper_value("P (columns of Z)"))
+
+
+DATA = problems.HUBER_DATA_LABELS
+START = {"0": "β0 = 0", "small": "a small β0 (1e-3·U[−1,1])", "U[−1,1]": "β0 ~ U[−1,1]"}
 
 
 # --------------------------------------------------------------------------- E1
@@ -260,100 +271,120 @@ E3_RISE_RATE = claim("E3").paper_value("α with initial loss rise")  # v1 §4: t
 
 @pytest.mark.claim("E3")
 @pytest.mark.xdist_group("e3-huber-runs")
-def test_huber_training_curves_stay_bounded_and_oscillate(evidence):
+def test_huber_training_curves_stay_bounded_and_oscillate_faster_with_alpha(evidence):
     """Decides 'never diverges' and 'oscillates faster as α grows' per dtype and data, by rules fixed before the run.
 
-    Runs: 800 steps of torch SGD on the 50×200 Huber loss, seeds 0 and 1, data U[−1,1]
-    or N(0,1), float64 and float32; decisions for the paper's α ∈ {0.1, 1, 10}, the
-    extended α ∈ {100, 1000} measured only.
-    Never diverges, per (dtype, data, α): r = max ‖β_k‖ over the second half / max over
-    the first tenth. A seed is bounded when r ≤ 1.01, diverging when r ≥ 2 or the run is
-    non-finite (gradients are bounded, so divergence is a steady drift), void between.
-    One diverging seed refutes; supports when all of ≥ 2 usable seeds are bounded.
-    Faster with α, per (dtype, data, pair 0.1→1 and 1→10): the oscillation rate
-    (share of direction flips of the loss over the second half; 0 for a run whose tail
-    lies below 1e-8·L(β0), i.e. at the minimum 0, where the flips are rounding).
-    supports when the larger α's rate is strictly higher for every one of ≥ 2 seeds,
-    refutes when it is higher for none (equal counts as not faster: period 2, rate 1,
-    is the fastest a discrete curve can oscillate), inconclusive when seeds disagree.
+    Runs: 800 steps of torch SGD on the 50×200 Huber loss, seeds 0 and 1, starts 0, small
+    (1e-3·U[−1,1]) and U[−1,1], data U[−1,1], N(0,1) or U[0,1], float64 and float32;
+    decisions for the paper's α ∈ {0.1, 1, 10}, the extended α ∈ {100, 1000} measured only.
+    Never diverges, per (dtype, data, α), over the 6 (seed, start) runs: r = max ‖β_k‖
+    over the second half / max over the first tenth. A run is bounded when r ≤ 1.01,
+    diverging when r ≥ 2 or non-finite (gradients are bounded, so divergence is a steady
+    drift), void between. One diverging run refutes; supports when all of ≥ 2 usable runs
+    are bounded.
+    Faster with α, per (dtype, data, pair 0.1→1 and 1→10): the oscillation rate (share of
+    direction flips of the loss over the second half; 0 for a tail below 1e-8·L(β0), i.e.
+    at the minimum 0, where the flips are rounding). Supports when the larger α's rate is
+    strictly higher in every run, refutes when it is higher in none, inconclusive when runs
+    disagree. A pair whose smaller α already oscillates with period 2 (rate 1) in some run
+    is void: no curve can oscillate faster than that (a statistic at its ceiling).
     """
-    evidence.parameter("data", "Z 50×200 and y with i.i.d. U[−1,1] (also N(0,1)) entries", note="'arbitrary' in paper")
-    evidence.parameter("β0", "U[−1,1]^200", note="not stated")
+    evidence.condition("the paper's setting: NDGM (torch.optim.SGD) on the 50×200 Huber loss with threshold 1, "
+                       "800 steps, at the paper's α = 0.1, 1, 10")
+    evidence.parameter("data", [DATA[d] for d in problems.HUBER_DATA], note="'arbitrary' in the paper; swept")
+    evidence.parameter("β0", list(problems.HUBER_STARTS), note="not stated; swept")
     evidence.parameter("α", list(HUBER_RATES), note="paper: 0.1, 1, 10 (v1), 0.1, 10 (v2); extended")
     evidence.parameter("iterations", HUBER_STEPS, note="not stated")
-    evidence.condition("oscillation rate = share of steps where the loss changes direction, second half of the run")
-    rows, bounded, rates, beyond = [], {}, {}, []
+    evidence.swept("start β0", list(problems.HUBER_STARTS))
+    evidence.swept("data distribution", [DATA[d] for d in problems.HUBER_DATA])
+    evidence.swept("seed", [str(seed) for seed in HUBER_SEEDS])
+    evidence.swept("dtype", ["float64", "float32"])
+    rows, bounded, rates, beyond, shapes = [], {}, {}, [], []
     for dtype in (torch.float64, torch.float32):
         name = str(dtype).replace("torch.", "")
         for data in problems.HUBER_DATA:
             for seed in HUBER_SEEDS:
-                Z, losses, norms, _ = _huber_runs(seed, data, dtype)
-                eta = convex.huber_smoothness(Z)
-                for j, alpha in enumerate(HUBER_RATES):
-                    outcome = analytic_rules.e3_bounded_outcome(losses[:, j], norms[:, j])
-                    rate = analytic_rules.e3_visible_oscillation_rate(losses[:, j])
-                    assert 0 <= rate <= 1
-                    if alpha in E3_PAPER_RATES:
-                        bounded.setdefault((name, data, alpha), []).append(outcome)
-                        rates.setdefault((name, data, alpha), []).append(rate)
-                    elif alpha > E3_LARGEST_SHOWN:
-                        beyond.append(outcome)
-                    rows.append([name, data, seed, alpha, f"{alpha * eta / 2:.2f}", f"{rate:.3f}",
-                                 f"{analytic_rules.tail(losses[:, j]).max():.4g}",
-                                 f"{analytic_rules.tail(norms[:, j]).max() / norms[: HUBER_STEPS // 10, j].max():.3f}"])
-                if seed == 0 and data == "uniform" and dtype == torch.float64:
-                    evidence.figure(figures.figure_4(losses[:, :3], HUBER_RATES[:3]),
-                                    caption="Fig. 3 (v1) / Fig. 4 (v2) regenerated: first 300 steps, seed 0")
+                for start in problems.HUBER_STARTS:
+                    Z, losses, norms, _ = _huber_runs(seed, data, dtype, start)
+                    shapes.append(_paper_shape(Z))
+                    eta = convex.huber_smoothness(Z)
+                    for j, alpha in enumerate(HUBER_RATES):
+                        outcome = analytic_rules.e3_bounded_outcome(losses[:, j], norms[:, j])
+                        rate = analytic_rules.e3_visible_oscillation_rate(losses[:, j])
+                        assert 0 <= rate <= 1
+                        if alpha in E3_PAPER_RATES:
+                            bounded.setdefault((name, data, alpha), []).append(outcome)
+                            rates.setdefault((name, data, alpha), []).append(rate)
+                        elif alpha > E3_LARGEST_SHOWN:
+                            beyond.append(outcome)
+                        rows.append([name, DATA[data], seed, start, alpha, f"{alpha * eta / 2:.2f}", f"{rate:.3f}",
+                                     f"{analytic_rules.tail(losses[:, j]).max():.4g}",
+                                     f"{analytic_rules.tail(norms[:, j]).max() / norms[: HUBER_STEPS // 10, j].max():.3f}"])
+                    if seed == 0 and data == "uniform" and start == "U[−1,1]" and dtype == torch.float64:
+                        evidence.figure(figures.figure_4(losses[:, :3], HUBER_RATES[:3]),
+                                        caption="Fig. 3 (v1) / Fig. 4 (v2) regenerated: first 300 steps, seed 0")
+    evidence.premise("the paper's 50×200 Huber regression", all(shapes))
     evidence.table("Huber curves: oscillation rate (0 at the minimum), tail loss, tail ‖β‖ / early ‖β‖",
-                   header=["dtype", "data", "seed", "α", "α/(2/η)", "oscillation rate", "max tail loss",
+                   header=["dtype", "data", "seed", "β0", "α", "α/(2/η)", "oscillation rate", "max tail loss",
                            "tail/early ‖β‖"], rows=rows)
     for (name, data, alpha), cell in bounded.items():
-        evidence.decision(f"{name}, {data} data, α = {alpha:g}: bounded", analytic_rules.e3_bounded_rule(cell))
+        evidence.decision(f"{name}, {DATA[data]} data, α = {alpha:g}: the loss stays bounded",
+                          analytic_rules.e3_bounded_rule(cell))
     for name in ("float64", "float32"):
         for data in problems.HUBER_DATA:
             for slow, fast in zip(E3_PAPER_RATES, E3_PAPER_RATES[1:]):
-                evidence.decision(f"{name}, {data} data, α {slow:g} → {fast:g}: faster oscillation",
-                                  analytic_rules.e3_faster_rule(rates[(name, data, slow)], rates[(name, data, fast)]))
+                condition = f"{name}, {DATA[data]} data, α {slow:g} → {fast:g}: the loss oscillates faster"
+                # Ceiling 1 (period 2, the fastest a discrete curve oscillates); no floor: a still curve can start.
+                evidence.statistic(f"largest oscillation rate at α = {slow:g}", max(rates[(name, data, slow)]), -1.0,
+                                   1.0, cell=condition)
+                evidence.decision(condition, analytic_rules.e3_faster_rule(rates[(name, data, slow)],
+                                                                          rates[(name, data, fast)]))
     evidence.measure("runs bounded beyond the paper's α (100, 1000)", f"{sum(o is True for o in beyond)} of "
                      f"{len(beyond)}", paper="runs beyond the largest α shown", condition="tail/early max ‖β‖ ≤ 1.01")
+    evidence.note("The oscillation rate reaches its maximum (period 2) as soon as α > 2/η, so 'faster with α' can "
+                  "only separate step sizes below and above the edge; above it the comparison is void.")
 
 
-@pytest.mark.claim("E3", refutes=True)
+@pytest.mark.claim("E3")
 @pytest.mark.xdist_group("e3-huber-runs")
-def test_huber_oscillation_saturates_and_alpha_one_does_not_rise(evidence):
-    """Decides v1's 'at α = 1 the loss first rises', per dtype and data, by a rule fixed before the run.
+def test_huber_loss_first_rises_at_alpha_one(evidence):
+    """Decides v1's 'at α = 1 the loss first rises', per start and data, by a rule fixed before the run.
 
-    Per seed: rises when max(L_1 … L_50) ≥ 1.01·L(β0), does not rise when it never
-    exceeds L(β0), void for a rise below 1%. Per (dtype, data) cell, seeds 0 and 1:
-    supports when all of ≥ 2 usable seeds rise, refutes when none does, else
-    inconclusive. A loss that climbs by 1% in the first 50 steps at α = 1 would flip it.
-    Also measured: the oscillation rate saturates at 1 (period 2) for every α > 2/η.
+    Per run: rises when max(L_1 … L_50) ≥ 1.01·L(β0), does not rise when it never exceeds
+    L(β0), void for a rise below 1%. Per (start, data) cell, seeds 0 and 1 in float64 and
+    float32 (4 runs): supports when all of ≥ 2 usable runs rise, refutes when none does,
+    else inconclusive. The paper states neither the start nor the data, so both are swept,
+    the natural starts 0 and small (1e-3·U[−1,1]) included.
     """
-    evidence.premise("v1 Fig. 3's setting: NDGM on the Huber loss (threshold 1), 50×200 data, α = 1 among the "
-                     "paper's step sizes", E3_RISE_RATE in E3_PAPER_RATES)
-    rows, saturated, above_edge = [], 0, 0
+    evidence.condition("the paper's setting: NDGM (torch.optim.SGD) on the 50×200 Huber loss with threshold 1 at "
+                       "α = 1, 800 steps, seeds 0 and 1, float64 and float32")
+    evidence.swept("start β0", list(problems.HUBER_STARTS))
+    evidence.swept("data distribution", [DATA[d] for d in problems.HUBER_DATA])
+    evidence.swept("seed", [str(seed) for seed in HUBER_SEEDS])
+    evidence.swept("dtype", ["float64", "float32"])
+    rows, shapes, outcomes = [], [], {}
     for dtype in (torch.float64, torch.float32):
         name = str(dtype).replace("torch.", "")
         for data in problems.HUBER_DATA:
-            outcomes = []
-            for seed in HUBER_SEEDS:
-                Z, losses, _, _ = _huber_runs(seed, data, dtype)
-                eta = convex.huber_smoothness(Z)
-                for j, alpha in enumerate(HUBER_RATES):
-                    if alpha > 2 / eta:
-                        above_edge += 1
-                        saturated += analytic_rules.e3_visible_oscillation_rate(losses[:, j]) == 1.0
-                outcomes.append(analytic_rules.e3_rise_outcome(losses[:, HUBER_RATES.index(E3_RISE_RATE)]))
-                rows.append([name, data, seed, f"{2 / eta:.3f}", outcomes[-1],
-                             [analytic_rules.e3_rise_outcome(losses[:, j]) for j in range(len(HUBER_RATES))]])
-            evidence.decision(f"{name}, {data} data, α = 1: initial rise", analytic_rules.e3_rise_rule(outcomes))
-    evidence.table("Initial rise (max of the first 50 losses ≥ 1.01·L7(β0); None: a rise below 1%) per α "
-                   + str(HUBER_RATES), header=["dtype", "data", "seed", "2/η", "α = 1 rises", "rises per α"], rows=rows)
-    evidence.measure("runs with α > 2/η whose tail is a period-2 cycle (oscillation rate 1)",
-                     f"{saturated} of {above_edge}", paper="oscillation")
-    evidence.note("With U[−1,1] or N(0,1) data and β0 ~ U[−1,1] the loss at α = 1 falls to its cycle without "
-                  "rising; the initial rise appears from α = 10 on. The oscillation rate reaches its maximum "
-                  "(period 2) as soon as α > 2/η, so 'faster with α' only separates α below and above the edge.")
+            for start in problems.HUBER_STARTS:
+                for seed in HUBER_SEEDS:
+                    Z, losses, _, _ = _huber_runs(seed, data, dtype, start)
+                    shapes.append(_paper_shape(Z))
+                    outcome = analytic_rules.e3_rise_outcome(losses[:, HUBER_RATES.index(E3_RISE_RATE)])
+                    outcomes.setdefault((data, start), []).append(outcome)
+                    peak = float(losses[1: analytic_rules.E3_RISE_WINDOW + 1, HUBER_RATES.index(E3_RISE_RATE)].max())
+                    rows.append([name, DATA[data], start, seed, f"{2 / convex.huber_smoothness(Z):.3f}",
+                                 f"{peak / losses[0, HUBER_RATES.index(E3_RISE_RATE)]:.3f}", outcome,
+                                 [analytic_rules.e3_rise_outcome(losses[:, j]) for j in range(len(HUBER_RATES))]])
+    evidence.premise("the paper's 50×200 Huber regression", all(shapes))
+    evidence.premise("α = 1 is one of v1 Fig. 3's step sizes", E3_RISE_RATE in E3_PAPER_RATES)
+    for (data, start), cell in outcomes.items():
+        evidence.decision(f"from {START[start]}, {DATA[data]} data, α = 1: the loss first rises",
+                          analytic_rules.e3_rise_rule(cell))
+    evidence.table("Initial rise at α = 1: max of the first 50 losses / L(β0) (rises at ≥ 1.01; None: a rise below "
+                   "1%), and the same outcome per α " + str(HUBER_RATES),
+                   header=["dtype", "data", "β0", "seed", "2/η", "peak / L(β0)", "α = 1 rises", "rises per α"],
+                   rows=rows)
 
 
 # --------------------------------------------------------------------------- E4 / E6

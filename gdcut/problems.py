@@ -71,8 +71,13 @@ def non_capture_instance(seed: int, rows: int = claim("C1").paper_value("Z1 rows
     return Z1, q1, beta0
 
 
-#: Entry distributions for the Huber data, which the paper leaves unstated ("arbitrary").
-HUBER_DATA = ("uniform", "normal")
+#: Entry distributions for the Huber data, which the paper leaves unstated ("arbitrary"), and how a reader names them.
+HUBER_DATA_LABELS = {"uniform": "U[−1,1]", "normal": "N(0,1)", "positive": "U[0,1]"}
+HUBER_DATA = tuple(HUBER_DATA_LABELS)
+
+#: Starts for the Huber runs, which the paper leaves unstated: zero, small and the U[−1,1] of its other experiments.
+HUBER_STARTS = ("0", "small", "U[−1,1]")
+SMALL_START = 1e-3  # "small": 1e-3·U[−1,1]
 
 
 def huber_instance(seed: int, rows: int = claim("E3").paper_value("N (rows of Z, length of y)"),
@@ -80,16 +85,25 @@ def huber_instance(seed: int, rows: int = claim("E3").paper_value("N (rows of Z,
                    dtype: torch.dtype = torch.float64) -> tuple[torch.Tensor, torch.Tensor]:
     """(Z, y) of the Huber regression (v1 eq. 13 / Fig. 3, v2 eq. 10 / Fig. 4): 50 x 200, over-parameterised.
 
-    ``data`` picks i.i.d. U[-1, 1] or N(0, 1) entries for both Z and y (Z drawn first).
+    ``data`` picks i.i.d. U[-1, 1], N(0, 1) or U[0, 1] ("positive") entries for both Z and y (Z drawn first).
     """
     validation.positive_int("rows", rows)
     validation.positive_int("columns", columns)
     validation.one_of("data", data, HUBER_DATA)
     generator = seeded_generator(seed)
-    if data == "uniform":
-        Z = uniform((rows, columns), -1.0, 1.0, generator, dtype=dtype)
-        y = uniform((rows,), -1.0, 1.0, generator, dtype=dtype)
+    if data in ("uniform", "positive"):
+        low = -1.0 if data == "uniform" else 0.0
+        Z = uniform((rows, columns), low, 1.0, generator, dtype=dtype)
+        y = uniform((rows,), low, 1.0, generator, dtype=dtype)
     else:
         Z = torch.randn((rows, columns), generator=generator, dtype=dtype)
         y = torch.randn((rows,), generator=generator, dtype=dtype)
     return Z, y
+
+
+def huber_start(start: str, columns: int, seed: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """β0 of a Huber run (1 × columns): ``start`` one of HUBER_STARTS, drawn from generator 1000 + seed."""
+    validation.one_of("start", start, HUBER_STARTS)
+    validation.positive_int("columns", columns)
+    draw = uniform((1, columns), -1.0, 1.0, seeded_generator(1000 + seed), dtype=dtype)
+    return {"0": 0 * draw, "small": SMALL_START * draw, "U[−1,1]": draw}[start]
