@@ -106,3 +106,22 @@ def test_the_html_page_is_explained_not_parsed(tmp_path, capsys):
     assert main([str(page), str(ledger)]) == 2
     assert f"{page} is the HTML page; the diff reads the JSON ledger written beside it ({ledger})" \
         in capsys.readouterr().err
+
+
+def test_a_rule_whose_digest_moved_is_flagged(capsys, tmp_path):
+    def with_rule(digest: str) -> dict:
+        ledger = _ledger()
+        ledger["claims"][0]["decisions"] = [{
+            "rule": "unanimity over seeds", "statistic": "s", "threshold": "t", "cells": [],
+            "rule_digest": digest, "rule_commit": "abcdef1234 2026-12-01T00:00:00+00:00"}]
+        return ledger
+
+    assert diff_ledgers(with_rule("a" * 16), with_rule("a" * 16)) == []
+    assert diff_ledgers(with_rule("a" * 16), with_rule("b" * 16)) == [
+        f"L3: rule changed [unanimity over seeds]: digest {'a' * 16} -> {'b' * 16} "
+        "(last changed: abcdef1234 2026-12-01T00:00:00+00:00)"]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(with_rule("a" * 16)))
+    new.write_text(json.dumps(with_rule("b" * 16)))
+    assert main([str(old), str(new)]) == 1
+    assert "rules changed in L3" in capsys.readouterr().out.splitlines()[0]

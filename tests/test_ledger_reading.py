@@ -144,9 +144,11 @@ def test_the_reading_check_lets_a_readers_sentence_pass(text):
     assert explain.reader_problems(text) == []
 
 
-def test_a_condition_on_both_sides_is_a_reading_problem():
+def test_a_condition_on_both_sides_or_on_neither_is_a_reading_problem():
     card = {"id": "E4", "sentence": "Holds when x, and fails when x.", "sides": {"supports": ["x"], "refutes": ["x"]}}
     assert explain.card_reading_problems(card) == ["E4: 'x' is on both sides"]
+    card["sides"] = {"supports": [explain.UNSTATED], "refutes": [explain.UNSTATED_REFUTING]}
+    assert explain.card_reading_problems(card) == ["E4: neither side names a condition (the tests record none)"]
 
 
 def _summary_card(claim_id, verdict, **extra):

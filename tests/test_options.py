@@ -47,3 +47,22 @@ def test_the_precision_reaches_the_tests_and_the_ledger(project, chosen, dtype):
     assert ledger["provenance"]["deep-net precision"].startswith(f"{chosen}: ")
     condition = ledger["claims"][0]["conditions"][0]
     assert f"{chosen} {dtype} /usr/share/datasets/fashion-mnist" in condition
+
+
+def _rewritten(*args: str) -> list[str]:
+    """The arguments scripts/verify and scripts/test hand to pytest (scripts/setup's gdcut_rewrite_options)."""
+    import subprocess
+    from pathlib import Path
+
+    setup = Path(__file__).resolve().parents[1] / "scripts" / "setup"
+    script = f'source "{setup}" >/dev/null; gdcut_rewrite_options "$@"; printf "%s\\n" "${{gdcut_args[@]}}" "$gdcut_reports"'
+    done = subprocess.run(["bash", "-c", script, "rewrite", *args], capture_output=True, text=True, check=True)
+    return done.stdout.splitlines()
+
+
+def test_the_scripts_accept_gdcut_options_written_with_a_space(tmp_path):
+    *args, reports = _rewritten("--gdcut-reports", str(tmp_path), "-k", "a b", "--gdcut-allow-download",
+                                "--claim", "L3", "--gdcut-scale=tiny", "--gdcut-cache", str(tmp_path / "c"))
+    assert args == [f"--gdcut-reports={tmp_path}", "-k", "a b", "--gdcut-allow-download", "--claim=L3",
+                    "--gdcut-scale=tiny", f"--gdcut-cache={tmp_path / 'c'}"]
+    assert reports == str(tmp_path)

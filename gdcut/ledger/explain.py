@@ -18,8 +18,10 @@ AGREEMENT_TOLERANCE = 0.05
 #: Conditions named in a sentence; the card lists every one right below it.
 SENTENCE_ITEMS = 2
 
-#: How a test that recorded no condition is described on its side: it tested the claim as stated.
+#: How a test that recorded no condition is described on its side: it tested the claim as stated,
+#: or (a refuting test) on the counterexample it asserts.
 UNSTATED = "tested as the paper states it"
+UNSTATED_REFUTING = "tested on a counterexample"
 
 _NUM = r"[-+−]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+−]?\d+)?"
 _NUMBER = re.compile(rf"^\s*(?:≈|~|about)?\s*({_NUM})\s*%?\s*$")
@@ -182,7 +184,7 @@ _TEST_NAME = re.compile(r"\btest_\w+|::|\w\.py\b|\b(?:eq|prop|fig|sec|app|thm)\d
 _AFTER_WHEN = re.compile(r"\bwhen\s+([A-Z][a-z]*)\b")
 _LOWER_NAME = re.compile(r"(?<![\w.])(" + "|".join(NAMES) + r")\d*\b")
 #: "L: ℓ2 Lipschitz constant": a symbol and its definition, not a condition.
-_DEFINITION = re.compile(r"(?:^|;\s*)[^\W\d_][\d₀-₉]?:\s")
+_DEFINITION = re.compile(r"(?:^|;\s*)(?!v[12]:)[^\W\d_][\d₀-₉]?:\s")  # "v1:", "v2:" name the paper's versions
 
 
 def reader_problems(text: str) -> list[str]:
@@ -212,4 +214,7 @@ def card_reading_problems(card: dict) -> list[str]:
     sides = card.get("sides", {})
     both = set(sides.get("supports", [])) & set(sides.get("refutes", []))
     problems += [f"{card['id']}: {text!r} is on both sides" for text in sorted(both)]
+    if sides.get("supports") and sides.get("refutes") and \
+            set(sides["supports"]) | set(sides["refutes"]) <= {UNSTATED, UNSTATED_REFUTING}:
+        problems.append(f"{card['id']}: neither side names a condition (the tests record none)")
     return problems

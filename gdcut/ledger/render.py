@@ -72,13 +72,15 @@ def _sides(tests: list[dict]) -> dict[str, list[str]]:
     Each cell sits on the side it counts on after the rulebook (``verdict.cells``), not the
     side it points to: a refuting test that counts as inconclusive is listed as inconclusive.
     A decision cell is named by its condition; an ordinary test by the conditions it
-    recorded, or, with none, by ``explain.UNSTATED`` (never its docstring or its name).
+    recorded, or, with none, by ``explain.UNSTATED`` (``UNSTATED_REFUTING`` for a refuting
+    test), never by its docstring or its name.
     """
     sides: dict[str, list[str]] = {"supports": [], "refutes": [], "inconclusive": [], "aside": []}
     for test in tests:
         for cell in test["cells"]:
             side = _side(cell["counts_as"])
-            names = [cell["condition"]] if test["role"] == "decides" else test["conditions"] or [explain.UNSTATED]
+            unstated = explain.UNSTATED_REFUTING if test["refutes"] else explain.UNSTATED
+            names = [cell["condition"]] if test["role"] == "decides" else test["conditions"] or [unstated]
             why = cell["reason"] if side in ("inconclusive", "aside") and cell["reason"] else ""
             sides[side].extend(f"{name} ({why})" if why else name for name in names)
     return {side: list(dict.fromkeys(texts)) for side, texts in sides.items()}
