@@ -174,7 +174,11 @@ def test_every_row_says_what_it_counts_as_and_how_it_compares(real_ledger):
 def test_every_decision_rule_is_registered(real_ledger):
     groups = [(card["id"], group) for card in real_ledger["claims"] for group in card["decisions"]]
     assert all(re.fullmatch(r"[0-9a-f]{16}", g["rule_digest"]) for _, g in groups)
-    assert all(re.match(r"[0-9a-f]{10} \d{4}-\d\d-\d\dT|unverified|uncommitted", g["rule_commit"]) for _, g in groups)
+    registered = re.compile(r"[0-9a-f]{10} \d{4}-\d\d-\d\dT|unverified|uncommitted")
+    assert all(registered.match(g["rule_commit"]) for _, g in groups)
+    tests = [t for card in real_ledger["claims"] for t in card["tests"]]
+    assert all(re.fullmatch(r"[0-9a-f]{16}", t["code_digest"]) and registered.match(t["code_commit"]) for t in tests)
+    assert registered.match(real_ledger["rulebook"]["rule_commit"])
 
 
 # --------------------------------------------------------------------------- browser
@@ -286,7 +290,7 @@ def test_figures_download_as_svg_and_csv(page):
 
 
 # What the summary is made of, each part an element of the page (ledger.html.j2).
-SUMMARY_PARTS = ("scope", "reproduces", "fails", "conditional", "unsettled", "cost")
+SUMMARY_PARTS = ("scope", "reproduces", "fails", "conditional", "unsettled", "registered", "cost")
 READ_CARDS = """
 return Array.from(document.querySelectorAll('.card')).map(card => [card.id,
   (card.querySelector('.sentence') || {textContent: ''}).textContent,

@@ -644,8 +644,8 @@ def test_json_top_level_and_claim_shape(project):
     ledger = project.ledger()
     # "runs" (which run each card comes from) and "summary" (counts, overview) sit beside the specified keys,
     # and "merge_input" (the per-test results gdcut-ledger merge recomputes verdicts from) after them.
-    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "docs_root", "claims",
-                            "merge_input"]
+    assert list(ledger) == ["schema", "generated_at", "run", "provenance", "runs", "summary", "rulebook", "docs_root",
+                            "claims", "merge_input"]
     assert ledger["schema"] == 4
     assert list(ledger["runs"]) == [ledger["run"]]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", ledger["generated_at"])

@@ -143,21 +143,34 @@ def digest(rule: str, statistic: str, threshold: str, spans: list[Span]) -> str:
 def _blame(root: Path, span: Span) -> list[tuple[str, int]] | None:
     """(commit, committer time) of each line of ``span``; None without git history."""
     try:
-        done = subprocess.run(["git", "blame", "--porcelain", "-L", f"{span.first},{span.last}", "--", span.path],
-                              cwd=root, capture_output=True, text=True, timeout=20)
+        stat = (root / span.path).stat()
+    except OSError:
+        return None
+    blamed = _file_blame(root, span.path, stat.st_mtime_ns, stat.st_size)
+    if blamed is None:
+        return None
+    return [blamed[line] for line in range(span.first, span.last + 1) if line in blamed]
+
+
+@lru_cache(maxsize=64)
+def _file_blame(root: Path, path: str, mtime_ns: int, size: int) -> dict[int, tuple[str, int]] | None:
+    """line -> (commit, committer time) for one version of a file: one ``git blame`` per file and run."""
+    try:
+        done = subprocess.run(["git", "blame", "--porcelain", "--", path], cwd=root, capture_output=True, text=True,
+                              timeout=30)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:
         return None
-    lines, commit, times = [], None, {}
+    lines, times, commit = {}, {}, None
     for line in done.stdout.splitlines():
         head = line.split(" ")
-        if len(head[0]) == 40 and all(c in "0123456789abcdef" for c in head[0]) and len(head) >= 3:
+        if len(head) >= 3 and len(head[0]) == 40 and all(c in "0123456789abcdef" for c in head[0]):
             commit = head[0]
-            lines.append(commit)
+            lines[int(head[2])] = commit
         elif line.startswith("committer-time ") and commit:
             times[commit] = int(line.split()[1])
-    return [(c, times.get(c, 0)) for c in lines]
+    return {number: (c, times.get(c, 0)) for number, c in lines.items()}
 
 
 def last_change(root: Path, spans: list[Span]) -> str:
@@ -180,6 +193,31 @@ def last_change(root: Path, spans: list[Span]) -> str:
         return UNVERIFIED
     date = datetime.fromtimestamp(newest[1], timezone.utc).isoformat(timespec="seconds")
     return f"{newest[0][:10]} {date}"
+
+
+def test_registration(test_key: str, root: Path | None = None) -> dict:
+    """``{"code_digest", "code_commit"}`` of one test function's source (an ordinary test: its assertion)."""
+    root = Path(root) if root is not None else PACKAGE_ROOT
+    spans = code_spans(root, test_key, depth=0)
+    return {"code_digest": digest("", "", "", spans), "code_commit": last_change(root, spans) if spans else UNVERIFIED}
+
+
+#: The functions of the rulebook that weigh every cell (``gdcut.ledger.verdict``).
+RULEBOOK_FUNCTIONS = ("rule_cell", "cells", "counted_as", "claim_verdict", "_unswept")
+
+
+def rulebook_registration(root: Path | None = None) -> dict:
+    """``{"rule_digest", "rule_commit", "rule_code"}`` of the rulebook's own code, which weighs every claim."""
+    root = Path(root) if root is not None else PACKAGE_ROOT
+    path = PACKAGE_ROOT / "gdcut" / "ledger" / "verdict.py"
+    parsed = _parsed(path)
+    if parsed is None:
+        return {"rule_digest": "", "rule_commit": UNVERIFIED, "rule_code": []}
+    text, tree = parsed
+    functions = _functions(tree)
+    spans = [_span(PACKAGE_ROOT, path, functions[name], text) for name in RULEBOOK_FUNCTIONS if name in functions]
+    return {"rule_digest": digest("rulebook", "", "", spans), "rule_commit": last_change(PACKAGE_ROOT, spans),
+            "rule_code": [f"{s.path}:{s.first}-{s.last}" for s in spans]}
 
 
 def registration(rule: str, statistic: str, threshold: str, test_keys: list[str], root: Path | None = None) -> dict:

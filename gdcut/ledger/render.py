@@ -174,6 +174,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
             "conditions": [r["text"] for r in _by_kind(own, "condition")],
             "counts_as": counted_as(result_outcome, book) if result["outcome"] == "passed" else "",
             "cells": _test_cells(result_outcome, book) if result["outcome"] == "passed" else [],
+            **preregistration.test_registration(function_key(result["nodeid"]), root),
         })
     role = {t["nodeid"]: {"decides": "decided", "refutes": "refuting", "supports": "supporting"}[t["role"]]
             for t in tests}
@@ -373,6 +374,8 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
         "provenance": provenance,
         "runs": runs,
         "summary": dict(summarise(claims, runs), unknown_claim_tests=orphans),
+        # the rulebook's own code (gdcut/ledger/verdict.py), which weighs every cell of every claim
+        "rulebook": preregistration.rulebook_registration(root),
         # where the page's links to the documentation point (docs/ of the checkout that wrote it)
         "docs_root": _docs_root(root),
         "claims": claims,
