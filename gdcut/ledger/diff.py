@@ -28,8 +28,13 @@ def _evidence_key(row: dict) -> tuple:
 
 
 def _decision_cells(entry: dict) -> dict[str, str]:
-    """condition -> decision for every cell of every rule of a claim (schema 2 ledgers; none before)."""
-    return {cell["condition"]: cell["decision"]
+    """condition -> decision for every cell of every rule of a claim (schema 2 ledgers; none before).
+
+    Where the rulebook counts the cell otherwise than its rule decided (schema 4), the
+    count follows: "refutes (counts as inconclusive)".
+    """
+    return {cell["condition"]: cell["decision"] + (f" (counts as {cell['counts_as']})"
+                                                   if cell.get("counts_as", cell["decision"]) != cell["decision"] else "")
             for group in entry.get("decisions", []) for cell in group.get("cells", [])}
 
 

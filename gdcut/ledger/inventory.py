@@ -17,7 +17,6 @@ class LinkedTest:
     key: str  # "claims/test_x.py::test_name" (or ::Class::test_name), as in node IDs
     refutes: bool
     markers: frozenset[str]
-    doc: str = ""  # the test's docstring: the card describes a side of the verdict with it
 
 
 def _mark_name_and_call(node: ast.expr) -> tuple[str, ast.Call | None] | None:
@@ -79,7 +78,7 @@ def scan_file(path: Path, rootdir: Path) -> dict[str, list[LinkedTest]]:
                 names = frozenset(name for name, _ in marks)
                 for claim_id, refutes in _claims_of(marks):
                     links.setdefault(claim_id, []).append(
-                        LinkedTest(f"{prefix}::{node.name}", refutes, names, ast.get_docstring(node) or "")
+                        LinkedTest(f"{prefix}::{node.name}", refutes, names)
                     )
 
     visit(tree.body, relative, inherited)

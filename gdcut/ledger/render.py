@@ -200,7 +200,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "complete": verdict.complete,
         "run": run,
         "conditions": conditions,
-        "decisions": _decisions(_by_kind(records, "decision"), passed, root),
+        "decisions": _decisions(_by_kind(records, "decision"), passed, root, tests),
         # Rows of tests that count for nothing (outside the premise, at a bound) sit under the caveats.
         "evidence": [row for row in rows if row["counts_as"] not in SET_ASIDE],
         "caveat_evidence": [row for row in rows if row["counts_as"] in SET_ASIDE],
@@ -241,20 +241,27 @@ def _rulebook_entry(claim: Claim) -> dict:
                                 for p in getattr(claim, "open_parameters", ())]}
 
 
-def _decisions(records: list[dict], passed: set[str], root: Path | None = None) -> list[dict]:
+def _decisions(records: list[dict], passed: set[str], root: Path | None = None,
+               tests: list[dict] | None = None) -> list[dict]:
     """Decisions of passed tests grouped by rule, rule first, then one row per cell.
 
-    Each rule carries its pre-registration (``preregistration.registration``): a digest of
-    its words and of the code that applies it, and the commit where that code last changed.
+    Each cell also says what it counts as after the rulebook (``counts_as``, with the
+    rulebook's reason where it differs from the rule's word). Each rule carries its
+    pre-registration (``preregistration.registration``): a digest of its words and of the
+    code that applies it, and the commit where that code last changed.
     """
+    counted = {(t["nodeid"], c["condition"]): c for t in tests or [] for c in t["cells"]}
     groups: dict[tuple, dict] = {}
     for r in records:
         if r["test"] not in passed:
             continue
         group = groups.setdefault((r["rule"], r["statistic"], r["threshold"]), {
             "rule": r["rule"], "statistic": r["statistic"], "threshold": r["threshold"], "cells": []})
-        group["cells"].append({key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test",
-                                                       "count")})
+        cell = {key: r[key] for key in ("condition", "decision", "n", "values", "reason", "test", "count")}
+        ruled = counted.get((r["test"], r["condition"]), {})
+        cell["counts_as"] = ruled.get("counts_as", r["decision"])
+        cell["rulebook_reason"] = ruled.get("reason", "") if cell["counts_as"] != r["decision"] else ""
+        group["cells"].append(cell)
     for group in groups.values():
         tests = [function_key(cell["test"]) for cell in group["cells"]]
         group.update(preregistration.registration(group["rule"], group["statistic"], group["threshold"], tests, root))
