@@ -25,7 +25,9 @@ def _format(value) -> str:
 def first_sentence(text: str) -> str:
     """The first sentence of a paragraph (the claim's summary in the registry)."""
     text = " ".join(text.split())
-    match = re.search(r"(?<!\b[Ee]q)(?<!\bProp)(?<!\bFig)(?<!\bApp)(?<!\be\.g)(?<!\bi\.e)\.\s+(?=[A-Z(])", text)
+    # a full stop ends it unless it abbreviates ("eq.", "Prop.", "et al."); the next sentence may open with "v1"
+    match = re.search(r"(?<!\b[Ee]q)(?<!\bProp)(?<!\bFig)(?<!\bApp)(?<!\be\.g)(?<!\bi\.e)(?<!et al)\.\s+"
+                      r"(?=[A-Z(]|v[12]\b)", text)
     return text[:match.start() + 1] if match else text
 
 
@@ -131,7 +133,8 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     scope = {
         "claims": len(claims), "checked": len(ran), "tests_run": sum(len(c["tests"]) for c in ran),
         "kinds": dict(kinds), "not_testable": [c["id"] for c in claims if c["verdict"] == "not-testable"],
-        "scales": sorted({r.get("deep-net scale", "") for r in runs.values()} - {""}),
+        # the deep-net scale of the runs that ran a deep-net claim
+        "scales": sorted({runs.get(c.get("run"), {}).get("deep-net scale", "") for c in ran if c.get("gpu")} - {""}),
     }
     reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True)}
                   for c in claims if c["verdict"] == "holds"]
