@@ -2,14 +2,15 @@
 v2 §3, Fig. 2, App. A.1).
 
 One decision per claim and cell, by the rules of ``gdcut.deepnet`` (fixed
-before any run): paired ReLU/GELU runs over five seeds per depth; the paired
-gap in area under the training-loss curve; superiority (C5) or equivalence
-(C6) against a margin of 2% of the mean area; a cell whose nets did not train
-is inconclusive. A refuting cell is reported inconclusive, with its statistics:
-the paper does not state the optimiser or its settings and the suite runs one
-of them, so the counterexample is not certified (``deepnet.uncertified``). The
-same code decides at every scale; no test here asserts a measured value or the
-direction of an effect.
+before any run): paired ReLU/GELU runs over five seeds per depth and per
+setting of what the paper leaves open (optimiser and learning rate, swept by
+the scale); the paired gap in area under the training-loss curve; superiority
+(C5) against a margin of 2%, or equivalence (C6, "indistinguishable") within
+the seed-to-seed spread; a cell whose nets did not train is inconclusive. The
+settings are then combined by one rule for both claims (``deepnet.sweep_ruling``):
+most settings decide, and a scale that sweeps fewer than two optimisers × two
+learning rates decides nothing in either direction. No test here asserts a
+measured value or the direction of an effect.
 """
 from __future__ import annotations
 
@@ -30,32 +31,38 @@ def preset(run_settings):
 @pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
 def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settings, dataset, preset, depth):
     deepnet.skip_unless_at_scale(preset, depth)
-    runs = deepnet.convergence_runs(run_settings, dataset, depth, batch_norm=False)
-    deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} no BN", runs)
-    evidence.decision(f"{depth} without batch norm", deepnet.uncertified(
-        deepnet.c5_ruling(runs), deepnet.convergence_uncertainty(run_settings.scale, preset, dataset)))
+    sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=False)
+    deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} no BN", sweep)
+    deepnet.record_sweep_decision(evidence, f"{depth} without batch norm",
+                                  {setting: deepnet.c5_ruling(runs) for setting, runs in sweep.items()},
+                                  deepnet.C5_RULE)
 
 
 @pytest.mark.claim("C5")
 def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
     shallow, deep = preset.depths[0], preset.depths[-1]
-    all_runs = {(depth, bn): deepnet.convergence_runs(run_settings, dataset, depth, bn) for depth in preset.depths
-                for bn in (False, True)}
-    evidence.decision(f"{shallow} → {deep} without batch norm", deepnet.uncertified(
-        deepnet.c5_widening_ruling(all_runs[(deep, False)], all_runs[(shallow, False)]),
-        deepnet.convergence_uncertainty(run_settings.scale, preset, dataset)))
-    evidence.figure(figures.figure_2(all_runs), caption=f"Fig. 2 regenerated ({run_settings.scale} scale; mean of "
-                                                         f"{len(preset.seeds)} seeds, band = seed range)")
-    gaps = {depth: np.round(deepnet.paired_gaps(all_runs[(depth, False)]), 4).tolist() for depth in preset.depths}
-    evidence.table("paired gaps d per depth without batch norm", ["depth", "d per seed"],
-                   [[depth, str(d)] for depth, d in gaps.items()])
+    sweeps = {(depth, bn): deepnet.convergence_sweep(run_settings, dataset, depth, bn) for depth in preset.depths
+              for bn in (False, True)}
+    deepnet.record_sweep_decision(
+        evidence, f"{shallow} → {deep} without batch norm",
+        {setting: deepnet.c5_widening_ruling(sweeps[(deep, False)][setting], sweeps[(shallow, False)][setting])
+         for setting in preset.settings}, deepnet.C5_WIDENING_RULE)
+    for setting in preset.settings:
+        evidence.figure(figures.figure_2({cell: sweep[setting] for cell, sweep in sweeps.items()}),
+                        caption=f"Fig. 2 regenerated ({run_settings.scale} scale, {deepnet.setting_name(setting)}; "
+                                f"mean of {len(preset.seeds)} seeds, band = seed range)")
+    evidence.table("paired gaps d per depth without batch norm", ["setting", "depth", "d per seed"],
+                   [[deepnet.setting_name(setting), depth,
+                     str(np.round(deepnet.paired_gaps(sweeps[(depth, False)][setting]), 4).tolist())]
+                    for setting in preset.settings for depth in preset.depths])
 
 
 @pytest.mark.claim("C6")
 @pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
 def test_c6_relu_and_gelu_indistinguishable_with_batch_norm(evidence, run_settings, dataset, preset, depth):
     deepnet.skip_unless_at_scale(preset, depth)
-    runs = deepnet.convergence_runs(run_settings, dataset, depth, batch_norm=True)
-    deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} +BN", runs)
-    evidence.decision(f"{depth} with batch norm", deepnet.uncertified(
-        deepnet.c6_ruling(runs), deepnet.convergence_uncertainty(run_settings.scale, preset, dataset)))
+    sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=True)
+    deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} +BN", sweep)
+    deepnet.record_sweep_decision(evidence, f"{depth} with batch norm",
+                                  {setting: deepnet.c6_ruling(runs) for setting, runs in sweep.items()},
+                                  deepnet.C6_RULE)

@@ -17,7 +17,16 @@ C5/C6 (v1 Fig. 2; v2 Fig. 2, App. A.1)
     data. C5 per depth without BN: paired superiority of d over the margin
     (``gdcut.rules.paired_superiority``); C5 "the gap widens with depth": Welch
     superiority of d at the deepest over the shallowest net; C6 per depth with
-    BN: TOST equivalence of d within the margin.
+    BN, "indistinguishable": TOST equivalence of d within ± the seed-to-seed
+    spread (``indistinguishable_ruling``: the pooled standard deviation across
+    seeds of ln AUC within each activation, so the activation's effect is
+    measured against what reseeding alone moves).
+    The sweep (``sweep_ruling``, one rule for C5 and C6): each setting of the
+    unstated optimiser and learning rate is decided by the rule above; across
+    the sweep the claim holds where most settings support it, is refuted where
+    most refute it, and is inconclusive otherwise (the sweep splits). A sweep of
+    fewer than two optimisers × two learning rates decides nothing, in either
+    direction: evidence too weak to refute is too weak to support.
 
 L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
     The analysis (v2 §4, Prop. B.1-B.5) speaks about weights the penalty
@@ -61,12 +70,13 @@ CHANCE = math.log(10)
 TRAINED = 0.75 * CHANCE
 #: C5/C6 margin of practical size: GELU's area under the loss curve 2% below ReLU's (or above), as a log ratio.
 MARGIN = math.log(1.02)
-HORIZON_QUANTILE = 0.99
+HORIZON_QUANTILE = scales.HORIZON_QUANTILE
 L1_ORDER_BAND = 1.1
 OPTIMISERS_DIFFER = 2.0
 SHARE_SIDE = 0.05
-#: Epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged.
-SETTLE_EPOCHS = 3
+#: Fewest epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged
+#: (the window is longer for a long horizon: ``settle_window``).
+SETTLE_EPOCHS = scales.SETTLE_EPOCHS
 #: The paper's batch (v1 App. B, v2 App. C); RMSProp's and Adam's steps depend on it through the second moment.
 PAPER_BATCH = claim("L19").paper_value("batch size")
 
@@ -107,7 +117,8 @@ C5_RULE = ("C5: GELU trains faster than ReLU at this depth without batch norm: o
            f"margin ln 1.02 (2%); {VOID}")
 C5_WIDENING_RULE = ("C5: the gap widens with depth: one-sided Welch bounds on mean d(deepest) − mean d(shallowest), "
                     f"margin ln 1.02 (2%); {VOID} at either depth")
-C6_RULE = f"C6: with batch norm ReLU and GELU are indistinguishable: TOST on d within ± ln 1.02 (2%); {VOID}"
+C6_RULE = ("C6: with batch norm ReLU and GELU are indistinguishable: TOST on d within ± the seed-to-seed spread "
+           f"(pooled standard deviation across seeds of ln AUC within each activation); {VOID}")
 
 
 def _void_if_untrained(runs_by_cell: dict, rule: str, statistic: str, threshold: str) -> rules.Ruling | None:
@@ -138,38 +149,62 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
     return dataclasses.replace(ruling, values=dict(ruling.values, note=note))
 
 
-def uncertified(ruling: rules.Ruling, why: str) -> rules.Ruling:
-    """``ruling`` with a refutation turned inconclusive, because the counterexample is not certified (``why``).
+#: What a sweep of the unstated settings must cover before it decides (either way): the suite's choice.
+SWEEP_MIN_OPTIMISERS = 2
+SWEEP_MIN_RATES = 2
+SWEEP_RULE = ("across the sweep of the optimiser and learning rate the paper does not state (one rule for C5 and "
+              "C6): holds where most settings support, refuted where most refute, inconclusive otherwise; fewer "
+              f"than {SWEEP_MIN_OPTIMISERS} optimisers × {SWEEP_MIN_RATES} learning rates decide nothing either way")
 
-    A counterexample must meet every premise of the claim and survive a sweep of every
-    unstated parameter it depends on (README, "Reading the ledger", rule 3). A refuting
-    cell that does not keeps its statistics and says why it decides nothing; a supporting
-    or inconclusive cell is returned as it is. One-sided on purpose: the paper's claim is
-    about its own, unstated, setting, so one agreeing setting shows it can hold, while
-    saying the paper is wrong needs the effect to fail across the settings it could have used.
+#: The (optimiser, lr) settings of a sweep, each with the paired runs of one cell.
+SweepRuns = dict[tuple[str, float], PairedRuns]
+
+
+def setting_name(setting: tuple[str, float]) -> str:
+    optimiser, lr = setting
+    return f"{optimisers.DISPLAY_NAMES[optimiser]} lr={lr:g}"
+
+
+def unswept(settings) -> list[str]:
+    """What a sweep over ``settings`` ((optimiser, lr) pairs) leaves unswept: [] when it covers the rule's minimum."""
+    settings = list(settings)
+    kinds = {optimiser for optimiser, _ in settings}
+    missing = []
+    if len(kinds) < SWEEP_MIN_OPTIMISERS:
+        missing.append(f"optimiser (only {', '.join(sorted(kinds))}; the rule needs {SWEEP_MIN_OPTIMISERS})")
+    thin = [k for k in sorted(kinds) if len({lr for o, lr in settings if o == k}) < SWEEP_MIN_RATES]
+    if thin:
+        missing.append(f"learning rate (one value for {', '.join(thin)}; the rule needs {SWEEP_MIN_RATES} each)")
+    return missing
+
+
+def sweep_ruling(per_setting: dict, rule: str, statistic: str) -> rules.Ruling:
+    """One decision across a sweep from the ruling of each (optimiser, lr) setting (``SWEEP_RULE``).
+
+    Supports when more than half of the settings support, refutes when more than
+    half refute, inconclusive otherwise; inconclusive in both directions when the
+    settings do not cover ``SWEEP_MIN_OPTIMISERS`` optimisers × ``SWEEP_MIN_RATES``
+    learning rates each (``unswept``), whatever the one setting says.
     """
-    if ruling.decision != "refutes":
-        return ruling
-    return dataclasses.replace(ruling, decision="inconclusive",
-                               reason=f"refutes by its rule, but the counterexample is not certified: {why}")
-
-
-def convergence_uncertainty(scale: str, preset: scales.ConvergenceScale, data) -> str:
-    """Why a C5/C6 refutation from this suite is not a certified counterexample, at any scale.
-
-    The paper does not state the optimiser, learning rate, batch or epochs of Fig. 2, and the
-    suite runs one setting of them (``scales.CONVERGENCE``), not a sweep. Below the paper scale
-    the runs are also a miniature (fewer images and epochs), and without CIFAR-10 they train on
-    a stand-in data set (``data``: ``gdcut.data.DeviceData``).
-    """
-    reasons = [f"the paper does not state the optimiser, learning rate, batch or epochs, and this suite runs one "
-               f"setting ({preset.optimiser} lr={preset.lr:g}, batch {preset.batch_size}) without sweeping them"]
-    if scale != "paper":
-        reasons.append(f"the {scale} scale is a miniature ({preset.train_size} training images, "
-                       f"{preset.epochs_without_bn} epochs without and {preset.epochs_with_bn} with batch norm)")
-    if data.name != "cifar10":
-        reasons.append(f"the data are a stand-in for CIFAR-10 ({data.name})")
-    return "; ".join(reasons)
+    if not per_setting or not all(isinstance(r, rules.Ruling) for r in per_setting.values()):
+        raise ValueError("per_setting must map each (optimiser, lr) setting to a gdcut.rules.Ruling")
+    threshold = "supports: more than half of the settings support; refutes: more than half refute"
+    decisions = {setting_name(setting): r.decision for setting, r in per_setting.items()}
+    counts = {d: sum(1 for x in decisions.values() if x == d) for d in ("supports", "refutes", "inconclusive")}
+    values = dict(counts, settings=len(decisions), **decisions)
+    full_rule = f"{rule}; {SWEEP_RULE}"
+    n = len(decisions)
+    missing = unswept(per_setting)
+    if missing:
+        return rules.Ruling("inconclusive", full_rule, statistic, threshold, n, values,
+                            "the sweep does not cover what the paper leaves open: " + "; ".join(missing)
+                            + " (a setting that cannot refute the claim cannot support it either)")
+    if 2 * counts["supports"] > n:
+        return rules.Ruling("supports", full_rule, statistic, threshold, n, values)
+    if 2 * counts["refutes"] > n:
+        return rules.Ruling("refutes", full_rule, statistic, threshold, n, values)
+    return rules.Ruling("inconclusive", full_rule, statistic, threshold, n, values,
+                        f"the sweep splits: {counts['supports']} of {n} settings support, {counts['refutes']} refute")
 
 
 def c5_ruling(runs: PairedRuns) -> rules.Ruling:
@@ -187,10 +222,40 @@ def c5_widening_ruling(deep: PairedRuns, shallow: PairedRuns) -> rules.Ruling:
         _stuck_note(cells))
 
 
+def seed_spread(runs: PairedRuns) -> float:
+    """The seed-to-seed spread of a cell: the pooled standard deviation across seeds of ln AUC within each activation.
+
+    What reseeding alone moves the statistic by, the yardstick of "indistinguishable".
+    """
+    logs = [np.log([area_under_loss(r) for r in runs[activation]]) for activation in ("relu", "gelu")]
+    if min(len(x) for x in logs) < 2:
+        raise ValueError("runs must hold at least two seeds per activation to measure a seed-to-seed spread")
+    spread = float(np.sqrt(np.mean([np.var(x, ddof=1) for x in logs])))
+    if not math.isfinite(spread):
+        raise ValueError("runs hold a non-finite loss area: a broken run, not a seed-to-seed spread")
+    return spread
+
+
+def indistinguishable_ruling(gaps, spread: float, rule: str, statistic: str) -> rules.Ruling:
+    """The paper's "indistinguishable": the 90% interval of the mean paired gap lies within ± ``spread``.
+
+    ``spread`` is the seed-to-seed spread of the same statistic (``seed_spread``);
+    refutes when the interval lies wholly outside it. The rule the lead's table of
+    the paper's words (``gdcut.rules``) can point "indistinguishable" at.
+    """
+    if not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
+        raise ValueError(f"spread must be a positive standard deviation across seeds, got {spread!r}")
+    ruling = rules.paired_equivalence(gaps, spread, rule, statistic)
+    return dataclasses.replace(ruling, values=dict(ruling.values, **{"seed spread": spread}))
+
+
 def c6_ruling(runs: PairedRuns) -> rules.Ruling:
-    threshold = "supports: 90% interval of mean d inside ± margin; refutes: wholly outside"
-    return _void_if_untrained({"": runs}, C6_RULE, GAP, threshold) or _with_note(
-        rules.paired_equivalence(paired_gaps(runs), MARGIN, C6_RULE, GAP), _stuck_note({"": runs}))
+    threshold = "supports: 90% interval of mean d inside ± the seed-to-seed spread; refutes: wholly outside"
+    void = _void_if_untrained({"": runs}, C6_RULE, GAP, threshold)
+    if void:
+        return void
+    return _with_note(indistinguishable_ruling(paired_gaps(runs), seed_spread(runs), C6_RULE, GAP),
+                      _stuck_note({"": runs}))
 
 
 # --------------------------------------------------------------------------- L18-L20: the penalty alone
@@ -207,6 +272,7 @@ def band_width(optimiser: str, lr: float, lambda1: float) -> float | None:
 class Prediction:
     """What the LASSO analysis predicts for one run if the penalty alone acted."""
     share: float               # share of sampled weights below 1e-5 at the run's last step
+    curve: tuple[float, ...]   # share below each of THRESHOLDS at the run's last step (Table 2 as a curve)
     l1: float                  # L1 norm scaled to all parameters
     band: float | None         # width of the final 2-cycle
     horizon: int               # steps for 99% of sampled weights to reach 0; steps + 1 when not within the run
@@ -220,6 +286,10 @@ class Prediction:
     def reached(self) -> bool:
         return self.horizon <= self.run_steps
 
+
+# Thresholds t of the threshold curve (share of weights with |w| < t): eight decades, four points each, so
+# that the weight threshold train.PAPER_THRESHOLD is one of them.
+THRESHOLDS = tuple(float(t) for t in np.logspace(-8, -2, 25))
 
 _PREDICTED: dict[str, Prediction] = {}  # several tests read the same run's prediction
 
@@ -239,6 +309,7 @@ def predict(result: train.TrainResult) -> Prediction:
                                                    config.lambda1, result.steps, before)
     prediction = Prediction(
         share=float((final.abs() < train.PAPER_THRESHOLD).float().mean()),
+        curve=tuple(float((final.abs() < t).float().mean()) for t in THRESHOLDS),
         l1=float(final.abs().double().mean()) * result.parameters,
         band=band_width(config.optimiser, config.lr, config.lambda1),
         horizon=int(np.quantile(arrival.numpy(), HORIZON_QUANTILE, method="higher")),
@@ -259,30 +330,29 @@ def sgd_crossing_step(small: train.TrainResult, large: train.TrainResult, limit:
     """First step at which the penalty-only L1 norm of the small-λ1 SGD run falls below the large one's.
 
     The closed form's answer to "how long until a larger λ1 ends with the larger
-    L1 norm"; bisection, since the small run's norm only falls while the large
-    run's settles in its band. ``limit`` when it never does within ``limit``.
+    L1 norm" (``scales.sgd_crossing_step`` on the runs' shared initial weights);
+    ``limit`` when it never does within ``limit``.
     """
-    low, high = 0, limit
-    if sgd_penalty_l1(small, high) >= sgd_penalty_l1(large, high):
-        return limit
-    while high - low > 1:
-        middle = (low + high) // 2
-        if sgd_penalty_l1(small, middle) < sgd_penalty_l1(large, middle):
-            high = middle
-        else:
-            low = middle
-    return high
+    return scales.sgd_crossing_step(small.initial_weight_sample.double().numpy(), small.config.lr,
+                                    small.config.lambda1, large.config.lambda1, limit)
+
+
+def settle_window(result: train.TrainResult) -> int:
+    """Epochs at the end of the run over which it must have settled: at least ``SETTLE_EPOCHS``, and at least
+    ``scales.SETTLE_FRACTION`` of its horizon (``scales.settle_epochs``)."""
+    per_epoch = result.steps // result.config.epochs
+    return scales.settle_epochs(min(predict(result).horizon, result.steps), per_epoch)
 
 
 def settled_l1(result: train.TrainResult) -> float:
-    """The run's L1 norm averaged over its last ``SETTLE_EPOCHS`` epochs (one epoch's step can be lucky)."""
-    last = result.epoch_l1[-SETTLE_EPOCHS:]
+    """The run's L1 norm averaged over its settling window (``settle_window``; one epoch's step can be lucky)."""
+    last = result.epoch_l1[-settle_window(result):]
     return sum(last) / len(last)
 
 
 def settled_share(result: train.TrainResult) -> float:
-    """The run's share of |w| < 1e-5 averaged over its last ``SETTLE_EPOCHS`` epochs."""
-    last = result.epoch_share[-SETTLE_EPOCHS:]
+    """The run's share of |w| < 1e-5 averaged over its settling window (``settle_window``)."""
+    last = result.epoch_share[-settle_window(result):]
     return sum(last) / len(last)
 
 
@@ -296,7 +366,8 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
     of its sampled weights reach 0 under the penalty alone, or, given
     ``crossing``, before the closed-form crossing of the two L1 norms;
     (certificate) its L1 norm, or with ``share_tolerance`` (percentage points)
-    its share below 1e-5, still moves over the last ``SETTLE_EPOCHS`` epochs.
+    its share below 1e-5, still moves over its settling window (``settle_window``),
+    or that window starts before the horizon.
     """
     problems = []
     for result in results:
@@ -311,14 +382,19 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
             problems.append(f"{name}: {result.steps} steps, short of the horizon (99% of weights at 0 under the "
                             f"penalty alone: {'> ' + str(result.steps) if prediction.horizon > result.steps else prediction.horizon})")
             continue
-        l1s, shares = result.epoch_l1[-SETTLE_EPOCHS:], [100 * x for x in result.epoch_share[-SETTLE_EPOCHS:]]
-        if len(l1s) < SETTLE_EPOCHS:
-            problems.append(f"{name}: {len(l1s)} epochs, fewer than the {SETTLE_EPOCHS} over which a run must settle")
+        window = settle_window(result)
+        per_epoch = result.steps // config.epochs
+        l1s, shares = result.epoch_l1[-window:], [100 * x for x in result.epoch_share[-window:]]
+        if len(l1s) < window:
+            problems.append(f"{name}: {len(l1s)} epochs, fewer than the {window} over which the run must settle")
+        elif (config.epochs - window) * per_epoch < prediction.horizon:
+            problems.append(f"{name}: its {window}-epoch settling window starts at step "
+                            f"{(config.epochs - window) * per_epoch}, before the horizon at step {prediction.horizon}")
         elif max(l1s) > L1_ORDER_BAND * min(l1s):
-            problems.append(f"{name}: L1 norm not settled over the last {SETTLE_EPOCHS} epochs "
+            problems.append(f"{name}: L1 norm not settled over the last {window} epochs "
                             f"({min(l1s):.4g} to {max(l1s):.4g})")
         elif share_tolerance is not None and max(shares) - min(shares) > share_tolerance:
-            problems.append(f"{name}: share below 1e-5 not settled over the last {SETTLE_EPOCHS} epochs "
+            problems.append(f"{name}: share below 1e-5 not settled over the last {window} epochs "
                             f"({min(shares):.3g}% to {max(shares):.3g}%, more than {share_tolerance:.3g} points)")
     if crossing is not None and results[0].steps < crossing:
         problems.append(f"{results[0].steps} steps, short of the closed-form crossing of the two L1 norms "
@@ -330,15 +406,16 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
 
 
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
-         f"weights at 0 under the penalty alone) and settled (L1 norm within 10% over its last {SETTLE_EPOCHS} epochs)")
-L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over the last "
-                 f"{SETTLE_EPOCHS} epochs; {SPEAK}; for SGD also past the closed-form crossing step")
+         f"weights at 0 under the penalty alone) and settled (L1 norm within 10% over a window after the horizon: the "
+         f"last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if longer)")
+L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
+                 f"settling window; {SPEAK}; for SGD also past the closed-form crossing step")
 
 
 def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules.Ruling:
     """Does the larger λ1 end with the larger L1 norm (the paradox of v1 §3, v2 §4)?"""
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
-    statistic = f"r = L1(larger λ1) / L1(smaller λ1), last {SETTLE_EPOCHS} epochs averaged"
+    statistic = "r = L1(larger λ1) / L1(smaller λ1), each averaged over its settling window"
     crossing = sgd_crossing_step(small, large) if small.config.optimiser == "sgd" else None
     void = _void([small, large], L1_ORDER_RULE, statistic, threshold, crossing)
     if void:
@@ -353,7 +430,7 @@ def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules
                         f"r = {ratio:.3g} within the {L1_ORDER_BAND} noise band of one run per λ1")
 
 
-OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (last {SETTLE_EPOCHS} epochs averaged) differ substantially across "
+OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ substantially across "
                           f"SGD, RMSProp and Adam at one λ1; {SPEAK}")
 
 
@@ -369,7 +446,7 @@ def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
     return rules.Ruling(decision, OPTIMISERS_DIFFER_RULE, statistic, threshold, len(results), {"ratio": ratio})
 
 
-SHARE_RULE = (f"share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; last {SETTLE_EPOCHS} epochs "
+SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; settling window "
               "averaged) agrees with the paper when the difference has the paper's sign and at least half its size "
               f"and each share lies on the paper's side of 5%; {SPEAK}, and the shares moved by less than half the "
               "paper's difference over those epochs")
@@ -399,16 +476,23 @@ def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, pap
 # --------------------------------------------------------------------------- the runs the claim tests ask for
 # and what their cards record (claims/test_deep_convergence.py, claims/test_deep_l1.py); gdcut.program lists
 # the same runs as training jobs, so the claim tests find them in the cache.
-def convergence_runs(settings: scales.RunSettings, data, depth: str,
-                     batch_norm: bool) -> PairedRuns:
-    """C5/C6: the ReLU and GELU runs of every seed at one depth (trained once, then read from the cache)."""
+def convergence_runs(settings: scales.RunSettings, data, depth: str, batch_norm: bool,
+                     setting: tuple[str, float] | None = None) -> PairedRuns:
+    """C5/C6: the ReLU and GELU runs of every seed at one depth and (optimiser, lr) ``setting`` (None: the scale's
+    first), trained once, then read from the cache."""
     runs = {"relu": [], "gelu": []}
     for seed in scales.convergence(settings.scale).seeds:
         for activation in runs:
             config = scales.convergence_config(settings.scale, depth, activation, batch_norm, seed,
-                                               forward_dtype=settings.forward_dtype)
+                                               forward_dtype=settings.forward_dtype, setting=setting)
             runs[activation].append(train.train(config, data, settings.cache_dir, progress=settings.scale == "paper"))
     return runs
+
+
+def convergence_sweep(settings: scales.RunSettings, data, depth: str, batch_norm: bool) -> SweepRuns:
+    """C5/C6: ``convergence_runs`` for every (optimiser, lr) setting of the scale's sweep."""
+    return {setting: convergence_runs(settings, data, depth, batch_norm, setting)
+            for setting in scales.convergence(settings.scale).settings}
 
 
 def skip_unless_at_scale(preset: scales.ConvergenceScale, depth: str) -> None:
@@ -420,26 +504,41 @@ def skip_unless_at_scale(preset: scales.ConvergenceScale, depth: str) -> None:
 
 
 def record_convergence_cell(evidence, settings: scales.RunSettings, data, preset: scales.ConvergenceScale,
-                            label: str, runs: PairedRuns) -> None:
-    """What every C5/C6 card shows for a cell: the conditions, the chosen settings and the per-seed table."""
-    first = runs["relu"][0]
-    evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}, "
-                       f"{first.initialisation}")
+                            label: str, sweep: SweepRuns) -> None:
+    """What every C5/C6 card shows for a cell: the conditions, the swept settings and the per-seed table."""
+    first = next(iter(sweep.values()))["relu"][0]
+    evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}")
+    evidence.condition(f"initialisation: {first.initialisation} (not stated in the paper; speed differences "
+                       "between smooth and ReLU nets depend on it and are reported to vanish at critical "
+                       "initialisation)")
     evidence.condition(train.precision_summary(first))
     config = first.config
-    evidence.parameter("optimiser", f"{config.optimiser} lr={config.lr}", note="not stated in the paper; chosen")
+    evidence.parameter("optimiser and lr (swept)", ", ".join(setting_name(s) for s in sweep),
+                       note="not stated in the paper; " + ("; ".join(unswept(sweep)) or "swept by SWEEP_RULE"))
     evidence.parameter("epochs × batch", f"{config.epochs} × {config.batch_size} on {len(data.train_labels)} "
                        f"images ({first.steps} steps)", note="not stated in the paper; chosen")
-    evidence.parameter("seeds", len(runs["relu"]), note="paired ReLU/GELU per seed (rule: at least 5)")
+    evidence.parameter("seeds", len(preset.seeds), note="paired ReLU/GELU per seed and setting (rule: at least 5)")
     if label.startswith(preset.depths[0]):  # the scale notes once per claim
         for topic, why in preset.why.items():
             evidence.note(f"{settings.scale} scale, {topic}: {why}")
-    gaps = paired_gaps(runs)
-    rows = [[seed, round(area_under_loss(r), 4), round(area_under_loss(g), 4), round(d, 4),
-             round(r.epoch_loss[-1], 3), round(g.epoch_loss[-1], 3)]
-            for seed, r, g, d in zip(preset.seeds, runs["relu"], runs["gelu"], gaps)]
-    evidence.table(f"{label}: per seed", ["seed", "AUC ReLU", "AUC GELU", "d", "final loss ReLU",
-                                          "final loss GELU"], rows)
+    rows = []
+    for setting, runs in sweep.items():
+        gaps = paired_gaps(runs)
+        rows += [[setting_name(setting), seed, round(area_under_loss(r), 4), round(area_under_loss(g), 4),
+                  round(d, 4), round(r.epoch_loss[-1], 3), round(g.epoch_loss[-1], 3)]
+                 for seed, r, g, d in zip(preset.seeds, runs["relu"], runs["gelu"], gaps)]
+    evidence.table(f"{label}: per setting and seed", ["setting", "seed", "AUC ReLU", "AUC GELU", "d",
+                                                      "final loss ReLU", "final loss GELU"], rows)
+
+
+def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str) -> None:
+    """The decision across the sweep, with a table of what each setting's rule found beside it."""
+    rows = [[setting_name(setting), r.decision, *(round(r.values[k], 4) if k in r.values else "—"
+                                                    for k in ("mean", "lower bound", "upper bound", "margin")),
+             r.reason or ""] for setting, r in per_setting.items()]
+    evidence.table(f"{condition}: each setting's rule", ["setting", "decision", "mean d", "lower", "upper",
+                                                        "margin", "reason"], rows)
+    evidence.decision(f"{condition}, across the sweep", sweep_ruling(per_setting, rule, GAP))
 
 
 #: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.
@@ -458,6 +557,13 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
     return train.train(config, data, settings.cache_dir, progress=paper_scale,
                        checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=hands_on)
+
+
+def beyond_cap_ruling(error: scales.HorizonBeyondCap, rule: str) -> rules.Ruling:
+    """The inconclusive ruling of a cell whose run would need more steps than the scale's cap: not trained."""
+    if not isinstance(error, scales.HorizonBeyondCap):
+        raise ValueError(f"error must be a scales.HorizonBeyondCap, got {type(error).__name__}")
+    return rules.Ruling("inconclusive", rule, "—", "—", 0, {}, f"not run: {error}")
 
 
 def v1_runs(settings: scales.RunSettings, data) -> dict[float, train.TrainResult]:
@@ -492,9 +598,19 @@ def describe_l1_run(evidence, settings: scales.RunSettings, data, preset: scales
         evidence.note(f"{settings.scale} scale, {topic}: {why}")
 
 
-SETTLED = f"last {SETTLE_EPOCHS} epochs"
+SETTLED = "settling window"
 PREDICTION_HEADER = ["run", "λ1", f"L1 norm ({SETTLED})", "penalty-only L1", f"% |w|<1e-5 ({SETTLED})", "paper %",
                      "penalty-only %", "band width", "steps", "horizon (99% at 0)"]
+
+
+def threshold_rows(results: dict, paper: dict) -> list[dict]:
+    """``figures.threshold_curve``'s rows for runs ``{label: TrainResult}`` and the paper's shares ``{label: %}``."""
+    rows = []
+    for label, result in results.items():
+        p = predict(result)
+        rows.append({"label": label, "predicted": p.curve, "band": p.band, "measured": settled_share(result),
+                     "paper": paper.get(label)})
+    return rows
 
 
 def prediction_row(label: str, result: train.TrainResult, paper_share: float | None) -> list:

@@ -177,3 +177,31 @@ def lasso_path(path, solutions: dict):
     right.set_xlabel("λ1")
     right.set_ylabel("share of exact zeros")
     return fig
+
+
+def threshold_curve(rows: list[dict], thresholds, paper_threshold: float):
+    """Table 2's threshold as a curve: the share of weights with |w| < t for t over ``thresholds``.
+
+    Each row of ``rows`` is one run: ``label``, the penalty-only share per
+    threshold (``predicted``), the band width of its final 2-cycle (``band``, or
+    None: then the uniform-band line min(1, t/band) is not drawn), the measured
+    share below ``paper_threshold`` (``measured``) and the paper's (``paper``, in
+    percent, or None). The paper's threshold is marked: that point decides.
+    """
+    plt = _pyplot()
+    t = np.asarray(thresholds, dtype=float)
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.2 * len(rows), 2.8), squeeze=False)
+    for ax, row in zip(axes[0], rows):
+        ax.plot(t, 100 * np.asarray(row["predicted"]), color="tab:gray", lw=1.2, label="penalty only")
+        if row["band"] is not None:
+            ax.plot(t, 100 * np.minimum(1.0, t / row["band"]), color="tab:gray", ls=":", lw=1.0,
+                    label="uniform in band")
+        ax.axvline(paper_threshold, color="black", lw=0.6)
+        ax.plot([paper_threshold], [100 * row["measured"]], "o", color="tab:blue", ms=5, label="measured")
+        if row["paper"] is not None:
+            ax.plot([paper_threshold], [row["paper"]], "x", color="tab:red", ms=6, label="paper")
+        ax.set_xscale("log")
+        ax.set_ylim(-2, 102)
+        _label(ax, row["label"], "threshold t", "% of weights with |w| < t")
+    fig.tight_layout()
+    return fig

@@ -5,7 +5,11 @@ the unstated choices (C5/C6 optimiser, learning rate, epochs, batch size, seeds)
 filled in and marked. ``smoke`` keeps every mechanism (same cfg networks, same
 torchvision VGG16 layer structure with its 1000-way head, same alpha, lambda1,
 optimisers and threshold) and shrinks data, width and epochs so the whole set
-runs in minutes on two CPU cores. ``tiny`` runs a handful of steps with the same code, to
+runs in minutes on two CPU cores. ``cpu`` is the scale that decides on a CPU: the
+same miniature networks, but every L18-L20 run is as long as the closed-form
+horizon of its own initial weights needs (``l1_run_epochs``), RMSProp and Adam
+run at the paper's batch of 512, and C5/C6 sweep two optimisers × two learning
+rates (``ConvergenceScale.sweep``); it is what ``auto`` picks without CUDA. ``tiny`` runs a handful of steps with the same code, to
 test the machinery in seconds: nothing trains, so every deep-net decision must
 come out inconclusive. ``why`` explains each choice; the claim tests copy it
 into the ledger.
@@ -15,6 +19,9 @@ C5/C6 use five paired seeds at every scale: the decision rules
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +29,7 @@ from gdcut import validation
 from gdcut.ledger.registry import claim
 
 #: ``--gdcut-scale``: a preset of the tables below, or ``auto`` (``resolve_scale``).
-SCALES = ("auto", "tiny", "smoke", "paper")
+SCALES = ("auto", "tiny", "smoke", "cpu", "paper")
 
 
 @dataclass(frozen=True)
@@ -39,11 +46,11 @@ class RunSettings:
 
 
 def resolve_scale(requested: str, cuda_available: bool) -> str:
-    """``auto`` means the paper's scale on CUDA and the smoke scale elsewhere."""
+    """``auto`` means the paper's scale on CUDA and the ``cpu`` scale (the one that decides on a CPU) elsewhere."""
     validation.one_of("requested", requested, SCALES)
     validation.boolean("cuda_available", cuda_available)
     if requested == "auto":
-        return "paper" if cuda_available else "smoke"
+        return "paper" if cuda_available else "cpu"
     return requested
 
 
@@ -61,6 +68,13 @@ class ConvergenceScale:
     train_size: int | None
     test_size: int | None
     why: dict = field(default_factory=dict)
+    #: The (optimiser, lr) settings of the sweep over what Fig. 2 leaves open; () means the one setting above.
+    sweep: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def settings(self) -> tuple[tuple[str, float], ...]:
+        """Every (optimiser, lr) this scale runs, the sweep or else its one setting."""
+        return self.sweep or ((self.optimiser, self.lr),)
 
 
 @dataclass(frozen=True)
@@ -68,12 +82,20 @@ class L1Scale:
     """L18 (v1 §3, App. B), L19/L20 (v2 §4, Fig. 3, Table 2, App. C): VGG16 with an L1 penalty."""
 
     width_divisor: int
-    epochs_v1: int
-    epochs_v2: int
+    epochs_v1: int | None  # None: from the horizon (``horizon_runs``)
+    epochs_v2: int | None
     batch_size: int
     train_size: int | None
     test_size: int | None
     why: dict = field(default_factory=dict)
+    #: RMSProp's and Adam's batch where it differs from ``batch_size`` (the cpu scale: the paper's 512).
+    adaptive_batch_size: int | None = None
+    #: Run lengths from the closed-form horizon of each run's own initial weights (``l1_run_epochs``).
+    horizon_runs: bool = False
+    #: The most optimiser steps a horizon-length run may take; a run that needs more is not trained.
+    step_cap: int | None = None
+    #: The fewest optimiser steps of a horizon-length run, so that the loss has time to act.
+    min_steps: int = 1
 
 
 # What the paper states for the L1 experiments, identical at both scales.
@@ -103,6 +125,16 @@ CONVERGENCE = {
                                    "the chance plateau after ~400 and ~600 steps, so 1024 leaves room to train"),
              "epochs_with_bn": ("3 epochs = 192 steps: with BN both activations leave chance within tens of steps "
                                 "and are far below it by step 192")}),
+    "cpu": ConvergenceScale(
+        depths=("VGG11", "VGG19"), seeds=SEEDS, optimiser="adam", lr=3e-4, batch_size=32,
+        epochs_without_bn=16, epochs_with_bn=3, train_size=2048, test_size=1000,
+        sweep=(("momentum", 0.01), ("momentum", 0.03), ("adam", 3e-4), ("adam", 1e-3)),
+        why={"sweep": ("the paper does not state Fig. 2's optimiser or learning rate: SGD with momentum 0.9 at "
+                       "lr 0.01 and 0.03, Adam at lr 3e-4 and 1e-3, five paired seeds each, fixed before the run"),
+             "data, steps": "as the smoke scale: 2048 images, batch 32, 1024 steps without and 192 with BN",
+             "initialisation": ("PyTorch's layer defaults (kaiming-uniform, a = sqrt 5), as kuangliu's code: not a "
+                                "critical initialisation, at which smooth/ReLU speed differences are reported to "
+                                "vanish")}),
     "tiny": ConvergenceScale(
         depths=("VGG11", "VGG19"), seeds=SEEDS, optimiser="adam", lr=3e-4, batch_size=8,
         epochs_without_bn=1, epochs_with_bn=1, train_size=32, test_size=16,
@@ -126,6 +158,20 @@ L1 = {
              "batch": ("16 instead of 512: the penalty's pull per step does not depend on the batch (v2 B.3.1), "
                        "so the smallest batch buys the most steps per CPU second"),
              "prediction": "the penalty-only prediction uses this run's own steps and initial weights"}),
+    "cpu": L1Scale(
+        width_divisor=16, epochs_v1=None, epochs_v2=None, batch_size=16, train_size=8192, test_size=500,
+        adaptive_batch_size=claim("L19").paper_value("batch size"), horizon_runs=True, step_cap=40_000,
+        min_steps=320,
+        why={"width": "VGG16 narrowed 16x as the smoke scale (0.78M parameters), torchvision's random init",
+             "steps": ("each run is as long as the closed-form horizon of its own initial weights needs (99% of "
+                       "sampled weights at 0 under the penalty alone, the same torch.optim rule; for SGD's "
+                       "smaller λ1 also the crossing of the two L1 norms), then a settling window of at least "
+                       "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); no run beyond "
+                       "40,000 steps (a run that needs more is not trained: its cell is inconclusive)"),
+             "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
+                       "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "
+                       "depend on the batch (v2 B.3.1) and a small batch buys the most steps per CPU second"),
+             "data": "the first 8192 training images: 16 steps per epoch at batch 512, 512 at batch 16"}),
     "tiny": L1Scale(
         width_divisor=32, epochs_v1=1, epochs_v2=1, batch_size=16, train_size=64, test_size=32,
         why={"all": "4 steps per run: a test of the machinery, far short of the penalty's horizon "
@@ -144,16 +190,21 @@ def l1(scale: str) -> L1Scale:
 
 
 def convergence_config(scale: str, depth: str, activation: str, batch_norm: bool, seed: int,
-                       forward_dtype: str = "float32"):
+                       forward_dtype: str = "float32", setting: tuple[str, float] | None = None):
     """The C5/C6 run for one depth, activation, batch-norm switch and seed at ``scale``.
 
+    ``setting`` is one (optimiser, lr) of the scale's ``settings`` (None: the first).
     ``forward_dtype`` is what ``--gdcut-precision`` selects (``gdcut.precision``).
     """
     from gdcut.train import TrainConfig
 
     preset = convergence(scale)
     validation.one_of("depth", depth, preset.depths)
-    return TrainConfig(model=depth, optimiser=preset.optimiser, lr=preset.lr, batch_size=preset.batch_size,
+    if setting is None:
+        setting = preset.settings[0]
+    validation.one_of("setting", tuple(setting), preset.settings)
+    optimiser, lr = setting
+    return TrainConfig(model=depth, optimiser=optimiser, lr=lr, batch_size=preset.batch_size,
                        epochs=preset.epochs_with_bn if batch_norm else preset.epochs_without_bn, seed=seed,
                        activation=activation, batch_norm=batch_norm, forward_dtype=forward_dtype)
 
@@ -183,10 +234,145 @@ def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrain
     validation.one_of("procedure", procedure, V2_PROCEDURES)
     first = stated["lambdas"][0] if version == "v2" else None  # App. C's loop order: [2, 0.002]
     carried = (procedure == "app-c" and version == "v2" and optimiser != "sgd" and lambda1 != first)
-    return TrainConfig(model="VGG16", width_divisor=preset.width_divisor, pretrained=pretrained, optimiser=optimiser,
-                       lr=stated["lr"], lambda1=lambda1, batch_size=preset.batch_size,
-                       epochs=preset.epochs_v1 if version == "v1" else preset.epochs_v2,
-                       seed=claim("L18" if version == "v1" else "L19").paper_value("seed"),
-                       shuffle=stated["shuffle"], forward_dtype=forward_dtype,
-                       optimiser_state_from=(l1_config(scale, version, optimiser, first, pretrained,
-                                                       forward_dtype=forward_dtype) if carried else None))
+    batch = preset.adaptive_batch_size if optimiser != "sgd" and preset.adaptive_batch_size else preset.batch_size
+    config = TrainConfig(model="VGG16", width_divisor=preset.width_divisor, pretrained=pretrained,
+                         optimiser=optimiser, lr=stated["lr"], lambda1=lambda1, batch_size=batch,
+                         epochs=(preset.epochs_v1 if version == "v1" else preset.epochs_v2) or 1,
+                         seed=claim("L18" if version == "v1" else "L19").paper_value("seed"),
+                         shuffle=stated["shuffle"], forward_dtype=forward_dtype,
+                         optimiser_state_from=(l1_config(scale, version, optimiser, first, pretrained,
+                                                         forward_dtype=forward_dtype) if carried else None))
+    if not preset.horizon_runs:
+        return config
+    # SGD's smaller λ1 must also pass the closed-form crossing of its L1 norm with the larger's (gdcut.deepnet)
+    partner = max(stated["lambdas"]) if optimiser == "sgd" and lambda1 == min(stated["lambdas"]) else None
+    return dataclasses.replace(config, epochs=l1_run_epochs(config, preset, partner))
+
+
+# --------------------------------------------------------------------------- horizon-length runs (cpu scale)
+#: Share of sampled initial weights that must have reached 0 under the penalty alone: the suite's choice.
+HORIZON_QUANTILE = 0.99
+#: Epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged: at least
+#: this many, and at least ``SETTLE_FRACTION`` of the horizon (``settle_epochs``).
+SETTLE_EPOCHS = 3
+SETTLE_FRACTION = 0.2
+
+
+class HorizonBeyondCap(ValueError):
+    """A run would need more optimiser steps than its scale's cap allows; the message names both."""
+
+
+def steps_per_epoch(config, train_size: int) -> int:
+    validation.positive_int("train_size", train_size)
+    return math.ceil(train_size / config.batch_size)
+
+
+def settle_epochs(horizon: int, per_epoch: int) -> int:
+    """The epochs of the settling window after ``horizon`` steps at ``per_epoch`` steps an epoch."""
+    validation.non_negative_int("horizon", horizon)
+    validation.positive_int("per_epoch", per_epoch)
+    return max(SETTLE_EPOCHS, math.ceil(SETTLE_FRACTION * horizon / per_epoch))
+
+
+@functools.cache
+def initial_weight_sample(model: str, width_divisor: int, pretrained: bool, seed: int):
+    """The sample of initial weights ``gdcut.train`` keeps for a run with these settings (the same draw)."""
+    import torch
+
+    from gdcut import models, train
+
+    torch.manual_seed(seed)
+    network, _ = models.build(model, "relu", False, width_divisor, pretrained)
+    return train.sample_weights(network, train.WEIGHT_SAMPLE, torch.Generator().manual_seed(seed))
+
+
+@functools.cache
+def penalty_horizon(config, before_steps: int | None, limit: int) -> int:
+    """Steps until ``HORIZON_QUANTILE`` of the run's sampled initial weights reach 0 under the penalty alone.
+
+    The torch.optim rule of ``config`` on λ1‖w‖₁ (``closed_forms.penalty_only_run``,
+    what ``gdcut.deepnet.predict`` runs), after ``before_steps`` at the λ1 of the run
+    it takes its optimiser state from (v2 App. C); simulated over doubling lengths
+    until the quantile arrives, so a short horizon costs a short simulation.
+    ``limit + 1`` when it does not within ``limit`` steps.
+    """
+    import numpy as np
+
+    from gdcut import closed_forms
+
+    sample = initial_weight_sample(config.model, config.width_divisor, config.pretrained, config.seed)
+    if config.optimiser == "sgd":  # v2 Prop. B.2: n_k = |w0| / (αλ1); 1% for float32's rounding of each step
+        closed = np.ceil(1.01 * sample.abs().double().numpy() / (config.lr * config.lambda1))
+        horizon = int(np.quantile(closed, HORIZON_QUANTILE, method="higher"))
+        return horizon if horizon <= limit else limit + 1
+    source = config.optimiser_state_from
+    before = None if source is None else (source.lambda1, before_steps)
+    length = 256
+    while True:
+        length = min(length, limit)
+        _, arrival = closed_forms.penalty_only_run(sample, config.optimiser, config.lr, config.lambda1, length,
+                                                   before)
+        horizon = int(np.quantile(arrival.numpy(), HORIZON_QUANTILE, method="higher"))
+        if horizon <= length or length == limit:
+            return horizon if horizon <= limit else limit + 1
+        length *= 4
+
+
+def sgd_crossing_step(sample, lr: float, small: float, large: float, limit: int = 10**7) -> int:
+    """First step at which the penalty-only L1 norm of SGD at λ1 = ``small`` falls below that at ``large``.
+
+    The closed form of v2 Prop. B.1-B.2 from the same initial weights ``sample``;
+    bisection, since the small run's norm only falls while the large run's settles
+    in its band. ``limit`` when it never does within ``limit``.
+    """
+    import numpy as np
+
+    from gdcut import closed_forms
+
+    sample = np.asarray(sample, dtype=np.float64)
+
+    def norm(lam: float, steps: int) -> float:
+        return float(np.abs(closed_forms.ndgm_iterate(sample, lr, lam, steps)).mean())
+
+    low, high = 0, limit
+    if norm(small, high) >= norm(large, high):
+        return limit
+    while high - low > 1:
+        middle = (low + high) // 2
+        if norm(small, middle) < norm(large, middle):
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def l1_run_epochs(config, preset: L1Scale, partner_lambda1: float | None = None) -> int:
+    """Epochs for an L1 run to pass its horizon (and, given ``partner_lambda1``, the SGD crossing), then settle.
+
+    The horizon comes from the run's own initial weights and optimiser state
+    (``penalty_horizon``); the settling window is ``settle_epochs`` after it, and
+    the run has at least ``preset.min_steps``. Raises ``HorizonBeyondCap`` when that
+    takes more than ``preset.step_cap`` steps: such a run is not trained, and its
+    cell is inconclusive with that reason.
+    """
+    if not isinstance(preset, L1Scale) or preset.step_cap is None or preset.train_size is None:
+        raise ValueError("preset must be an L1Scale with a step_cap and a train_size for horizon-length runs")
+    per_epoch = steps_per_epoch(config, preset.train_size)
+    source = config.optimiser_state_from
+    before = None if source is None else source.epochs * per_epoch
+    needed = penalty_horizon(config, before, preset.step_cap)
+    if partner_lambda1 is not None:
+        sample = initial_weight_sample(config.model, config.width_divisor, config.pretrained, config.seed)
+        needed = max(needed, sgd_crossing_step(sample.double().numpy(), config.lr, config.lambda1, partner_lambda1,
+                                               preset.step_cap + 1))
+    if needed > preset.step_cap:
+        raise HorizonBeyondCap(f"step_cap: {config.describe()} needs more than {preset.step_cap:,} steps to pass "
+                               f"its horizon (99% of sampled weights at 0 under the penalty alone), beyond the "
+                               f"scale's cap of {preset.step_cap:,}")
+    epochs = max(math.ceil(preset.min_steps / per_epoch),
+                 math.ceil(needed / per_epoch) + settle_epochs(needed, per_epoch))
+    if epochs * per_epoch > preset.step_cap:
+        raise HorizonBeyondCap(f"step_cap: {config.describe()} needs {epochs * per_epoch:,} steps (horizon "
+                               f"{needed:,} and its settling window), beyond the scale's cap of "
+                               f"{preset.step_cap:,}")
+    return epochs
