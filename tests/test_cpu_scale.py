@@ -1,0 +1,97 @@
+"""The cpu scale (gdcut.scales): every L18-L20 run meets the rules' premises by construction, and bad input
+is a clear error.
+
+What the deciding rules of ``gdcut.deepnet`` ask of a run (the paper's batch for
+RMSProp and Adam, past the penalty-only horizon of its own initial weights,
+a settling window after it), checked here on the configs the scale builds,
+before anything trains; a run that would need more steps than the cap is a
+``HorizonBeyondCap`` naming the cap, never a hang.
+"""
+from __future__ import annotations
+
+import dataclasses
+import gzip
+
+import pytest
+
+from gdcut import data, deepnet, program, scales
+
+
+def test_auto_picks_the_cpu_scale_without_cuda_and_the_paper_with_it():
+    assert scales.resolve_scale("auto", False) == "cpu"
+    assert scales.resolve_scale("auto", True) == "paper"
+
+
+def test_an_unknown_scale_is_a_value_error_naming_the_argument():
+    for call in (lambda: scales.l1("gpu"), lambda: scales.convergence("huge"),
+                 lambda: scales.resolve_scale("fast", False)):
+        with pytest.raises(ValueError, match="scale|requested"):
+            call()
+
+
+@pytest.mark.parametrize("version, optimiser, lambda1", [("v1", "sgd", 0.001), ("v1", "sgd", 0.1),
+                                                         ("v2", "sgd", 2.0), ("v2", "rmsprop", 0.002)])
+def test_cpu_scale_runs_pass_their_horizon_and_settle_after_it(version, optimiser, lambda1):
+    preset = scales.l1("cpu")
+    config = scales.l1_config("cpu", version, optimiser, lambda1)
+    per_epoch = scales.steps_per_epoch(config, preset.train_size)
+    before = None
+    horizon = scales.penalty_horizon(config, before, preset.step_cap)
+    window = scales.settle_epochs(horizon, per_epoch)
+    assert (config.epochs - window) * per_epoch >= horizon  # the window lies after the horizon
+    assert config.epochs * per_epoch <= preset.step_cap
+    if optimiser != "sgd":
+        assert config.batch_size == deepnet.PAPER_BATCH
+    if optimiser == "sgd" and lambda1 == min(scales.V1_L1["lambdas"] if version == "v1" else scales.V2_L1["lambdas"]):
+        sample = scales.initial_weight_sample(config.model, config.width_divisor, config.pretrained, config.seed)
+        large = max(scales.V1_L1["lambdas"] if version == "v1" else scales.V2_L1["lambdas"])
+        assert config.epochs * per_epoch >= scales.sgd_crossing_step(sample.double().numpy(), config.lr, lambda1,
+                                                                     large, preset.step_cap + 1)
+
+
+def test_a_cap_below_the_horizon_is_an_error_naming_the_cap_and_leaves_the_job_out():
+    capped = dataclasses.replace(scales.l1("cpu"), step_cap=1_000)
+    config = dataclasses.replace(scales.l1_config("cpu", "v1", "sgd", 0.1), epochs=1)
+    small = dataclasses.replace(config, lambda1=0.001)
+    with pytest.raises(scales.HorizonBeyondCap, match="step_cap: .* beyond the scale's cap of 1,000"):
+        scales.l1_run_epochs(small, capped, 0.1)
+    assert isinstance(scales.HorizonBeyondCap("x"), ValueError)
+    ruling = deepnet.beyond_cap_ruling(scales.HorizonBeyondCap("step_cap: too long"), deepnet.L1_ORDER_RULE)
+    assert ruling.decision == "inconclusive" and ruling.reason == "not run: step_cap: too long"
+    with pytest.raises(ValueError, match="error"):
+        deepnet.beyond_cap_ruling(ValueError("other"), deepnet.L1_ORDER_RULE)
+
+
+def test_horizon_runs_need_a_preset_with_a_cap():
+    config = scales.l1_config("smoke", "v2", "sgd", 2.0)
+    with pytest.raises(ValueError, match="preset"):
+        scales.l1_run_epochs(config, scales.l1("smoke"))
+
+
+def test_program_leaves_out_a_run_beyond_the_cap(monkeypatch):
+    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3_000)
+    monkeypatch.setitem(scales.L1, "cpu", capped)
+    scales.penalty_horizon.cache_clear()
+    names = [job.name for job in program._l1_jobs("cpu", "float32")]
+    assert "L18:v1-sgd-lambda0.1" in names and "L18:v1-sgd-lambda0.001" not in names
+    assert "L19-20:v2-sgd-lambda0.002" not in names
+
+
+def test_the_cpu_sweep_covers_two_optimisers_by_two_rates_and_program_trains_each_setting():
+    preset = scales.convergence("cpu")
+    assert deepnet.unswept(preset.settings) == []
+    jobs = program._convergence_jobs("cpu", "float32", stack=False)
+    assert len(jobs) == len(preset.depths) * 2 * 2 * len(preset.settings) * len(preset.seeds)
+    trained = {(c.optimiser, c.lr) for job in jobs for c in job.configs}
+    assert trained == set(preset.settings)
+
+
+def test_a_data_folder_without_the_four_fashion_mnist_files_names_the_missing_ones(tmp_path):
+    train_images, train_labels = data.FASHION_MNIST_FILES["train"]
+    for name in (train_images, train_labels):
+        with gzip.open(tmp_path / name, "wb") as handle:
+            handle.write(b"")
+    with pytest.raises(ValueError, match="fashion_mnist_dir .* lacks the Fashion-MNIST files .*t10k"):
+        data.fashion_mnist_directory(tmp_path)
+    with pytest.raises(data.DataUnavailable, match="apt-get install dataset-fashion-mnist"):
+        data.load("cpu", fashion_mnist_dir=tmp_path)
