@@ -23,7 +23,7 @@ CLAIMS_KEY = "gdcut.claims"
 
 JSONScalar = str | int | float | bool | None
 
-#: How a convergence certificate shows that a run reached the limit a claim is about (README, "Reading a verdict").
+#: How a convergence certificate shows that a run reached the limit a claim is about (docs/rulebook.md, rule 4).
 CERTIFICATE_KINDS = ("horizon", "stationarity", "distance", "cycle")
 
 #: How a counterexample came to be: written down by hand, or found by a search inside the suite.
