@@ -95,3 +95,35 @@ def test_a_data_folder_without_the_four_fashion_mnist_files_names_the_missing_on
         data.fashion_mnist_directory(tmp_path)
     with pytest.raises(data.DataUnavailable, match="apt-get install dataset-fashion-mnist"):
         data.load("cpu", fashion_mnist_dir=tmp_path)
+
+
+def test_a_run_that_has_not_settled_runs_on_twice_as_long_up_to_the_cap(monkeypatch, tmp_path):
+    """The certificate fails: the run goes on (the closed form's horizon already passed), not "inconclusive"."""
+    import torch
+
+    from gdcut import train
+
+    first = scales.l1_config("cpu", "v1", "sgd", 0.001)
+    asked = []
+
+    def planted(config, data, cache_dir=None, **options):
+        asked.append(config.epochs)
+        per_epoch = scales.steps_per_epoch(config, scales.l1("cpu").train_size)
+        moving = config.epochs < 2 * first.epochs  # settles once it has run on
+        curve = [100.0 * (0.9 ** k if moving else 1.0) for k in range(config.epochs)]
+        return train.TrainResult(
+            config=config, data="planted", initialisation="planted", steps=config.epochs * per_epoch,
+            optimiser_steps=0, step_loss=(1.0,), epoch_loss=(1.0,) * config.epochs, epoch_l1=tuple(curve),
+            epoch_share=(0.5,) * config.epochs, epoch_seconds=(0.0,) * config.epochs, share_below_threshold=0.5,
+            parameters=100, test_accuracy=0.0, initial_weight_sample=torch.full((10,), 1e-6), numerics={},
+            key=f"planted-run-on-{config.epochs}")
+
+    monkeypatch.setattr(train, "train", planted)
+    settings = scales.RunSettings("cpu", torch.device("cpu"), None, False, tmp_path, "paper", "float32", tmp_path)
+    result = deepnet.l1_run(settings, None, "v1", "sgd", 0.001)
+    assert asked == [first.epochs, 2 * first.epochs] and deepnet.l1_settled(result)
+    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3 * first.epochs * 512 // 2)
+    monkeypatch.setitem(scales.L1, "cpu", capped)
+    asked.clear()
+    result = deepnet.l1_run(settings, None, "v1", "sgd", 0.001)
+    assert asked == [first.epochs] and not deepnet.l1_settled(result)  # twice as long would pass the cap

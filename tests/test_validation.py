@@ -701,6 +701,7 @@ EXEMPT = {
     "deepnet.convergence_sweep": "the C5/C6 claim tests' runs from the session's RunSettings (convergence_runs)",
     "deepnet.record_sweep_decision": "writes a claim test's evidence from Rulings a rule returned",
     "deepnet.settle_window": "reads a TrainResult that train returned",
+    "deepnet.l1_settled": "reads a TrainResult that train returned",
     "deepnet.threshold_rows": "formats figure rows from TrainResults that train returned",
     "deepnet.beyond_cap_ruling": "rejects what is not a scales.HorizonBeyondCap",
     "scales.HorizonBeyondCap": "an exception type",
