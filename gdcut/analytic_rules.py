@@ -131,14 +131,15 @@ def l13_absorbing_rule(stays_zero) -> Ruling:
 
 
 # --------------------------------------------------------------------------- L16
-#: L16's rule, fixed before the runs (see test_fig5_ordering_over_many_seeds).
-L16_LEVEL = 0.9          # "the ordering is a property of λ1": at least 90% of initialisations show it
-L16_MIN_SEEDS = 30       # 30 of 30 clears 0.9 at 95% (0.05^(1/n) > 0.9 needs n ≥ 29)
+#: L16's rule, fixed before the runs (see test_fig5_ordering_over_many_seeds): the paper says the order is what
+#: Fig. 5 typically shows, read through the one table of the paper's words.
+L16_WORDS = "typically"
+L16_MIN_SEEDS = 30
 L16_FINAL = claim("L16").paper_value("final iterations compared")   # the paper's "last 100"
 
 
 def l16_ordering_rule(ordered: int, n: int, horizon: int, cycle_step: int, rmsprop_in_cycle: bool) -> Ruling:
-    """Fig. 5 for one (λ1, horizon): share of seeds whose final 100 losses keep the paper's order at every step."""
+    """Fig. 5 for one (λ1, horizon): do the final 100 losses typically keep the paper's order at every step?"""
     rule = f"L16: the Fig. 5 order of the RMSProp and NDGM loss curves over the final {L16_FINAL} iterations"
     first = horizon - L16_FINAL + 1
     statistic = f"seeds with the predicted curve strictly above at all of iterations {first}…{horizon}"
@@ -150,4 +151,4 @@ def l16_ordering_rule(ordered: int, n: int, horizon: int, cycle_step: int, rmspr
     if not rmsprop_in_cycle:
         return Ruling("inconclusive", rule, statistic, threshold, n,
                       {"horizon": horizon}, "RMSProp has not settled into its 2-cycle (β_T ≠ β_{T−2})")
-    return rules.share_rule(ordered, n, L16_LEVEL, rule, statistic, min_n=L16_MIN_SEEDS)
+    return rules.by_words(L16_WORDS).decide(ordered, n, rule, statistic, min_n=L16_MIN_SEEDS)

@@ -52,3 +52,11 @@ def scheduled_rates(lr: float, steps: int, scheduler: Callable[[torch.optim.Opti
         rates.append(optimiser.param_groups[0]["lr"])
         schedule.step()
     return rates
+
+
+def default_setting(name: str, setting: str):
+    """torch's default value of ``setting`` (``eps``, ``alpha``, ...) for optimiser ``name``, read from torch itself."""
+    validation.one_of("optimiser", name, OPTIMISERS)
+    defaults = make_optimiser(name, [torch.zeros(1, requires_grad=True)], 1.0).defaults
+    validation.one_of("setting", setting, defaults)
+    return defaults[setting]

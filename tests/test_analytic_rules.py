@@ -56,8 +56,9 @@ def test_l13_rules_reach_every_decision():
 # --------------------------------------------------------------------------- L16
 def test_l16_rule_reaches_every_decision():
     assert analytic_rules.l16_ordering_rule(500, 500, 100_000, 10_000, True).decision == "supports"
-    assert analytic_rules.l16_ordering_rule(364, 500, 100_000, 10_000, True).decision == "refutes"
-    assert analytic_rules.l16_ordering_rule(450, 500, 100_000, 10_000, True).decision == "inconclusive"
+    assert analytic_rules.l16_ordering_rule(364, 500, 100_000, 10_000, True).decision == "supports"  # 73% > 1/2
+    assert analytic_rules.l16_ordering_rule(200, 500, 100_000, 10_000, True).decision == "refutes"
+    assert analytic_rules.l16_ordering_rule(255, 500, 100_000, 10_000, True).decision == "inconclusive"
     assert analytic_rules.l16_ordering_rule(20, 20, 100_000, 10_000, True).decision == "inconclusive"
     assert analytic_rules.l16_ordering_rule(500, 500, 2_500, 10_000, True).decision == "inconclusive"
     assert analytic_rules.l16_ordering_rule(500, 500, 100_000, 10_000, False).decision == "inconclusive"
