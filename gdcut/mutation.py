@@ -322,11 +322,11 @@ def _dropout_mask_ignores_seed(original):
     return Dropout
 
 
-def _l1_drift_trusted(original):
-    """The stationarity certificate trusted without measuring: every NDGM run reported converged."""
-    def ndgm_l1_drift(W, y, lambda1, alpha, beta0, steps):
-        return np.zeros(np.atleast_2d(beta0).shape[0])
-    return ndgm_l1_drift
+def _ndgm_horizon_fixed(original):
+    """L6's runs stopped at a fixed 2·10^4 steps (the old table's horizon), not the closed form's."""
+    def ndgm_horizon(beta0, alpha, lambda1):
+        return 20_000
+    return ndgm_horizon
 
 
 MUTANTS: dict[str, Mutant] = {m.name: m for m in [
@@ -384,8 +384,8 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
            _dropout_without_rescale, ("X2",)),
     Mutant("dropout-mask-ignores-seed", "dropout masks from a private generator (reseeding does not fix them)",
            "torch.nn:Dropout", _dropout_mask_ignores_seed, ("X2",)),
-    Mutant("l1-drift-trusted", "NDGM's stationarity certificate returns 0 without running: unconverged runs pass",
-           "gdcut.lasso:ndgm_l1_drift", _l1_drift_trusted, ("L6",)),
+    Mutant("ndgm-horizon-fixed", "L6's NDGM runs stop at 2·10^4 steps, not at the closed-form horizon: small-α runs "
+           "are read before their limit", "gdcut.lasso:ndgm_horizon", _ndgm_horizon_fixed, ("L6",)),
     Mutant("dtype-ignored", "torch runs made in float64 whatever β0's dtype", "gdcut.runs:run_optimiser",
            _dtype_ignored, ("L1", "L5")),
     # The rulebook itself (gdcut.ledger.verdict.rule_cell): each mutant forgets one rule, so a cell it

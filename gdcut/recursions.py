@@ -170,19 +170,24 @@ def ista_toy(beta0, alpha, lambda1, steps: int):
     return np.stack(trajectory)
 
 
-def rmsprop_torch_high_precision(beta0, lambda1, lr, smoothing, eps, steps: int, digits: int = 60):
-    """torch.optim.RMSprop's rule on L3 = lambda1 ||beta||_1 at ``digits`` significant digits (mpmath).
+def rmsprop_torch_high_precision(beta0, lambda1, lr, smoothing, eps, steps: int):
+    """torch.optim.RMSprop's rule on L3 = lambda1 ||beta||_1 in arithmetic precise enough to be exact here (mpmath).
 
     While an entry is non-zero its gradient is lambda1 sign(beta), so v_t = (1 - smoothing^t) lambda1^2
     (v2 eq. 20) and every entry moves by the same s_t = lr / (sqrt(1 - smoothing^t) + eps / lambda1):
     one step sequence serves all entries. An entry at an exact 0 has gradient 0 and stays (its update
     is 0 whatever v is). Returns (last two iterates, smallest |beta_t| met) as lists of mpf, to read
-    exact-arithmetic behaviour where float rounds the last gap to 0 (v2 Prop B.4).
+    exact-arithmetic behaviour where float rounds the last gap to 0 (v2 Prop B.4), and the digits used.
+
+    An entry near 0 tracks it within the step differences s_t − s_{t+1} = O(smoothing^t), so the
+    precision is 40 digits beyond smoothing^steps: no rounding can set an entry to 0.
     """
+    import math
+
     import mpmath
 
     validation.positive_int("steps", steps)
-    validation.positive_int("digits", digits)
+    digits = 40 + math.ceil(steps * -math.log10(smoothing))
     with mpmath.workdps(digits):
         lam, rate, gamma, jitter = (mpmath.mpf(str(x)) for x in (lambda1, lr, smoothing, eps))
         beta = [mpmath.mpf(float(b)) for b in np.asarray(beta0, dtype=np.float64).ravel()]
@@ -192,4 +197,4 @@ def rmsprop_torch_high_precision(beta0, lambda1, lr, smoothing, eps, steps: int,
             previous = beta
             beta = [b - mpmath.sign(b) * step for b in beta]
             smallest = [min(s, abs(b)) for s, b in zip(smallest, beta)]
-        return [previous, beta], smallest
+        return [previous, beta], smallest, digits
