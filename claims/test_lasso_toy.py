@@ -447,6 +447,8 @@ LAMBDAS_L8 = (0.1, 1.0, 10.0)
 def test_diminishing_steps_drive_every_entry_to_zero(evidence):
     beta0, lam = penalties_by_row(problems.toy_lasso_initialisations(500, 4, seed=8), LAMBDAS_L8)
     lr0 = 0.1
+    evidence.condition("a diminishing step α_t = 0.1/√(t+1) (α_t → 0, Σα_t = ∞), torch.optim.SGD in float64, "
+                       "λ1 ∈ {0.1, 1, 10}, 500 starts β0 ~ U[−1,1]^4")
     evidence.parameter("schedule", "α_t = 0.1/√(t+1) (torch LambdaLR): α_t → 0, Σα_t = ∞")
     maxima = {}
     for horizon in (500, 5_000):
@@ -471,6 +473,8 @@ def test_reducing_steps_leave_an_error(evidence):
     beta0, lam = penalties_by_row(single, LAMBDAS_L8)
     lr0, step_size, gamma, steps = 0.01, 100, 0.5, 2_000
     total = closed_forms.step_decay_total(lr0, step_size, gamma)
+    evidence.condition("a step that halves every 100 steps from 0.01 (ends above 0 after 2000 steps), torch.optim.SGD "
+                       "in float64, λ1 ∈ {0.1, 1, 10}")
     evidence.parameter("schedule", f"torch StepLR(step_size={step_size}, gamma={gamma}) from α0={lr0}: Σα = {total}")
     run = runs.run_optimiser(lambda b: l1_penalty(b, lam), beta0, "sgd", lr0, steps,
                              scheduler=lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size, gamma))
@@ -503,12 +507,14 @@ def test_iterates_stay_bounded_for_any_step(alpha, lambda1, beta, evidence):
     trajectory = recursions.ndgm_toy(beta0, alpha, lambda1, min(closed_forms.oscillation_start(beta0, alpha, lambda1) + 4, 500))
     bound = [max(abs(b), h) for b in beta0]
     target(float(h), label="αλ1")
+    evidence.condition("exact rational arithmetic, any α from 0.1 to 10^6, λ1 from 0.1 to 100, β0 ∈ [−1, 1]^P")
     assert all(abs(row[k]) <= bound[k] for row in trajectory for k in range(len(beta0)))
 
 
 @pytest.mark.claim("L9")
 def test_huge_steps_do_not_diverge_in_torch(evidence):
     beta0 = problems.toy_lasso_initialisations(1_000, 3, seed=10)
+    evidence.condition("torch.optim.SGD in float64 with huge steps α ∈ {10^3, 10^6, 10^12}, 1000 starts")
     for alpha in (1e3, 1e6, 1e12):
         run = runs.run_optimiser(lambda b: l1_penalty(b, 1.0), beta0, "sgd", alpha, 1_000, record_last=50)
         evidence.measure(f"max |β_t| over the last 50 of 1000 steps / α, α={alpha:g}",
@@ -522,6 +528,7 @@ def test_huge_steps_do_not_diverge_in_torch(evidence):
 def test_torch_sgd_is_the_ndgm_recursion(evidence):
     beta0 = problems.toy_lasso_initialisations(2_000, 5, seed=11)
     alpha, lambda1, steps = 0.013, 0.7, 150
+    evidence.condition("torch.optim.SGD on autograd of λ1‖β‖₁ in float64, full batch and batches of 1, 8 and 64")
     run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "sgd", alpha, steps)
     closed = closed_forms.ndgm_iterate(beta0.numpy(), alpha, lambda1, steps)
     deviation = np.abs(run.final.numpy() - closed).max()

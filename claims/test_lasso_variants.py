@@ -31,6 +31,7 @@ F = Fraction
        lambda1=st.fractions(F(1, 10), F(10), max_denominator=20),
        previous=st.fractions(F(-1), F(1), max_denominator=999).filter(lambda b: b != 0))
 def test_momentum_leaves_zero_to_minus_eta_times_previous(alpha, eta, lambda1, previous, evidence):
+    evidence.condition("exact rational arithmetic, eq. 16 and torch's momentum buffer, any α, η, λ1 and β_(N−1) ≠ 0")
     grad = lambda b: recursions.l1_subgradient(b, lambda1)  # noqa: E731
     zero = np.array([F(0)], dtype=object)
     # eq. 16 from the state (β_{N−1}, β_N = 0): the stored displacement is β_N − β_{N−1}
@@ -50,6 +51,7 @@ def test_momentum_leaves_zero_to_minus_eta_times_previous(alpha, eta, lambda1, p
 @pytest.mark.claim("L11")
 def test_torch_sgd_momentum_jumps_away_from_an_exact_zero(evidence):
     momentum, lr, lambda1 = 0.9, 2.0**-7, 1.0
+    evidence.condition("torch.optim.SGD(momentum=0.9) in float64 from a start that lands on an exact 0")
     beta0 = lr * lambda1 * torch.tensor([[1.0, -1.0, 1.0]], dtype=torch.float64)
     run = runs.run_optimiser(lambda b: l1_penalty(b, lambda1), beta0, "momentum", lr, 2,
                               record_last=3)
@@ -81,6 +83,7 @@ GAMMA = claim("L12").paper_value("typical γ")
 @given(gamma=st.fractions(F(1, 2), F(99, 100), max_denominator=100), lambda1=st.fractions(F(1, 100), F(100), max_denominator=100),
        beta=st.fractions(F(-1), F(1), max_denominator=99).filter(lambda b: b != 0), steps=st.integers(1, 40))
 def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lambda1, beta, steps, evidence):
+    evidence.condition("exact rational arithmetic, any γ from 0.5 to 0.99, λ1 from 0.01 to 100, up to 40 steps")
     beta0 = np.array([beta], dtype=object)
     _, v = recursions.run(recursions.second_moment_only(gamma), lambda b: recursions.l1_subgradient(b, lambda1),
                           beta0, steps)
@@ -90,6 +93,7 @@ def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lamb
 @pytest.mark.claim("L12")
 def test_torch_rmsprop_state_and_steps_follow_eq20(evidence):
     beta0 = problems.toy_lasso_initialisations(200, 5, seed=12)
+    evidence.condition("torch.optim.RMSprop (defaults) in float64, α = 0.1, 300 steps, λ1 from 1e-4 to 100")
     lr, steps = 0.1, 300
     lambdas = (1e-4, 1e-2, 1.0, 100.0)
     rows, lam = penalties_by_row(beta0, lambdas)

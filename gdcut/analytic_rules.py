@@ -105,7 +105,7 @@ def e3_rise_rule(outcomes) -> Ruling:
 
 
 # --------------------------------------------------------------------------- L13
-#: L13's rule, fixed before the runs (see test_rmsprop_float_zero_share_and_absorption).
+#: L13's float reading, fixed before the runs (see test_rmsprop_zeros_in_torch_floats).
 L13_MARGIN = 0.01             # "probability 1", read with a 1% practical margin
 L13_NONZERO_LEVEL = claim("L13").paper_value("probability that all entries stay non-zero") - L13_MARGIN
 L13_MIN_ENTRIES = 300         # all n entries non-zero clears 0.99 at 95% only from n ≥ 299
