@@ -194,7 +194,7 @@ def test_ndgm_is_dense_where_sklearn_is_sparse(evidence):
         for a in FAST_ALPHAS:
             _, _, final = limits(seed, a)
             for i, lam in enumerate(LAMBDAS):
-                opt = lasso.sklearn_optimum(*instance(seed)[:2], lam)
+                opt = optima(seed)[lam]
                 zeros = (final[:, i] == 0).mean(axis=-1)
                 rows.append([seed, a, lam, f"{(opt == 0).mean():.3f}", " / ".join(f"{z:.3f}" for z in zeros)])
                 assert (zeros == 0).all()                   # NDGM: no exact zero from any start

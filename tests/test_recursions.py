@@ -38,3 +38,33 @@ def test_soft_threshold_and_ista_reach_exact_zero():
 def test_invalid_arguments_raise(call):
     with pytest.raises(ValueError):
         call()
+
+
+def test_high_precision_rmsprop_follows_torch_and_keeps_an_exact_zero():
+    import torch
+
+    from gdcut import optimisers
+
+    beta0 = np.array([0.3, -0.7, 0.0])
+    (before, last), smallest, digits = recursions.rmsprop_torch_high_precision(beta0, 2.0, 0.1, 0.99, 1e-8, 50)
+    beta = torch.tensor(beta0, requires_grad=True)
+    opt = optimisers.make_optimiser("rmsprop", [beta], 0.1)
+    for _ in range(50):
+        opt.zero_grad()
+        (2.0 * beta.abs().sum()).backward()
+        opt.step()
+    assert np.allclose([float(b) for b in last], beta.detach().numpy(), atol=1e-12)
+    assert last[2] == 0 and smallest[2] == 0 and digits == 40 + 1   # 0.99^50 ≈ 0.6: one digit more
+    with pytest.raises(ValueError, match="steps"):
+        recursions.rmsprop_torch_high_precision(beta0, 1.0, 0.1, 0.99, 1e-8, 0)
+
+
+def test_default_setting_reads_torch_and_names_a_bad_argument():
+    from gdcut import optimisers
+
+    assert optimisers.default_setting("rmsprop", "eps") == 1e-8
+    assert optimisers.default_setting("rmsprop", "alpha") == 0.99
+    with pytest.raises(ValueError, match="setting"):
+        optimisers.default_setting("rmsprop", "gamma")
+    with pytest.raises(ValueError, match="optimiser"):
+        optimisers.default_setting("lbfgs", "eps")
