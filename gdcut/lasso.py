@@ -96,18 +96,6 @@ def ndgm(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
     return trajectory[-1]
 
 
-def ndgm_l1_drift(W, y, lambda1, alpha, beta0, steps: int) -> np.ndarray:
-    """|‖β_2T‖₁ − ‖β_T‖₁| / ‖β_T‖₁ per row of ``beta0``: a stationarity certificate for NDGM's final L1 norm.
-
-    A run that has reached its limiting band (v2 §4, App. B.2) barely moves its L1 norm when the horizon T
-    doubles; a run still travelling towards the optimum does.
-    """
-    at_t = ndgm(W, y, lambda1, alpha, beta0, steps)
-    at_2t = ndgm(W, y, lambda1, alpha, at_t, steps)
-    norm_t = np.abs(at_t).sum(axis=-1)
-    return np.abs(np.abs(at_2t).sum(axis=-1) - norm_t) / np.where(norm_t > 0, norm_t, 1.0)
-
-
 def ndgm_horizon(beta0, alpha, lambda1) -> int:
     """Steps after which NDGM on L4 has reached its limiting band, by the closed form of the penalty part.
 

@@ -350,8 +350,6 @@ LASSO_ROWS = [
         (*INSTANCE, Bad("lambda1", step_sizes()), Bad("tol", step_sizes()), Bad("max_iter", counts(1)))),
     Row("lasso.ndgm", lasso.ndgm,
         lambda: {**lasso_instance(), "lambda1": 0.1, "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
-    Row("lasso.ndgm_l1_drift", lasso.ndgm_l1_drift,
-        lambda: {**lasso_instance(), "lambda1": 0.1, "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
     Row("lasso.ista", lasso.ista,
         lambda: {**lasso_instance(), "lambda1": [0.1, 0.2], "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
 ]
