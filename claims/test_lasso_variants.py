@@ -392,6 +392,7 @@ def table1_runs():
 def test_table1_as_measured(evidence):
     evidence.condition("torch.optim SGD, SGD(momentum=0.9), RMSprop, Adam with defaults on autograd of λ1‖β‖₁;"
                        " lr = 0.01, 1500 steps, λ1 ∈ {0.1, 1, 10}", claim="L15")
+    evidence.arithmetic("float64", claim="L15")
     measured = table1_runs()
     paper = {"sgd": ("β0 and λ1", "yes"), "momentum": ("—", "no (jumps away)"), "rmsprop": ("β0 only", "yes"),
              "adam": ("(not in Table 1)", "(not in Table 1)")}
