@@ -44,6 +44,8 @@ MARKERS = (
     "claim(id, refutes=False): links a test to a claim of the paper (see gdcut/ledger/claims.toml); "
     "refutes=True when the test asserts a counterexample",
     "slow: tests of gdcut itself that take more than a few seconds",
+    "rehearsal: the paper-scale code path for a few steps on a CPU (full VGG16 at batch 512); runs only when "
+    "selected with -m rehearsal (tests/test_rehearsal.py)",
 )
 
 
