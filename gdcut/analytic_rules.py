@@ -52,6 +52,27 @@ def c1_rule(outcomes, steps: int) -> Ruling:
         void=f"void: ‖β_k‖∞ still ≤ 1 after {steps} steps of a monotone run, or ‖β0‖∞ ≥ 1")
 
 
+def c1_some_rate_rule(by_rate: dict) -> Ruling:
+    """Fig. 1 as the paper states it, existentially: does some swept α reproduce it? (``by_rate``: α -> c1_rule).
+
+    supports when some α's cell supports; refutes only when every α's cell refutes; else inconclusive.
+    """
+    if not by_rate:
+        raise ValueError("by_rate must hold at least one learning rate's ruling")
+    words = {rate: ruling.decision for rate, ruling in by_rate.items()}
+    reproducing = [rate for rate, word in words.items() if word == "supports"]
+    values = {f"α = {rate:g}": word for rate, word in words.items()}
+    rule = "C1: Fig. 1 reproduces at some learning rate (the paper does not state α)"
+    statistic = "learning rates whose cell supports (all seeds show both halves of Fig. 1)"
+    threshold = "supports: some α supports; refutes: every α refutes; otherwise inconclusive"
+    if reproducing:
+        return Ruling("supports", rule, statistic, threshold, len(words), values)
+    if all(word == "refutes" for word in words.values()):
+        return Ruling("refutes", rule, statistic, threshold, len(words), values)
+    return Ruling("inconclusive", rule, statistic, threshold, len(words), values,
+                  "no learning rate reproduces Fig. 1 for every seed, and not every one fails")
+
+
 # --------------------------------------------------------------------------- E3
 #: E3's rules (see the two E3 tests).
 E3_MIN_SEEDS = 2                       # usable seeds per cell (HUBER_SEEDS)
