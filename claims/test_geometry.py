@@ -129,8 +129,8 @@ def test_non_vertical_supporting_hyperplanes_exist_and_none_crosses_higher(funct
 @pytest.mark.claim("G3")
 def test_closed_proper_functions_have_strong_duality(evidence):
     """e^x and x are closed, proper and convex; MC/MC at 0 still gives q* = w* = f(0) (tangent-plane LP)."""
-    evidence.condition("the MC/MC equality q* = w* at a point (Bertsekas 4.2.1): holds for closed proper convex f,"
-                       " checked by scipy linprog on tangent-plane minorants of e^x and x")
+    evidence.condition("closed proper convex functions without a minimum (e^x and x): q* = w* at a point still "
+                       "holds, by scipy linprog on tangent-plane minorants")
     rows = []
     for name, loss, w_star in (("exp", lambda x: torch.exp(x[..., 0]), 1.0), ("linear", lambda x: x[..., 0], 0.0)):
         points = torch.linspace(-30, 5, 3501, dtype=torch.float64)[:, None]
@@ -148,8 +148,8 @@ def test_closed_proper_functions_need_not_have_a_minimum(evidence):
     global minimum at c: e^x has none (inf 0 not attained), x is unbounded below."""
     from scipy.optimize import minimize_scalar
 
-    evidence.condition("the premise of Props A.2-A.3 (a finite global minimum at c): fails for closed proper convex"
-                       " e^x (infimum not attained) and x (unbounded below)")
+    evidence.condition("closed proper convex functions without a finite global minimum: e^x (infimum not "
+                       "attained) and x (unbounded below)")
     grid = np.linspace(-5, 5, 101)
     midpoints_below = all(np.exp((a + b) / 2) <= (np.exp(a) + np.exp(b)) / 2 for a in grid for b in grid[::10])
     evidence.premise("Prop A.4's premise: f closed, proper, convex (e^x and x: finite and continuous on ℝ, so closed "

@@ -54,6 +54,7 @@ def _loss(beta, instance, relu=torch.relu):
 @pytest.mark.claim("S1")
 @given(data=st.data(), instance=relu_regression_instances())
 def test_relu_regression_loss_is_convex_for_non_positive_response(data, instance, evidence):
+    evidence.condition("the paper's setting: eq. 3 with y ≤ 0, random instances, chord inequality in float64")
     p = instance[0].shape[1]
     beta, gamma = data.draw(parameter_vectors(p)), data.draw(parameter_vectors(p))
     t = data.draw(st.floats(0, 1))
@@ -128,6 +129,8 @@ def kink_points(draw):
 @pytest.mark.parametrize("variant", sorted(RELU_VARIANTS))
 @given(point=kink_points(), data=st.data())
 def test_autograd_returns_a_subgradient_of_eq3_at_kinks(variant, point, data, evidence):
+    evidence.condition("the paper's loss (eq. 3) at points where a ReLU sits exactly on its kink, each way of "
+                       "writing max(0, ·) in torch, float64")
     instance, beta = point
     relu = RELU_VARIANTS[variant]
     Z = instance[0]
@@ -189,6 +192,8 @@ def test_autograd_returns_a_non_subgradient_of_a_convex_kink(evidence):
     the subgradient inequality fails, so the NDGM step is not a subgradient step.
     """
     evidence.origin("constructed", "3·u − v over pairs (u, v) of spellings of max(0, ·) with different derivatives at 0")
+    evidence.condition("a convex loss written through two different torch spellings of max(0, ·): 2·max(0, x) as "
+                       "3·relu(x) − maximum(x, 0)")
     rows, wrong = [], []
     for (first, u), (second, v) in itertools.permutations(sorted(RELU_VARIANTS.items()), 2):
         f = lambda x, u=u, v=v: 3 * u(x) - v(x)
