@@ -237,15 +237,9 @@ def seed_spread(runs: PairedRuns) -> float:
 
 
 def indistinguishable_ruling(gaps, spread: float, rule: str, statistic: str) -> rules.Ruling:
-    """The paper's "indistinguishable": the 90% interval of the mean paired gap lies within ± ``spread``.
-
-    ``spread`` is the seed-to-seed spread of the same statistic (``seed_spread``);
-    refutes when the interval lies wholly outside it. The rule the lead's table of
-    the paper's words (``gdcut.rules``) can point "indistinguishable" at.
-    """
-    if not (isinstance(spread, (int, float)) and math.isfinite(spread) and spread > 0):
-        raise ValueError(f"spread must be a positive standard deviation across seeds, got {spread!r}")
-    ruling = rules.paired_equivalence(gaps, spread, rule, statistic)
+    """The paper's "indistinguishable" (``rules.PAPER_WORDS``): the 90% interval of the mean paired gap lies
+    within ± ``spread``, the seed-to-seed spread of the same statistic (``seed_spread``)."""
+    ruling = rules.by_words("indistinguishable").decide(gaps, spread, rule, statistic)
     return dataclasses.replace(ruling, values=dict(ruling.values, **{"seed spread": spread}))
 
 
@@ -538,7 +532,10 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
              r.reason or ""] for setting, r in per_setting.items()]
     evidence.table(f"{condition}: each setting's rule", ["setting", "decision", "mean d", "lower", "upper",
                                                         "margin", "reason"], rows)
-    evidence.decision(f"{condition}, across the sweep", sweep_ruling(per_setting, rule, GAP))
+    cell = f"{condition}, across the sweep"
+    # The rulebook (rule 5) checks the same sweep that SWEEP_RULE reads, against claims.toml's declaration.
+    evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
+    evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
 
 
 #: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.

@@ -296,8 +296,9 @@ def within_seed_spread(gaps, spread: float, rule: str, statistic: str, alpha: fl
                        min_pairs: int = MIN_PAIRS) -> Ruling:
     """"Indistinguishable": the mean paired effect lies within the seed-to-seed spread (TOST with that margin).
 
-    ``spread`` is the standard deviation of the per-seed statistic across seeds,
-    measured in the same run, so the margin is what reseeding alone moves.
+    ``spread`` is the seed-to-seed standard deviation of the statistic, pooled over the
+    two arms and measured in the same runs (``gdcut.deepnet.seed_spread``), so the margin
+    is what reseeding alone moves.
     """
     spread = _checked_sample("spread", [spread])[0]
     if spread <= 0:
@@ -317,7 +318,7 @@ PAPER_WORDS: dict[str, Wording] = {w.words: w for w in (
     Wording("differ substantially", "the largest value is at least double the smallest", _at_least_double,
             "L19 (v2 §4)"),
     Wording("indistinguishable", "the 90% interval of the mean paired effect lies within ± the seed-to-seed "
-            "standard deviation of the statistic", within_seed_spread, "C6 (v1 §2 / v2 §3, Fig. 2)"),
+            "standard deviation of the statistic, pooled over both arms", within_seed_spread, "C6 (v1 §2 / v2 §3, Fig. 2)"),
 )}
 
 
