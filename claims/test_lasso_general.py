@@ -8,6 +8,7 @@ proximal gradient (ISTA).
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 import pytest
@@ -142,6 +143,7 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     paradox_table(evidence, measured, FAST_SEEDS)
     # the paper's numbers: at α = 0.01 the large penalty's optimum is 0 (λ1 > λ_max) and its band has ‖β‖₁ ≈ Pαλ1/2
     W, y, _ = instance(0)
+    evidence.measure("length of y", len(y), paper="y length", condition="the instance of eq. 15")
     _, means, _ = limits(0, 1e-2)
     paper_start = START_LABELS.index("U[−1,1]")
     reproduced = dict(zip(LAMBDAS, means[1][paper_start]))
@@ -240,13 +242,20 @@ def test_soft_thresholding_gives_exact_zeros_and_the_optimum(evidence):
                      " / ".join(f"{(x == 0).mean():.3f}" for x in ista[:, i]),
                      " / ".join(f"{m:.3f}" for m in support_match),
                      " / ".join(f"{(n == 0).mean():.3f}" for n in ndgm[:, i])])
-    evidence.decision("v1: soft thresholding (ISTA) returns the exact zeros that NDGM does not",
+    evidence.decision("v1 §3's iterative methods for the LASSO (soft thresholding, ISTA) return the exact zeros "
+                      "that NDGM does not",
                       rules.counterexample_rule(sparse, "L21 (v1 §3): soft thresholding gives exact zeros, NDGM none",
                                                 "runs (start × λ1) where ISTA has ≥ 95% exact zeros and NDGM none",
                                                 min_n=len(LAMBDAS)))
+    W, y, _ = instance(0)
+    smoothness = float(np.linalg.eigvalsh(W.T @ W).max())  # a Lipschitz constant of the gradient of ‖y − Wβ‖²/2
     for lam, outcomes in suboptimal:
-        evidence.decision(f"v2: any soft-thresholding solution is sparse but not optimal, on the L1-penalised linear "
-                          f"model, λ1 = {lam:g}",
+        cell = f"v2: any soft-thresholding solution is sparse but not optimal, on the L1-penalised linear model, " \
+               f"λ1 = {lam:g}"
+        # v2 §4 blames the suboptimality on a loss that is not L-smooth; the LASSO's smooth part is.
+        evidence.premise(f"the smooth part of the loss is not L-smooth, as v2 §4's networks (here its gradient is "
+                         f"Lipschitz with L = {smoothness:.3g})", not math.isfinite(smoothness), cell=cell)
+        evidence.decision(cell,
                           rules.counterexample_rule(
                               outcomes, "L21 (v2 §4): soft thresholding yields sparsity but not optimality",
                               f"starts whose ISTA L4 is ≥ {L21_SUBOPTIMAL:.0%} above scikit-learn's optimum "

@@ -111,6 +111,9 @@ def test_uniform_initialisations_in_torch_floats(evidence):
             rows.append([name, alpha, f"{hits} of {total}", f"{frozen} of {total}"])
             evidence.measure(f"entries ever exactly 0, {name}, α={alpha}", f"{hits} of {total}",
                              paper="entries that reach exactly 0", condition="torch.optim.SGD, λ1=1, run past the band")
+            evidence.measure(f"share of entries never exactly 0, {name}, α={alpha}", (total - hits) / total,
+                             paper="probability that all entries stay non-zero",
+                             condition="torch.optim.SGD, λ1=1, run past the band")
             cell = f"in {name} torch.optim.SGD, α = {alpha:g}: no entry reaches an exact 0"
             evidence.arithmetic(name, cell=cell)
             evidence.decision(cell, rules.by_words("with probability 1").decide(
@@ -241,8 +244,8 @@ def test_worked_example_to_the_digit_including_step_reduction(evidence):
 
 
 # --------------------------------------------------------------------------- L4
-#: Dimensions P the L4 decision covers: 1 (outside the paper's cases), the worked example's 2, Fig. 5's 10, and 100.
-L4_DIMENSIONS = (1, 2, 10, 100)
+#: Dimensions P the L4 decision covers: one entry (outside the paper's cases), the paper's own cases, and 100.
+L4_DIMENSIONS = (1, int(claim("L3").paper_value("dimension P")), int(claim("L16").paper_value("P")), 100)
 L4_DRAWS = 200
 
 

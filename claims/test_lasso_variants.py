@@ -88,6 +88,7 @@ def test_second_moment_is_one_minus_gamma_power_times_lambda_squared(gamma, lamb
     _, v = recursions.run(recursions.second_moment_only(gamma), lambda b: recursions.l1_subgradient(b, lambda1),
                           beta0, steps)
     assert v[0] == closed_forms.rmsprop_second_moment(gamma, lambda1, steps)
+    assert closed_forms.rmsprop_second_moment(gamma, lambda1, 0) == claim("L12").paper_value("v0")
 
 
 @pytest.mark.claim("L12")
@@ -159,8 +160,9 @@ def rmsprop_zero_run(dtype_name: str):
                                record_last=2, track_zeros=True)
 
 
-#: Prop B.4 leaves α, γ and ε open: torch's defaults with Fig. 5's α, and a second setting.
-L13_SETTINGS = {"α = 0.1, γ = 0.99, ε = 1e-8": (0.1, 0.99, 1e-8), "α = 0.01, γ = 0.9, ε = 1e-8": (0.01, 0.9, 1e-8)}
+#: The proposition leaves α, γ and ε open: torch's defaults with the step of the figure of L16, and a second setting.
+L13_SETTINGS = {f"α = {claim('L16').paper_value('α'):g}, γ = {GAMMA:g}, ε = 1e-8": (claim("L16").paper_value("α"), GAMMA, 1e-8),
+                "α = 0.01, γ = 0.9, ε = 1e-8": (0.01, 0.9, 1e-8)}
 
 
 @pytest.mark.claim("L13")
