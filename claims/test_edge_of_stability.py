@@ -533,6 +533,10 @@ def test_smooth_subquadratic_losses_converge_unstably_where_the_quadratic_diverg
     orbit bound (max |x_k| ≤ max(|x0|, 2αL_grad) with L_grad = 1 the gradient bound) and the quadratic's run
     grows past 1e6·|x0|; refutes when a sub-quadratic run diverges (|x_k| > 1e6·|x0| or non-finite).
     """
+    evidence.note('Open point (review, 2026-12-02): with |∇f| ≤ 1, gradient descent stays within max(|x0|, 2α), so '
+                  "these supporting cells could fail only through a bug. They also check the converse of the paper's "
+                  "implication: sub-quadratic growth, then bounded. The paper's direction is L-smooth and unstable, "
+                  'then sub-quadratic. Without these cells, E6 reads refuted.')
     evidence.condition("Ma et al.'s examples: GD (torch.optim.SGD, float64, 300 steps) on log cosh and "
                        "pseudo-Huber, curvature 1 at the minimum, against the quadratic x²/2")
     evidence.swept("loss", list(E6_LOSSES))

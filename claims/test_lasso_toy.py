@@ -165,6 +165,10 @@ def test_entries_keep_their_own_phase_as_the_proof_of_eq8_says(evidence):
     N and N + 1 both exceed N0 and give the entry opposite signs. The share of starts whose entries happen to share
     a phase is measured beside that literal reading.
     """
+    evidence.note('Which statement is decided: eq. 8 per entry, each entry with its own n_k, as the proof of v2 B.2 '
+                  'argues it. Read with one N0 and one parity shared by all entries (N = N0 fixed), eq. 8 fails for a '
+                  'share 1 − 2^(1−P) of the starts, about 99.8% at P = 10. This card shows that share beside the '
+                  'verdict.')
     # the paper's own numbers: two entries 0.01 apart reach the band one step apart
     alpha, lambda1 = F(1, 100), F(1)
     beta0 = np.array([worked_example("β0 (each entry)"), worked_example("β0 (each entry)") - alpha], dtype=object)

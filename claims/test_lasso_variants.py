@@ -266,6 +266,10 @@ def test_rmsprop_eventual_step_whatever_lambda(evidence):
     γ^t at t = 1000 (Prop B.5's proof), for every ε of the sweep; one ε where it is not refutes.
     Float64 evaluates the closed form with error ≤ 1e-15, certified against each cell's margin.
     """
+    evidence.note("Open point (review, 2026-12-02): this step uses torch's RMSprop, α/(1 + ε/λ1) with ε outside the "
+                  "root. The paper's eq. 21 puts ε̄ inside it, α/√(1 + ε̄/λ1²). Under eq. 21 the cell at λ1 = 0.01 "
+                  'would refute: 1 − 1/√(1 + 1e-4) = 5.0e-5 is above the tolerance γ^1000 = 4.3e-5. The cells at λ1 ≤ '
+                  '1e-6 refute under either form.')
     evidence.swept("RMSProp ε", list(L14_EPS))
     evidence.independent_of("RMSProp α and γ", "s_t/α = 1/(√(1−γ^t) + ε/λ1) has no α, and γ enters only through "
                             "γ^t, which tends to 0: the limit 1/(1 + ε/λ1) depends on neither")
@@ -489,6 +493,11 @@ def test_fig5_ordering_over_many_seeds(evidence):
     (step ⌈max|β0|/(αλ1)⌉ + 1); RMSProp not in its 2-cycle at T.
     Beside it, the exact reading: the closed-form mean loss over the two cycles.
     """
+    evidence.note("Open point (review, 2026-12-02): the λ1 at which RMSProp's loss falls below NDGM's for most seeds is "
+                  'measured at about 0.1 (an independent float64 check put it between 0.1 and 0.3). The paper puts it '
+                  'near 1. That measurement is shown but is not yet a decision cell. At λ1 = 1 the ordering comes from '
+                  'RMSProp entries that round to an exact, absorbing 0. In exact arithmetic, the losses averaged over '
+                  'the cycle tie at λ1 = 1: 0.5/(1 + 1e-8) against 0.5.')
     evidence.parameter("horizons", list(L16_HORIZONS), note="unstated in the paper")
     evidence.parameter("seeds", "500 initialisations β0 ~ U[−1,1]^10 per λ1 of Fig. 5, 50 per other λ1")
     for horizon in L16_HORIZONS:

@@ -300,8 +300,7 @@ def within_seed_spread(gaps, spread: float, rule: str, statistic: str, alpha: fl
     two arms and measured in the same runs (``gdcut.deepnet.seed_spread``), so the margin
     is what reseeding alone moves.
     """
-    spread = _checked_sample("spread", [spread])[0]
-    if spread <= 0:
+    if isinstance(spread, bool) or not isinstance(spread, Real) or not math.isfinite(spread) or spread <= 0:
         raise ValueError(f"spread must be positive (a standard deviation across seeds), got {spread!r}")
     return paired_equivalence(gaps, spread, rule, statistic, alpha, min_pairs)
 
