@@ -402,6 +402,10 @@ def test_huber_loss_first_rises_at_alpha_one(evidence):
     else inconclusive. The paper states neither the start nor the data, so both are swept,
     the natural starts 0 and small (1e-3·U[−1,1]) included.
     """
+    evidence.note('Open point (review, 2026-12-02): v1 §4 says this of its own figure, from a start it does not state. '
+                  'Read as a report of that figure, the rise from β0 = 0 and from small starts would be enough, and E3 '
+                  'would hold. The suite reads it for every start it sweeps, so the starts without a rise count against '
+                  'it.')
     evidence.condition("the paper's setting: NDGM (torch.optim.SGD) on the 50×200 Huber loss with threshold 1 at "
                        "α = 1, 800 steps, seeds 0 and 1, float64 and float32")
     evidence.swept("start β0", list(problems.HUBER_STARTS))

@@ -161,6 +161,10 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
 @pytest.mark.claim("L6")
 def test_larger_penalty_ends_with_larger_l1_norm_over_the_step_grid(evidence):
     """Decides the paradox per α over the whole grid from the natural starts, each run to its closed-form horizon."""
+    evidence.note("Open point (review, 2026-12-02): the paper's printed norm for the large penalty, about Pαλ1/2, "
+                  'implies α near 0.01, where the paradox holds. Read as a report of that one run, L6 holds. The suite '
+                  'reads it as a claim about NDGM on eq. 15, and the paper does not state α. So the reversal below the '
+                  'crossover α* counts against the claim.')
     evidence.condition("NDGM on the 20×500 LASSO of eq. 15 from β0 = 0 and a small start, α from 3e-4 to 0.01, "
                        "run to the closed-form horizon and certified at its limit")
     measured = decide_paradox(evidence, SLOW_ALPHAS, SLOW_SEEDS, SLOW_STARTS)

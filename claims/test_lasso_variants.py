@@ -396,6 +396,9 @@ def table1_runs():
 @pytest.mark.claim("L15")
 @pytest.mark.claim("L10")
 def test_table1_as_measured(evidence):
+    evidence.note('Open point (review, 2026-12-02): the RMSProp row, where the end state is set by β0 alone, is checked '
+                  "only at λ1 ∈ {0.1, 1, 10}. L14 shows the same property failing for λ1 ≤ 1e-4, where torch's ε "
+                  'dominates. Swept over λ1, this row would be conditional.', claim="L15")
     evidence.condition("torch.optim SGD, SGD(momentum=0.9), RMSprop, Adam with defaults on autograd of λ1‖β‖₁;"
                        " lr = 0.01, 1500 steps, λ1 ∈ {0.1, 1, 10}", claim="L15")
     evidence.arithmetic("float64", claim="L15")
