@@ -40,10 +40,11 @@ PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing 
 #: ``--strict-markers`` any other marker is an error.
 MARKERS = (
     "fast: analytic claim, CPU only, seconds",
-    "gpu: deep-net claim; paper scale on CUDA, smoke scale on CPU",
+    "gpu: deep-net claim; paper scale on CUDA, cpu scale on a CPU (scripts/test uses smoke)",
     "claim(id, refutes=False): links a test to a claim of the paper (see gdcut/ledger/claims.toml); "
     "refutes=True when the test asserts a counterexample",
-    "slow: tests of gdcut itself that take more than a few seconds",
+    "slow: tests that take more than a few seconds: gdcut's own, and claims' long runs (scripts/test runs them, "
+    "scripts/verify does not)",
     "rehearsal: the paper-scale code path for a few steps on a CPU (full VGG16 at batch 512); runs only when "
     "selected with -m rehearsal (tests/test_rehearsal.py)",
 )
