@@ -153,7 +153,7 @@ def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[st
     supports, refutes = sides.get("supports", []), sides.get("refutes", [])
     void = sides.get("inconclusive", [])
     aside = sides.get("aside", [])
-    partial = "" if complete else " (partial: not every linked test ran or decided)"
+    partial = "" if complete else " (partial: some evidence did not run, or was set aside by the rulebook)"
     tail = f" Inconclusive: {_listed(void)}." if void and verdict in ("holds", "conditional", "refuted") else ""
     if verdict == "holds":
         return f"Holds{partial}.{tail}"
