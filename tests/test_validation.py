@@ -350,6 +350,8 @@ LASSO_ROWS = [
         (*INSTANCE, Bad("lambda1", step_sizes()), Bad("tol", step_sizes()), Bad("max_iter", counts(1)))),
     Row("lasso.ndgm", lasso.ndgm,
         lambda: {**lasso_instance(), "lambda1": 0.1, "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
+    Row("lasso.ndgm_horizon", lasso.ndgm_horizon, lambda: {"beta0": [0.5, -0.2], "alpha": 0.01, "lambda1": 1.0},
+        (Bad("alpha", step_sizes()), Bad("lambda1", step_sizes()))),
     Row("lasso.ista", lasso.ista,
         lambda: {**lasso_instance(), "lambda1": [0.1, 0.2], "alpha": 0.05, "beta0": array(2, 3), "steps": 3}, RUNS),
 ]
@@ -590,6 +592,10 @@ RULE_ROWS = [
     Row("rules.counterexample_rule", rules.counterexample_rule,
         lambda: {"outcomes": [True, None], "rule": "r", "statistic": "s", "min_n": 1},
         (Bad("outcomes", st.sampled_from([[1], ["yes"], [0.5]])),)),
+    Row("rules.within_seed_spread", rules.within_seed_spread,
+        lambda: {"gaps": GAPS, "spread": 0.1, "rule": "r", "statistic": "s"}, (Bad("spread", step_sizes()),)),
+    Row("rules.by_words", rules.by_words, lambda: {"words": "typically"},
+        (Bad("words", st.sampled_from(["usually", "", "Typically"])),)),
 ]
 
 # mutation ------------------------------------------------------------------
@@ -657,6 +663,13 @@ EXEMPT = {
        for name in ("tail", "c1_seed_outcome", "c1_rule", "e3_bounded_outcome", "e3_visible_oscillation_rate",
                     "e3_rise_outcome", "e3_bounded_rule", "e3_faster_rule", "e3_rise_rule", "l13_nonzero_rule",
                     "l13_absorbing_rule", "l16_ordering_rule")},
+    "rules.Wording": "a record of the table rules.PAPER_WORDS (tests/test_rulebook.py checks the table)",
+    "analytic_rules.c1_some_rate_rule": "a pre-registered rule over outcomes a claim measured",
+    "problems.huber_start": "builds E3's starts by label from problems.HUBER_STARTS; a KeyError names an unknown one",
+    "lasso.ndgm_window_norms": "runs lasso.ndgm, whose validation row covers the same arguments",
+    "recursions.rmsprop_torch_high_precision": "a reference recursion in mpmath checked against torch "
+                                               "(tests/test_recursions.py); the closed forms it feeds do not check again",
+    "optimisers.default_setting": "reads the optimiser registry by name; an unknown name is a KeyError of the registry",
     "convex.Cycle": "record returned by convex.max_affine_cycle",
     "convex.max_affine_cycle": "exact-arithmetic helper over ints and Fractions (not arrays); its ValueErrors are "
                                "tested in tests/test_convex.py",
