@@ -119,7 +119,7 @@ def test_uniform_initialisations_in_torch_floats(evidence):
             evidence.decision(cell, rules.by_words("with probability 1").decide(
                 [True] * (total - hits) + [False] * hits, "L1: no entry of β0 ~ U[−1,1] reaches an exact 0",
                 "entries never exactly 0", min_n=1_000))
-    evidence.table("L3 in torch floats (λ1 = 1, β0 ~ U[−1,1] rounded to the dtype)",
+    evidence.table("The loss of eq. 7 in torch floats (λ1 = 1, β0 ~ U[−1,1] rounded to the dtype)",
                    ["dtype", "α", "entries that reached exact 0", "entries frozen away from 0"], rows)
     evidence.note("In exact arithmetic: holds (an entry reaches 0 iff β0[k] ∈ αλ1·ℤ, a null set). In float64 and "
                   "float32 no entry did. In bfloat16/float16 β0 takes finitely many values, so eq. 12's null set has "
@@ -497,7 +497,7 @@ def test_reducing_steps_leave_an_error(evidence):
         rows.append([lambda1, f"{int(stuck[block].sum())} of {single.numel()}",
                      f"{final[block].sum(dim=1).mean().item():.4g}"])
     assert final[: single.shape[0]].sum(dim=1).mean() > 1.0
-    evidence.table("StepLR (summable) on L3: final error", ["λ1", "entries that never reach 0's band",
+    evidence.table("StepLR (summable) on the loss of eq. 7: final error", ["λ1", "entries that never reach 0's band",
                                                               "mean final ‖β‖₁"], rows)
     evidence.note("A summable schedule (StepLR) is neither diminishing in the paper's sense nor constant: an entry "
                   "travels at most λ1Σα, so here the small λ1 leaves the largest error, while at a constant final α "

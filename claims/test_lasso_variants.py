@@ -235,7 +235,7 @@ def test_rmsprop_zeros_in_torch_floats(evidence):
     cell = f"in float64, the paper's eq. 18-19 (ε̄ inside √), P = {beta0.size}, T = {RMS_STEPS}: entries never 0"
     evidence.arithmetic("float64", cell=cell)
     evidence.decision(cell, analytic_rules.l13_nonzero_rule(beta0.size - ever, beta0.size, RMS_STEPS))
-    evidence.table(f"RMSProp on L3: entries at exact 0 after {RMS_STEPS} steps",
+    evidence.table(f"RMSProp on the loss of eq. 7: entries at exact 0 after {RMS_STEPS} steps",
                    ["implementation", "exact zeros at T", "exact 0 at some step ≤ T"], rows)
     evidence.note("In exact arithmetic: holds. What a practitioner meets in float64 and float32 torch.optim: most "
                   "entries reach an exact, absorbing 0, the opposite of 'non-zero with probability 1'.")
@@ -415,7 +415,7 @@ def test_table1_as_measured(evidence):
                    ["optimiser", "paper: eventual values set by", "measured", "paper: 0 absorbing",
                     "measured: 0 absorbing (iterate set to 0 mid-run)", "exact zeros from U[−1,1]", "max |β_T| / (lr·λ1) per λ1"],
                    rows, claim="L15")
-    evidence.note("SGD is vanilla NDGM on L3: the batch never enters the gradient.", claim="L10")
+    evidence.note("SGD is vanilla NDGM on the loss of eq. 7: the batch never enters the gradient.", claim="L10")
     assert measured["sgd"]["0 absorbing"] is True
     assert measured["sgd"]["share of entries whose end state changes with λ1"] > 0.9
     assert measured["momentum"]["0 absorbing"] is False

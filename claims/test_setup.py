@@ -193,7 +193,7 @@ def test_autograd_returns_a_non_subgradient_of_a_convex_kink(evidence):
     """
     evidence.origin("constructed", "3·u − v over pairs (u, v) of spellings of max(0, ·) with different derivatives at 0")
     evidence.condition("a convex loss written through two different torch spellings of max(0, ·): 2·max(0, x) as "
-                       "3·relu(x) − maximum(x, 0)")
+                       "3·ReLU(x) − maximum(x, 0)")
     rows, wrong = [], []
     for (first, u), (second, v) in itertools.permutations(sorted(RELU_VARIANTS.items()), 2):
         f = lambda x, u=u, v=v: 3 * u(x) - v(x)
@@ -248,7 +248,7 @@ def test_steplr_learning_rates_are_summable(schedule, evidence):
 @pytest.mark.claim("S3")
 def test_steplr_versus_a_diminishing_schedule(evidence):
     lr, step_size, gamma, steps = 0.1, 30, 0.1, 20000
-    evidence.condition("torch.optim.lr_scheduler.StepLR driving torch.optim.SGD; lr=0.1, step_size=30, gamma=0.1"
+    evidence.condition("torch.optim.lr_scheduler.StepLR driving torch.optim.SGD; a rate of 0.1 cut tenfold every 30 steps"
                        " (the example in torch's StepLR docstring); 20,000 steps")
     rates = np.array(optimisers.scheduled_rates(lr, steps, lambda opt: StepLR(opt, step_size, gamma)))
     limit = lr * step_size / (1 - gamma)
@@ -312,7 +312,7 @@ def test_gelu_approaches_relu_away_from_zero(evidence):
 
 @pytest.mark.claim("S4")
 def test_relu_has_different_one_sided_derivatives_at_zero(evidence):
-    evidence.condition("float64 one-sided difference quotients of torch.relu at 0")
+    evidence.condition("float64 one-sided difference quotients of torch's ReLU at 0")
     for h in (1e-1, 1e-4, 1e-8, 1e-12):
         right = float(torch.relu(torch.tensor(h, dtype=DTYPE))) / h
         left = float(torch.relu(torch.tensor(-h, dtype=DTYPE))) / -h

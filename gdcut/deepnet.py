@@ -171,10 +171,12 @@ def unswept(settings) -> list[str]:
     kinds = {optimiser for optimiser, _ in settings}
     missing = []
     if len(kinds) < SWEEP_MIN_OPTIMISERS:
-        missing.append(f"optimiser (only {', '.join(sorted(kinds))}; the rule needs {SWEEP_MIN_OPTIMISERS})")
+        missing.append(f"optimiser (only {', '.join(optimisers.DISPLAY_NAMES[k] for k in sorted(kinds))}; "
+                       f"the rule needs {SWEEP_MIN_OPTIMISERS})")
     thin = [k for k in sorted(kinds) if len({lr for o, lr in settings if o == k}) < SWEEP_MIN_RATES]
     if thin:
-        missing.append(f"learning rate (one value for {', '.join(thin)}; the rule needs {SWEEP_MIN_RATES} each)")
+        missing.append(f"learning rate (one value for {', '.join(optimisers.DISPLAY_NAMES[k] for k in thin)}; "
+                       f"the rule needs {SWEEP_MIN_RATES} each)")
     return missing
 
 
@@ -366,7 +368,7 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
     problems = []
     for result in results:
         config = result.config
-        name = f"{config.optimiser} λ1={config.lambda1:g}"
+        name = f"{optimisers.DISPLAY_NAMES[config.optimiser]} λ1={config.lambda1:g}"
         if config.optimiser != "sgd" and config.batch_size != PAPER_BATCH:
             problems.append(f"{name}: batch {config.batch_size}, not the paper's {PAPER_BATCH} (RMSProp's and "
                             "Adam's steps divide by the root of a second moment that holds the minibatch noise)")

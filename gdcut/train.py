@@ -254,10 +254,9 @@ def precision_summary(result: TrainResult) -> str:
     """One line for the ledger: the precision a run's weights, forward pass and matmuls used."""
     numerics = result.numerics
     text = (f"weights and updates {numerics['weights_dtype']}, forward {result.config.forward_dtype}, "
-            f"float32 matmul precision '{numerics['float32_matmul_precision']}', cuDNN deterministic, "
-            f"torch {numerics['torch']}")
-    if "cuda.matmul.allow_tf32" in numerics:
-        text += (f", TF32 matmul {numerics['cuda.matmul.allow_tf32']}, TF32 cuDNN {numerics['cudnn.allow_tf32']}, "
+            f"float32 matmul precision '{numerics['float32_matmul_precision']}', torch {numerics['torch']}")
+    if "cuda.matmul.allow_tf32" in numerics:  # cuDNN and TF32 apply only on CUDA
+        text += (f", cuDNN deterministic, TF32 matmul {numerics['cuda.matmul.allow_tf32']}, TF32 cuDNN {numerics['cudnn.allow_tf32']}, "
                  f"{numerics['gpu']}")
     text += f", model {numerics['compile']}"
     if "stacked" in numerics:  # gdcut.stacked trained this run with other seeds at once
