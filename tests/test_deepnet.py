@@ -85,7 +85,7 @@ def test_one_unswept_setting_decides_nothing_in_either_direction(decision):
 
 def test_a_sweep_of_one_rate_per_optimiser_names_the_learning_rate():
     assert deepnet.unswept([("momentum", 0.01), ("adam", 3e-4)]) == [
-        "learning rate (one value for adam, momentum; the rule needs 2 each)"]
+        "learning rate (one value for Adam, SGD with momentum 0.9; the rule needs 2 each)"]
     assert deepnet.unswept(SWEEP) == []
     assert deepnet.unswept(scales.convergence("cpu").settings) == []
     assert deepnet.unswept(scales.convergence("smoke").settings) != []
