@@ -479,6 +479,7 @@ def test_huber_is_l_smooth_in_the_sense_of_eq5(evidence):
                        "pairs against L = λmax(ZᵀZ)/N", claim="E4")
     evidence.condition("the paper's own example: the Huber loss satisfies eq. 5 (a Lipschitz gradient) and is not "
                        "twice differentiable at |r| = 1", claim="E6")
+    evidence.paper_setting("v2 §5, the Huber loss of eq. 10 (v1 §4, eq. 13)", claim="E6")
     for parameter in ("loss", "step size α", "start x0"):
         evidence.independent_of(parameter, "a statement about a definition: one function that meets eq. 5 without a "
                                 "second derivative refutes it, with no run", claim="E6")
@@ -712,6 +713,7 @@ def test_unstable_huber_convergence_as_a_counterexample_to_ma_et_al(evidence):
     cases, Zs, cells = _e5_cells()
     _record_e5_sweep(evidence)
     evidence.premise("the paper's 50×200 Huber regression", all(_paper_shape(Z) for Z in Zs))
+    evidence.paper_setting("v2 §5, the over-parameterised Huber regression of eq. 10 at α above 2/η (v1 §4, eq. 13)")
     rows = []
     for multiple, cell in cells.items():
         condition = (f"α = {multiple:g} × 2/η: the unstable orbit stays where the loss grows quadratically, "

@@ -306,10 +306,10 @@ def test_eq9_bound_and_larger_penalty_larger_error(evidence):
                       rules.counterexample_rule(conclusion, "L4: for a fixed α, a larger λ1 gives a larger error",
                                                 "cases whose cycle has mean ‖β‖₁ = Pαλ1/2 exactly (increasing in λ1)",
                                                 min_n=3))
-    evidence.decision("the bound lim ‖β‖₁ < αλ1 in the paper's worked example (P = 2, β0 = [0.5053, 0.5053], "
-                      "α = 0.01, λ1 = 1)",
-                      rules.counterexample_rule([bool(worked < h)], "L4: eq. 9, lim ‖β_k‖₁ < αλ1",
-                                                "the worked example's limsup ‖β‖₁ below αλ1", min_n=1))
+    worked_cell = "the bound lim ‖β‖₁ < αλ1 in the paper's worked example (P = 2, β0 = [0.5053, 0.5053], α = 0.01, λ1 = 1)"
+    evidence.decision(worked_cell, rules.counterexample_rule([bool(worked < h)], "L4: eq. 9, lim ‖β_k‖₁ < αλ1",
+                                                             "the worked example's limsup ‖β‖₁ below αλ1", min_n=1))
+    evidence.paper_setting("v2 §4, the 2-D example after eq. 8 (v1 §3, after eq. 10)", cell=worked_cell)
     for entries in L4_DIMENSIONS[2:3]:
         evidence.decision(f"the bound lim ‖β‖₁ < αλ1 at Fig. 5's P = {entries}, β0 ~ U[−1,1]",
                           rules.counterexample_rule(bound_holds[entries], "L4: eq. 9, lim ‖β_k‖₁ < αλ1",

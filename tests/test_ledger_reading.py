@@ -155,7 +155,7 @@ def _summary_card(claim_id, verdict, **extra):
     card = {"id": claim_id, "verdict": verdict, "title": f"title {claim_id}", "summary": "The paper says so. More.",
             "kind": "proposition", "sentence": f"sentence {claim_id}.", "tests": [{"nodeid": "t"}], "run": "r",
             "sides": {"supports": [], "refutes": [], "inconclusive": [], "aside": []}, "evidence": [],
-            "verdict_reasons": [], "complete": True, "rerun": [f"scripts/verify --claim {claim_id}"], "gpu": False,
+            "verdict_reasons": [], "complete": True, "rerun": [f"scripts/verify --claim={claim_id}"], "gpu": False,
             "time_s": 1.0, "test_time_s": 1.0, "training_s": 0.0}
     card.update(extra)
     return card
@@ -185,10 +185,32 @@ def test_the_cost_adds_up_with_training_attributed_to_the_claims_that_use_it():
     shares, unattributed = render.attribute_training(training, {"L19", "L20", "C5"})
     assert shares == {"L19": 5.0, "L20": 5.0, "C5": 4.0} and unattributed == 0.0
     assert render.attribute_training(training, {"L19"}) == ({"L19": 10.0}, 4.0)
-    cards = [_summary_card("L19", "holds", test_time_s=1.0, training_s=5.0, time_s=6.0)]
+    shared = {"nodeid": "claims/test_deep_l1.py::test_l19_l20", "duration_s": 1.0}
+    cards = [_summary_card("L19", "holds", tests=[shared], test_time_s=1.0, training_s=5.0, time_s=6.0),
+             _summary_card("L20", "holds", tests=[shared], test_time_s=1.0, training_s=0.0, time_s=1.0)]
     [cost] = summary.cost(cards, {"r": {"duration_s": 20.0, "processes": 2, "other_tests_s": 3.0,
                                         "unattributed_training_s": 4.0}})
+    # the test on both cards ran once, and is counted once
+    assert cost["claim_tests_s"] == 1.0
     assert cost["work_s"] == 1.0 + 5.0 + 3.0 + 4.0 and cost["per_process_s"] == 6.5 and cost["overhead_s"] == 13.5
+
+
+def test_a_conditional_claim_refuted_in_the_papers_own_setting_is_listed_with_what_fails():
+    """The summary's "what fails in the paper's own setting" holds refuted claims and conditional claims whose
+    refuting cell ran the setting the paper states (``evidence.paper_setting``); the others are conditional."""
+    decides = {"nodeid": "t", "role": "decides", "refutes": False, "conditions": [], "cells": [
+        {"condition": "P = 1", "counts_as": "supports", "reason": "", "paper_setting": []},
+        {"condition": "P = 2, the worked example", "counts_as": "refutes", "reason": "",
+         "paper_setting": ["v2 §3.1, the worked example"]}]}
+    elsewhere = dict(decides, cells=[dict(c, paper_setting=[]) for c in decides["cells"]])
+    sides = {"supports": ["P = 1"], "refutes": ["P = 2, the worked example"], "inconclusive": [], "aside": []}
+    cards = [_summary_card("L4", "conditional", tests=[decides], sides=sides),
+             _summary_card("L6", "conditional", tests=[elsewhere], sides=sides)]
+    report = summary.reproducibility(cards, {"r": {"duration_s": 1, "processes": 1}})
+    assert [c["id"] for c in report["fails"]] == ["L4"] and [c["id"] for c in report["conditional"]] == ["L6"]
+    assert report["fails"][0]["paper_setting"] == [("P = 2, the worked example", "v2 §3.1, the worked example")]
+    assert "In the paper's own setting it fails: P = 2, the worked example (v2 §3.1, the worked example)." \
+        in report["fails"][0]["sentence"]
 
 
 def test_a_rule_digest_covers_its_words_and_code_and_says_unverified_without_git(tmp_path):

@@ -197,6 +197,15 @@ class Evidence:
             raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
         self._add("premise", claim, text=_nonempty("text", text), holds=holds, **_cell(cell))
 
+    def paper_setting(self, where: str, *, cell: str = "", claim=None) -> None:
+        """Marks the test, or the decision of ``cell``, as the paper's own setting, stated at ``where``.
+
+        ``where`` names the place ("v2 §3.1, the worked example"). A refuting cell so
+        marked puts the claim among those that fail in the paper's own setting
+        (``gdcut.ledger.summary``); it changes no count.
+        """
+        self._add("paper_setting", claim, where=_nonempty("where", where), **_cell(cell))
+
     def certificate(self, kind: str, value, tolerance, holds: bool, detail: str = "", *, cell: str = "",
                     claim=None) -> None:
         """A convergence certificate: ``value`` (a gap, a distance, a horizon) against ``tolerance``.

@@ -114,6 +114,8 @@ def collect(rootdir: Path, args: list[str], scale: str, duration_s: float, exits
     dirty = bool(_git(rootdir, "status", "--porcelain", "--untracked-files=no"))
     return {
         "git commit": (commit or "unknown (not a git checkout)") + (" (dirty working tree)" if dirty else ""),
+        # so that a rule's "last changed in" can be compared with the run's commit by date
+        "git commit date": _git(rootdir, "show", "-s", "--format=%cI", "HEAD") or "unknown",
         "command": shlex.join(["pytest", *args]),
         "date (UTC)": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "duration_s": round(duration_s, 2),

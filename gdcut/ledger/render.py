@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 from gdcut.ledger import explain, preregistration, summary
 from gdcut.ledger.evidence import jsonable
@@ -79,24 +80,31 @@ def _sides(tests: list[dict]) -> dict[str, list[str]]:
     for test in tests:
         for cell in test["cells"]:
             side = _side(cell["counts_as"])
-            unstated = explain.UNSTATED_REFUTING if test["refutes"] else explain.UNSTATED
-            names = [cell["condition"]] if test["role"] == "decides" else test["conditions"] or [unstated]
+            names = cell_names(test, cell)
             why = cell["reason"] if side in ("inconclusive", "aside") and cell["reason"] else ""
             sides[side].extend(f"{name} ({why})" if why else name for name in names)
     return {side: list(dict.fromkeys(texts)) for side, texts in sides.items()}
 
 
+def cell_names(test: dict, cell: dict) -> list[str]:
+    """How a reader knows a cell: a decision by its condition, an ordinary test by the conditions it recorded,
+    or, with none, by ``explain.UNSTATED`` (``UNSTATED_REFUTING`` for a refuting test), never by its name."""
+    if test["role"] == "decides":
+        return [cell["condition"]]
+    return test["conditions"] or [explain.UNSTATED_REFUTING if test["refutes"] else explain.UNSTATED]
+
+
 def _test_cells(outcome, book) -> list[dict]:
     """A passing test's cells after the rulebook, as card data: condition, what it counts as, why."""
-    return [{"condition": condition, "counts_as": count, "reason": reason}
-            for condition, count, reason in cells(outcome, book)]
+    return [{"condition": c.condition, "counts_as": c.count, "reason": c.reason, "paper_setting": list(c.paper_setting)}
+            for c in cells(outcome, book)]
 
 
 def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
     """Commands that re-run one claim from the project root, the script first, then the venv's pytest."""
     scale_option = f" --gdcut-scale={scale}" if gpu else ""
-    return [f"scripts/verify --claim {claim_id}{scale_option}",
-            f".venv/bin/pytest claims --claim {claim_id}{scale_option}"]
+    return [f"scripts/verify --claim={claim_id}{scale_option}",
+            f".venv/bin/pytest claims --claim={claim_id}{scale_option}"]
 
 
 def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
@@ -306,7 +314,8 @@ def run_entry(generated_at: str, provenance: dict, work: dict | None = None) -> 
     ``work``: processes, other_tests_s (tests of gdcut itself) and unattributed_training_s.
     Cards name their run by the ledger's ``run``.
     """
-    keys = ("command", "duration_s", "device", "deep-net scale", "deep-net data", "hypothesis profile", "git commit")
+    keys = ("command", "duration_s", "device", "deep-net scale", "deep-net data", "hypothesis profile", "git commit",
+            "git commit date")
     return {"generated_at": generated_at, **{key: provenance.get(key, "") for key in keys}, **(work or {})}
 
 
@@ -428,9 +437,22 @@ def _environment():
     return environment
 
 
-def render_html(ledger: dict) -> str:
-    """The ledger as one self-contained HTML page (inline CSS and script, SVG and CSV as data URIs)."""
-    return _environment().get_template("ledger.html.j2").render(ledger=ledger)
+def render_html(ledger: dict, page_dir: Path | None = None) -> str:
+    """The ledger as one self-contained HTML page (inline CSS and script, SVG and CSV as data URIs).
+
+    With ``page_dir``, the folder the page is written to, its links to docs/ are relative to
+    it, so they hold when the checkout and its reports move together.
+    """
+    return _environment().get_template("ledger.html.j2").render(ledger=ledger, docs=docs_href(ledger, page_dir))
+
+
+def docs_href(ledger: dict, page_dir: Path | None) -> str:
+    """Where a page in ``page_dir`` links to the ledger's docs/: relative when both are on this machine."""
+    root = ledger.get("docs_root", "")
+    if not root or page_dir is None or not root.startswith("file://"):
+        return root
+    docs = Path(unquote(urlparse(root).path))
+    return Path(os.path.relpath(docs, Path(page_dir).resolve())).as_posix() + "/"
 
 
 _LONG_DECIMAL = re.compile(r"^-?\d{7,}\.\d+$")
@@ -465,7 +487,7 @@ def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
     """
     reports_dir = Path(reports_dir)
     text = json.dumps(ledger, indent=1, ensure_ascii=False, allow_nan=False)
-    html = render_html(ledger)
+    html = render_html(ledger, reports_dir)
     json_path, html_path = reports_dir / "ledger.json", reports_dir / "ledger.html"
     _atomic_write(json_path, text)
     _atomic_write(html_path, html)
@@ -473,7 +495,7 @@ def write_ledger(ledger: dict, reports_dir: Path) -> list[Path]:
     name = _history_name(ledger)
     history_json, history_html = history / f"{name}.json", history / f"{name}.html"
     _atomic_write(history_json, text)
-    _atomic_write(history_html, html)
+    _atomic_write(history_html, render_html(ledger, history))
     for old in sorted(history.glob("ledger-*.json"))[:-HISTORY_KEEP]:
         old.unlink(missing_ok=True)
         old.with_suffix(".html").unlink(missing_ok=True)

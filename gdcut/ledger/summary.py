@@ -1,8 +1,10 @@
 """The reproducibility summary at the top of the ledger, in the manner of an ML Reproducibility Challenge report.
 
 Its parts: the scope; what reproduces; what fails in the paper's own setting
-(refuted), one sentence each with our number beside the paper's; what holds
-only under conditions the paper does not state (conditional); what is not
+(refuted claims, and conditional ones whose refuting cell ran the setting the
+paper states, ``evidence.paper_setting``), one sentence each with our number
+beside the paper's; what holds only under conditions the paper does not state
+(the other conditional claims); what is not
 settled and what would settle it; the cost. Every sentence is built from the
 cards of the run (their verdicts, sides, evidence rows and reasons), never
 typed in, so the summary cannot say what the evidence does not.
@@ -55,6 +57,20 @@ def _number_sentence(number: dict | None) -> str:
     return f"Measured {number['name']}{condition}: {number['ours']}; the paper: {number['paper']}."
 
 
+def failing_in_paper_setting(card: dict) -> list[tuple[str, str]]:
+    """The refuting cells of a card that ran the paper's own setting, as (the cell as a reader knows it, where
+    the paper states the setting); ``evidence.paper_setting`` marks them."""
+    from gdcut.ledger.render import cell_names
+
+    found = []
+    for test in card.get("tests", []):
+        for cell in test.get("cells", []):
+            if cell["counts_as"] == "refutes" and cell.get("paper_setting"):
+                where = "; ".join(dict.fromkeys(cell["paper_setting"]))
+                found.extend((name, where) for name in cell_names(test, cell))
+    return list(dict.fromkeys(found))
+
+
 def settle(card: dict, run: dict) -> dict:
     """What would settle an open claim, from its reasons, its scale and its re-run command.
 
@@ -62,8 +78,17 @@ def settle(card: dict, run: dict) -> dict:
     """
     verdict = card["verdict"]
     command = card.get("rerun", [""])[0]
-    paper_scale = f"scripts/verify --claim {card['id']} --gdcut-scale=paper"
-    needs_gpu = card.get("gpu") and run.get("deep-net scale") != "paper"
+    paper_scale = f"scripts/verify --claim={card['id']} --gdcut-scale=paper"
+    ran_at = run.get("deep-net scale")
+    needs_gpu = card.get("gpu") and ran_at != "paper"
+    # the card's own re-run command names the scale that decides on the machine that wrote it (cpu without CUDA)
+    card_scale = re.search(r"--gdcut-scale=(\S+)", command)
+    if needs_gpu and card_scale and card_scale.group(1) not in (ran_at, "paper"):
+        paper_scale = command
+        gpu_text = (f"a run at the {card_scale.group(1)} scale, which decides on this machine, or at the paper's "
+                    f"scale on a GPU (--gdcut-scale=paper; this one ran at the {ran_at} scale)")
+    else:
+        gpu_text = f"a run at the paper's scale on a GPU (this one ran at the {ran_at} scale)"
     if verdict == "not-encoded":
         return {"text": "a test linked to the claim (none is written yet)", "command": ""}
     if verdict == "unexpected":
@@ -72,11 +97,11 @@ def settle(card: dict, run: dict) -> dict:
         reasons = [r for r in card["verdict_reasons"] if not r.startswith("not selected in this run")]
         why = f" ({'; '.join(reasons[:2])})" if reasons else ""
         if needs_gpu:
-            return {"text": f"a run at the paper's scale on a GPU{why}", "command": paper_scale}
+            return {"text": f"{gpu_text}{why}", "command": paper_scale}
         return {"text": f"a run of its tests{why}", "command": command}
     parts = []
     if needs_gpu:
-        parts.append(f"a run at the paper's scale on a GPU (this one ran at the {run.get('deep-net scale')} scale)")
+        parts.append(gpu_text)
     lacking = card["sides"].get("inconclusive", []) + card["sides"].get("aside", [])
     if lacking:
         shown = "; ".join(lacking[:2]) + (f" (and {len(lacking) - 2} more on the card)" if len(lacking) > 2 else "")
@@ -97,7 +122,7 @@ def _found(card: dict) -> str:
 def cost(claims: list[dict], runs: dict[str, dict]) -> list[dict]:
     """Per run: the wall clock and the work that fills it, summed so that it adds up.
 
-    ``work_s`` = the claims' tests + the deep-net training attributed to the claims that
+    ``work_s`` = the claims' tests, each counted once + the deep-net training attributed to the claims that
     use it + the tests of gdcut itself + training no claim ran in this run; over the run's
     processes that is ``per_process_s``, and the rest of the wall clock is start-up,
     collection and the ledger itself.
@@ -105,7 +130,9 @@ def cost(claims: list[dict], runs: dict[str, dict]) -> list[dict]:
     rows = []
     for key, run in runs.items():
         own = [c for c in claims if c.get("run") == key and c.get("tests")]
-        tests_s = sum(c.get("test_time_s", c.get("time_s", 0.0)) for c in own)
+        # a test linked to two claims sits on both cards and ran once
+        durations = {t["nodeid"]: t.get("duration_s", 0.0) for c in own for t in c["tests"]}
+        tests_s = sum(durations.values())
         training_s = sum(c.get("training_s", 0.0) for c in own)
         other_s = float(run.get("other_tests_s", 0.0) or 0.0)
         unattributed_s = float(run.get("unattributed_training_s", 0.0) or 0.0)
@@ -140,16 +167,22 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
                   for c in claims if c["verdict"] == "holds"]
     fails = []
     for c in claims:
-        if c["verdict"] != "refuted":
+        in_paper_setting = failing_in_paper_setting(c)
+        if c["verdict"] != "refuted" and not (c["verdict"] == "conditional" and in_paper_setting):
             continue
         number = key_number(c)
-        fails.append({"id": c["id"], "title": c["title"], "paper_says": first_sentence(c["summary"]),
-                      "found": _found(c), "number": number,
-                      "sentence": f"The paper: {first_sentence(c['summary'])} Found: {_found(c)} "
-                                  f"{_number_sentence(number)}".strip()})
+        where = "; ".join(f"{name} ({where})" for name, where in in_paper_setting)
+        found = _found(c)
+        fails.append({"id": c["id"], "verdict": c["verdict"], "title": c["title"],
+                      "paper_says": first_sentence(c["summary"]), "paper_setting": in_paper_setting,
+                      "found": found, "number": number,
+                      "sentence": f"The paper: {first_sentence(c['summary'])} "
+                                  + (f"In the paper's own setting it fails: {where}. " if where else "")
+                                  + f"Found: {found} {_number_sentence(number)}".strip()})
+    failing = {f["id"] for f in fails}
     conditional = []
     for c in claims:
-        if c["verdict"] != "conditional":
+        if c["verdict"] != "conditional" or c["id"] in failing:
             continue
         number = key_number(c)
         conditional.append({"id": c["id"], "title": c["title"], "sentence": _found(c), "number": number,

@@ -50,6 +50,7 @@ are listed in its reasons and make it partial (``complete`` False).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 VERDICTS = ("holds", "conditional", "refuted", "inconclusive", "unexpected", "not-run", "not-encoded",
             "not-testable")
@@ -100,7 +101,8 @@ class Facts:
 
     ``swept`` pairs a parameter with the labels of the values it took;
     ``independent`` names parameters the outcome provably does not depend on;
-    ``arithmetic`` is "" when the test did not say (it then computes in the claim's own).
+    ``arithmetic`` is "" when the test did not say (it then computes in the claim's own);
+    ``paper_setting`` names where the paper states the setting the cell ran, when it ran the paper's own.
     """
     failed_premises: tuple[str, ...] = ()
     saturated: tuple[str, ...] = ()
@@ -109,12 +111,13 @@ class Facts:
     independent: tuple[str, ...] = ()
     arithmetic: str = ""
     certified_float: bool = False
+    paper_setting: tuple[str, ...] = ()
 
     def __add__(self, other: "Facts") -> "Facts":
         return Facts(self.failed_premises + other.failed_premises, self.saturated + other.saturated,
                      self.certificates + other.certificates, self.swept + other.swept,
                      self.independent + other.independent, other.arithmetic or self.arithmetic,
-                     self.certified_float or other.certified_float)
+                     self.certified_float or other.certified_float, self.paper_setting + other.paper_setting)
 
 
 @dataclass(frozen=True)
@@ -195,23 +198,33 @@ def rule_cell(pointing: str, facts: Facts, book: Rulebook) -> tuple[str, str]:
     return pointing, ""
 
 
-def cells(outcome: Outcome, book: Rulebook) -> list[tuple[str, str, str]]:
-    """A passing test's cells as (condition, count, reason): one per decision, or one for an ordinary test."""
+class Cell(NamedTuple):
+    """One cell after the rulebook: the condition it covers, what it counts as, why, and where the paper
+    states its setting when it ran the paper's own."""
+    condition: str
+    count: str
+    reason: str
+    paper_setting: tuple[str, ...] = ()
+
+
+def cells(outcome: Outcome, book: Rulebook) -> list[Cell]:
+    """A passing test's cells: one per decision, or one for an ordinary test."""
     if outcome.decisions:
         ruled = []
         for d in outcome.decisions:
-            count, why = rule_cell(d.decision, outcome.facts + d.facts, book)
-            ruled.append((d.condition, count, why or d.reason))
+            facts = outcome.facts + d.facts
+            count, why = rule_cell(d.decision, facts, book)
+            ruled.append(Cell(d.condition, count, why or d.reason, facts.paper_setting))
         return ruled
     count, why = rule_cell("refutes" if outcome.refutes else "supports", outcome.facts, book)
-    return [(outcome.nodeid, count, why)]
+    return [Cell(outcome.nodeid, count, why, outcome.facts.paper_setting)]
 
 
 def counted_as(outcome: Outcome, book: Rulebook = Rulebook()) -> str:
     """What a passing test counts as: ``decides`` for a decision test, else its one cell's count."""
     if outcome.decisions:
         return "decides"
-    return cells(outcome, book)[0][1]
+    return cells(outcome, book)[0].count
 
 
 def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset(), not_testable: str = "",
@@ -228,13 +241,13 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
         return Verdict("unexpected", tuple(f"{o.nodeid} {o.outcome}" for o in broken))
     passed = [o for o in outcomes if o.outcome == "passed"]
     ruled = [(o, cell) for o in passed for cell in cells(o, book)]
-    counting = [(o, c) for o, c in ruled if c[1] in ("supports", "refutes")]
+    counting = [(o, c) for o, c in ruled if c.count in ("supports", "refutes")]
     # Ordinary tests explain themselves on the card; decisions name their cells in the reasons.
-    decided = _unique(tuple(f"{count}: {condition}" for o, (condition, count, _) in counting if o.decisions))
-    aside = _unique(tuple(f"{count}: {condition}" + (f" ({why})" if why else "")
-                          for o, (condition, count, why) in ruled if count not in ("supports", "refutes")))
-    supporting = any(c[1] == "supports" for _, c in counting)
-    refuting = any(c[1] == "refutes" for _, c in counting)
+    decided = _unique(tuple(f"{c.count}: {c.condition}" for o, c in counting if o.decisions))
+    aside = _unique(tuple(f"{c.count}: {c.condition}" + (f" ({c.reason})" if c.reason else "")
+                          for o, c in ruled if c.count not in ("supports", "refutes")))
+    supporting = any(c.count == "supports" for _, c in counting)
+    refuting = any(c.count == "refutes" for _, c in counting)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
     complete = (bool(outcomes) and not skipped and not aside
                 and encoded <= {function_key(o.nodeid) for o in outcomes})
@@ -265,6 +278,7 @@ def facts_from_records(records: list[dict]) -> Facts:
         independent=tuple(r["parameter"] for r in records if r["kind"] == "independent"),
         arithmetic=arithmetic[-1]["arithmetic"] if arithmetic else "",
         certified_float=any(r["certified"] for r in arithmetic),
+        paper_setting=tuple(r["where"] for r in records if r["kind"] == "paper_setting"),
     )
 
 
