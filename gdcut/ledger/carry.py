@@ -1,6 +1,6 @@
 """Partial runs keep the full picture: cards a run did not touch come from the last ledger.
 
-A run that selects a subset of the claims (``--claim L4``, ``-k``, ``-m fast``)
+A run that selects a subset of the claims (``--claim=L4``, ``-k``, ``-m fast``)
 reports nothing for the others.  Writing those as "not-run" would replace a
 full ledger with one card; instead each untouched card is carried over from
 the ledger the run replaces, keeping the ``run`` stamp of the run that made

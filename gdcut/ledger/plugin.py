@@ -53,7 +53,7 @@ MARKERS = (
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("gdcut", "gdcut claims ledger")
     group.addoption("--claim", action="append", default=[], metavar="ID",
-                    help="run only the tests linked to this claim (repeatable), e.g. --claim L3")
+                    help="run only the tests linked to this claim (repeatable), e.g. --claim=L3")
     group.addoption("--gdcut-scale", choices=scales.SCALES, default="auto",
                     help="deep-net scale: paper (the paper's settings), smoke (CPU-sized), tiny (a few steps: tests the "
                          "machinery, every decision inconclusive); auto = paper on CUDA, smoke otherwise")
@@ -209,7 +209,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """With ``--claim``, a test module that links none of the wanted claims is not imported at all.
 
-    The AST inventory tells which claims a module links, so ``--claim S3`` imports one claim module
+    The AST inventory tells which claims a module links, so ``--claim=S3`` imports one claim module
     instead of every module's libraries (seconds). A module ast cannot read is collected as usual, and
     pytest reports its error.
     """
