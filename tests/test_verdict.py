@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from gdcut.ledger.verdict import (COUNTS, DECISIONS, OUTCOMES, VERDICTS, Decision, Facts, OpenParameter, Outcome,
                                   Rulebook, Verdict, claim_verdict, counted_as, function_key, outcome_from_result,
-                                  rule_cell)
+                                  cells, rule_cell)
 
 FILE = "claims/test_x.py"
 LIMIT = Rulebook(limit=True)
@@ -256,13 +256,18 @@ def test_records_become_test_and_cell_facts():
         {"kind": "independent", "parameter": "seed", "reason": "closed form"},
         {"kind": "arithmetic", "arithmetic": "float32", "certified": False},
         {"kind": "statistic", "text": "period 2 at its floor", "saturated": True, "cell": "SGD"},
+        {"kind": "paper_setting", "where": "v2 App. C", "cell": "SGD"},
     ]
     result = {"nodeid": f"{FILE}::test_a", "outcome": "passed", "refutes": False}
     built = outcome_from_result(result, records)
     assert built.facts == Facts(certificates=(True,), swept=(("start β0", ("0", "small")),), independent=("seed",),
                                 arithmetic="float32")
     [cell] = built.decisions
-    assert cell.facts == Facts(failed_premises=("batch 512",), saturated=("period 2 at its floor",))
+    assert cell.facts == Facts(failed_premises=("batch 512",), saturated=("period 2 at its floor",),
+                               paper_setting=("v2 App. C",))
+    # the paper's setting travels with the cell, whatever the cell counts as
+    [ruled] = cells(built, Rulebook())
+    assert ruled.paper_setting == ("v2 App. C",) and ruled.count == "void"
 
 
 def test_rule_cell_rejects_an_unknown_direction_and_the_rulebook_unknown_words():
@@ -361,7 +366,9 @@ def test_evidence_rejects_malformed_premises_certificates_and_origins():
     for call, argument in ((lambda: evidence.premise("p", 1), "holds"), (lambda: evidence.premise(" ", True), "text"),
                            (lambda: evidence.certificate("eyeballed", 0, 0, True), "kind"),
                            (lambda: evidence.certificate("cycle", 0, 0, "yes"), "holds"),
-                           (lambda: evidence.origin("guessed"), "how"), (lambda: evidence.caveat(""), "text")):
+                           (lambda: evidence.origin("guessed"), "how"), (lambda: evidence.caveat(""), "text"),
+                           (lambda: evidence.paper_setting(" "), "where"),
+                           (lambda: evidence.paper_setting("v2 §4", cell=3), "cell")):
         with pytest.raises(ValueError, match=argument):
             call()
     evidence.certificate("horizon", 99, 108, True, "max N0 against T − 2")
