@@ -182,8 +182,9 @@ def test_entries_keep_their_own_phase_as_the_proof_of_eq8_says(evidence):
     evidence.condition("each entry with its own n_k (v2 eq. 14): the paper's β0 entry 0.5053 beside 0.5053 − α, "
                        "exact; U[−1,1]^P starts in float64 torch.optim.SGD for the share of common phases")
     signs = [[int(np.sign(b)) for b in trajectory[t]] for t in range(n0, n0 + 3)]
-    evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs),
-                     paper="phase of the entries in the 2-cycle")
+    evidence.measure("signs of β_N, β_N+1, β_N+2 from N0 for β0=[0.5053, 0.4953]", str(signs), paper=None,
+                     condition="per entry (v2 eq. 14) the two entries reach the band one step apart, so they are in "
+                               "opposite phase; eq. 8 read with one N0 would put them in one phase")
     assert all(row[0] != row[1] for row in signs)
     # Monte Carlo with torch.optim.SGD: how often do all entries share the phase eq. 8 writes?
     rows = []
@@ -198,8 +199,11 @@ def test_entries_keep_their_own_phase_as_the_proof_of_eq8_says(evidence):
         same = ((run.last[-1] > 0).all(dim=1) | (run.last[-1] < 0).all(dim=1)).sum().item()
         predicted = closed_forms.common_phase_probability(entries)
         rows.append([entries, f"{same} of 20000", f"{same / 20000:.4f}", f"{predicted:.4f}"])
+        # The paper gives no share: 1 would be eq. 8 read with one N0 for all entries, the reading the card sets aside.
         evidence.measure(f"share of U[−1,1]^{entries} initialisations whose entries share one phase",
-                         same / 20000, paper="share of initialisations whose entries share one phase", condition=f"prediction 2^(1−P) = {predicted:.4g}")
+                         same / 20000, paper=None,
+                         condition=f"closed-form prediction 2^(1−P) = {predicted:.4g}; eq. 8 read with one N0 for "
+                                   "all entries would need 1")
         assert abs(same / 20000 - predicted) < 4 * math.sqrt(predicted * (1 - predicted) / 20000) + 1e-3
     evidence.table("Entries in one phase (what eq. 8 would say read with one N0 for all entries)",
                    ["P", "count", "share", "2^(1−P) (independent per-entry parities)"], rows)

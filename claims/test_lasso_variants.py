@@ -315,7 +315,9 @@ def test_rmsprop_end_state_across_penalties_in_float64_torch(evidence):
         step = (finals[-1, i] - finals[-2, i]).abs()
         moving = step > 0
         eventual = step[moving].mean().item()
-        evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper="difference of end states across λ1", condition=f"T = {RMS_STEPS}, α = 0.1")
+        if lambda1 != 1.0:  # λ1 = 1 is the reference itself
+            evidence.measure(f"max |β_T(λ1={lambda1:g}) − β_T(λ1=1)|", differ, paper="difference of end states across λ1",
+                             condition=f"T = {RMS_STEPS}, α = 0.1")
         evidence.measure(f"eventual step / α, λ1={lambda1:g}", eventual / 0.1, paper="effective LASSO penalty")
         assert differ < 1e-3 and abs(eventual / 0.1 - 1) < 1e-5
     evidence.note("Holds for λ1 ≥ 1e-2: the eventual step is α/(1 + eps/λ1) → α. 'Only β0 matters' includes α and "
@@ -510,18 +512,18 @@ def test_fig5_ordering_over_many_seeds(evidence):
             cycle_step = closed_forms.ndgm_cycle_step(beta0, FIG5_ALPHA, lam)
             in_cycle = bool(np.allclose(rms_tail[-1], rms_tail[-3], atol=1e-7))
             above = below = 0
+            source = "B.4 text" if lam == 1.0 else "Fig. 5"
+            # the rows carry their cell's condition, so each reads as what its cell counts as
+            cell = f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds"
             if in_cycle:
                 rms, ndgm = final_losses(lam, horizon)
                 above, below = int((rms > ndgm).all(axis=0).sum()), int((rms < ndgm).all(axis=0).sum())
                 evidence.measure(f"share of seeds with RMSProp above NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 above / n, paper=L16_SHARE[predicted == "RMSProp above"])
+                                 above / n, paper=L16_SHARE[predicted == "RMSProp above"], condition=cell)
                 evidence.measure(f"share of seeds with RMSProp below NDGM at all last 100, λ1={lam:g}, T={horizon}",
-                                 below / n, paper=L16_SHARE[predicted == "RMSProp below"],
-                                 condition="λ1 = 1 is the reading of §B.4's text" if lam == 1.0 else "")
+                                 below / n, paper=L16_SHARE[predicted == "RMSProp below"], condition=cell)
             ordered = above if predicted == "RMSProp above" else below
-            source = "B.4 text" if lam == 1.0 else "Fig. 5"
-            evidence.decision(f"λ1 = {lam:g} ({source}: {predicted}), T = {horizon}, {n} seeds",
-                              analytic_rules.l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
+            evidence.decision(cell, analytic_rules.l16_ordering_rule(ordered, n, horizon, cycle_step, in_cycle))
     # as the figure shows it (one seed)
     fig = figures.figure_5({lam: tuple(losses[:, 0] for losses in final_losses(lam, 100_000)) for lam in (1e-3, 100.0)})
     evidence.figure(fig, caption="Fig. 5 regenerated: P = 10, α = 0.1, same β0 (seed 0), last 100 of 10^5 iterations")

@@ -111,7 +111,8 @@ def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
     """What the test behind an evidence row counts as for this row, and why when it cannot speak.
 
     A decision test's row recorded under the condition of one of its cells counts as that
-    cell; any other row of a decision test speaks when some cell of the test does.
+    cell; any other row of a decision test is a second reading when all its cells are, and
+    speaks when some cell of the test does.
     """
     if test is None or test["outcome"] != "passed":
         return "", ""
@@ -121,6 +122,8 @@ def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
     matching = [c for c in test["cells"] if c["condition"] == row["condition"]]
     if matching:
         return matching[0]["counts_as"], matching[0]["reason"]
+    if test["cells"] and all(c["counts_as"] == SECOND_READING for c in test["cells"]):
+        return SECOND_READING, test["cells"][0]["reason"]  # a float reading of an exact claim: its rows compare
     if any(c["counts_as"] in SPEAKING for c in test["cells"]):
         return "decides", ""
     reasons = list(dict.fromkeys(c["reason"] for c in test["cells"] if c["reason"]))

@@ -288,10 +288,12 @@ def outcome_from_result(result: dict, records: list[dict]) -> Outcome:
     A record with a ``cell`` key belongs to the decision of that condition; the
     others belong to the whole test.
     """
-    whole = facts_from_records([r for r in records if not r.get("cell")])
+    by_cell: dict[str, list[dict]] = {}
+    for r in records:
+        by_cell.setdefault(r.get("cell", ""), []).append(r)
+    whole = facts_from_records(by_cell.get("", []))
     decisions = tuple(
-        Decision(d["condition"], d["decision"], d.get("reason", ""),
-                 facts_from_records([r for r in records if r.get("cell") == d["condition"]]))
+        Decision(d["condition"], d["decision"], d.get("reason", ""), facts_from_records(by_cell.get(d["condition"], [])))
         for d in records if d["kind"] == "decision")
     return Outcome(result["nodeid"], result["outcome"], result["refutes"], result.get("duration_s", 0.0),
                    result.get("reason", ""), decisions, whole)
