@@ -477,7 +477,7 @@ def test_huber_is_l_smooth_in_the_sense_of_eq5(evidence):
     """The Huber loss has a Lipschitz gradient (eq. 5) with L = λmax(ZᵀZ)/N, though it is not twice differentiable."""
     evidence.condition("the paper's Huber loss (threshold 1) on the 50×200 data, gradient quotients over sampled "
                        "pairs against L = λmax(ZᵀZ)/N", claim="E4")
-    evidence.condition("the paper's own example: the Huber loss satisfies eq. 5 (a Lipschitz gradient) and is not "
+    evidence.condition("the paper's Huber loss (threshold 1) satisfies eq. 5 (a Lipschitz gradient) and is not "
                        "twice differentiable at |r| = 1", claim="E6")
     evidence.paper_setting("v2 §5, the Huber loss of eq. 10 (v1 §4, eq. 13)", claim="E6")
     for parameter in ("loss", "step size α", "start x0"):
