@@ -286,8 +286,9 @@ def test_eq9_bound_and_larger_penalty_larger_error(evidence):
                          f"exact: β_(N0+2) = β_N0 (N0 = {n0}) and the cycle's norms are the closed-form eventual norms")
     evidence.origin("constructed", "the paper's own worked example β0 = [0.5053, 0.5053]")
     worked = max(cycle_norms)
+    worked_cell = "the bound lim ‖β‖₁ < αλ1 in the paper's worked example (P = 2, β0 = [0.5053, 0.5053], α = 0.01, λ1 = 1)"
     evidence.measure("limsup ‖β_k‖₁ in the paper's own 2-D example", float(worked),
-                     paper="limsup ‖β_k‖₁ in the 2-D worked example", condition=f"αλ1 = {float(h):g}")
+                     paper="limsup ‖β_k‖₁ in the 2-D worked example", condition=worked_cell)
     # the conclusion, in the worked example: the cycle's mean norm is Pαλ1/2, growing with λ1
     penalties = [worked_example("small λ1"), worked_example("large λ1")]
     means = [sum(closed_forms.eventual_l1_norms(example, alpha, lam)) / 2 for lam in penalties]
@@ -310,7 +311,6 @@ def test_eq9_bound_and_larger_penalty_larger_error(evidence):
                       rules.counterexample_rule(conclusion, "L4: for a fixed α, a larger λ1 gives a larger error",
                                                 "cases whose cycle has mean ‖β‖₁ = Pαλ1/2 exactly (increasing in λ1)",
                                                 min_n=3))
-    worked_cell = "the bound lim ‖β‖₁ < αλ1 in the paper's worked example (P = 2, β0 = [0.5053, 0.5053], α = 0.01, λ1 = 1)"
     evidence.decision(worked_cell, rules.counterexample_rule([bool(worked < h)], "L4: eq. 9, lim ‖β_k‖₁ < αλ1",
                                                              "the worked example's limsup ‖β‖₁ below αλ1", min_n=1))
     evidence.paper_setting("v2 §4, the 2-D example after eq. 8 (v1 §3, after eq. 10)", cell=worked_cell)

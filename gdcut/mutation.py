@@ -6,7 +6,8 @@ contain.  The runner re-runs the claims the mutant should disturb, in a
 pytest subprocess with this module as a plugin (``-p gdcut.mutation
 --gdcut-mutant=NAME``: it installs the mutant in ``pytest_configure``, before
 any test module imports gdcut), and calls the mutant *killed* when a test
-fails or a claim's verdict moves away from the unmutated baseline.
+fails, a claim's verdict moves away from the unmutated baseline, or one of
+the mutant's ``checks`` (planted cases among the tests of gdcut) fails.
 
     python -m gdcut.mutation                  # every mutant
     python -m gdcut.mutation --mutant NAME    # one (repeatable); --list shows them
@@ -14,8 +15,8 @@ fails or a claim's verdict moves away from the unmutated baseline.
     pytest -p gdcut.mutation --gdcut-mutant=NAME claims ...   # one mutant by hand
 
 A mutant kills a *test* when that test's outcome, what it counts as on the
-ledger (``gdcut.ledger.verdict.COUNTS``) or one of its
-decisions differs from the baseline's: a refutation turned inconclusive by a
+ledger (``gdcut.ledger.verdict.COUNTS``), one of its
+decisions or what one of its cells counts as differs from the baseline's: a refutation turned inconclusive by a
 failed certificate is a kill, and so is a flipped decision. A mutant is killed
 when pytest fails, a verdict moves, or it kills a test.
 """
@@ -48,6 +49,9 @@ class Mutant:
     replace: Callable[[object], object]  # original -> wrong replacement
     claims: tuple[str, ...]  # the claims that should notice
     gpu: bool = False  # needs the deep-net (smoke-scale) claims
+    #: Tests of gdcut itself that must fail under the mutant: a rulebook rule that no real claim happens to
+    #: need in this run (every refutation swept, say) is still caught by its planted case.
+    checks: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- wrong implementations
@@ -61,6 +65,9 @@ def _rule_dropped(which: str):
         return rule_cell
     return mutate
 
+
+#: The planted case of each rule, run through the real plugin (tests/test_rulebook.py).
+PLANTED = ("tests/test_rulebook.py::test_each_rule_on_its_planted_case",)
 
 #: What a rulebook that forgets a rule reads in place of the recorded facts.
 FORGOTTEN = {"failed_premises": (), "saturated": (), "certificates": (True,), "arithmetic": ""}
@@ -391,15 +398,17 @@ MUTANTS: dict[str, Mutant] = {m.name: m for m in [
     # The rulebook itself (gdcut.ledger.verdict.rule_cell): each mutant forgets one rule, so a cell it
     # should set aside counts. A verdict that does not move under one of them does not rest on that rule.
     Mutant("premises-ignored", "the rulebook counts cells outside their premise (rule 1 dropped)",
-           "gdcut.ledger.verdict:rule_cell", _rule_dropped("failed_premises"), ("C4", "X2", "E5", "L4")),
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("failed_premises"), ("L21", "S2"), checks=PLANTED),
     Mutant("bounds-ignored", "the rulebook counts a statistic at its floor or ceiling (rule 2 dropped)",
-           "gdcut.ledger.verdict:rule_cell", _rule_dropped("saturated"), ("E3",)),
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("saturated"), ("E3",), checks=PLANTED),
     Mutant("readings-count", "the rulebook counts a floating-point reading of an exact claim (rule 3 dropped)",
-           "gdcut.ledger.verdict:rule_cell", _rule_dropped("arithmetic"), ("L1", "L5", "L13", "L16", "L17")),
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("arithmetic"), ("L1", "L5", "L13", "L16", "L17"),
+           checks=PLANTED),
     Mutant("certificates-trusted", "the rulebook takes every limit cell as certified (rule 4 dropped)",
-           "gdcut.ledger.verdict:rule_cell", _rule_dropped("certificates"), ("L2", "L4", "L6", "E1", "E5")),
+           "gdcut.ledger.verdict:rule_cell", _rule_dropped("certificates"), ("L2", "L4", "L6", "E1", "E5"),
+           checks=PLANTED),
     Mutant("sweeps-ignored", "the rulebook takes every open parameter as swept (rule 5 dropped)",
-           "gdcut.ledger.verdict:rule_cell", _sweeps_ignored, ("C1", "E3", "L6")),
+           "gdcut.ledger.verdict:rule_cell", _sweeps_ignored, ("C1", "E3", "L6"), checks=PLANTED),
 ]}
 
 
@@ -445,9 +454,17 @@ def _run_claims(claims: tuple[str, ...], reports: Path, mutant: str | None, root
     done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     ledger_path = reports / "ledger.json"
     ledger = json.loads(ledger_path.read_text()) if ledger_path.exists() else {"claims": []}
-    tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"], _decisions_of(c, t["nodeid"]))
+    tests = {(c["id"], t["nodeid"]): (t["outcome"], t.get("counts_as", ""), t["refutes"], _decisions_of(c, t["nodeid"]),
+                                      tuple((cell["condition"], cell["counts_as"]) for cell in t.get("cells", [])))
              for c in ledger["claims"] if c["id"] in claims for t in c["tests"]}
     return done.returncode, {c["id"]: c["verdict"] for c in ledger["claims"] if c["id"] in claims}, tests
+
+
+def _run_checks(checks: tuple[str, ...], reports: Path, mutant: str, root: Path) -> int:
+    """pytest's exit code for ``checks`` (tests of gdcut itself) with ``mutant`` installed."""
+    command = [sys.executable, "-m", "pytest", *checks, "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
+               f"--gdcut-reports={reports}", "-p", "gdcut.mutation", f"{OPTION}={mutant}"]
+    return subprocess.run(command, cwd=root, capture_output=True, text=True).returncode
 
 
 def _decisions_of(claim: dict, nodeid: str) -> tuple:
@@ -478,14 +495,18 @@ def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) 
             # Tests of the mutant's claims whose outcome, count or decisions moved (a test missing from the run too).
             tests_killed = sorted({nodeid for (claim, nodeid), before in baseline_tests.items()
                                    if claim in mutant.claims and tests.get((claim, nodeid)) != before})
-            killed = code != 0 or bool(moved) or bool(tests_killed)
+            checks_exit = _run_checks(mutant.checks, scratch / f"{mutant.name}-checks", mutant.name, root) \
+                if mutant.checks else 0
+            killed = code != 0 or bool(moved) or bool(tests_killed) or checks_exit != 0
             results.append({"mutant": mutant.name, "description": mutant.description, "killed": killed,
                             "pytest_exit": code, "verdicts_moved": moved, "tests_killed": tests_killed,
+                            "checks": list(mutant.checks), "checks_exit": checks_exit,
                             "seconds": round(time.monotonic() - started, 1)})
-            log(f"{'killed  ' if killed else 'SURVIVED'} {mutant.name}: exit {code}, {moved or 'no verdict moved'}")
+            log(f"{'killed  ' if killed else 'SURVIVED'} {mutant.name}: exit {code}, {moved or 'no verdict moved'}, "
+                f"{len(tests_killed)} test(s) moved" + (f", planted checks exit {checks_exit}" if mutant.checks else ""))
     killed = sum(r["killed"] for r in results)
     by_test = {nodeid: [r["mutant"] for r in results if nodeid in r["tests_killed"]]
-               for (_, nodeid), (_, _, refutes, _) in sorted(baseline_tests.items()) if refutes}
+               for (_, nodeid), (_, _, refutes, *_) in sorted(baseline_tests.items()) if refutes}
     return {"score": killed / len(results) if results else None, "killed": killed, "total": len(results),
             "survivors": [r["mutant"] for r in results if not r["killed"]], "results": results,
             "by_test": by_test}

@@ -293,7 +293,7 @@ def test_figures_download_as_svg_and_csv(page):
 
 
 # What the summary is made of, each part an element of the page (ledger.html.j2).
-SUMMARY_PARTS = ("scope", "reproduces", "fails", "conditional", "unsettled", "registered", "cost")
+SUMMARY_PARTS = ("scope", "reproduces", "fails", "counterexamples", "conditional", "unsettled", "registered", "cost")
 READ_CARDS = """
 return Array.from(document.querySelectorAll('.card')).map(card => [card.id,
   (card.querySelector('.sentence') || {textContent: ''}).textContent,
@@ -320,7 +320,7 @@ def test_the_summary_on_the_page(page, real_ledger, width):
         element = page.find_element("id", part)
         assert element.is_displayed() and element.text.strip(), part
     report = real_ledger["summary"]["report"]
-    for part in ("fails", "conditional", "unsettled"):  # one entry per claim, each linking to its card
+    for part in ("fails", "counterexamples", "conditional", "unsettled"):  # one entry per claim, each linking to its card
         listed = page.execute_script(f"return Array.from(document.getElementById('{part}').nextElementSibling"
                                      ".querySelectorAll('li > a:first-child')).map(a => a.getAttribute('href'));")
         assert listed == [f"#{c['id']}" for c in report[part]], part

@@ -162,6 +162,8 @@ def _summary_card(claim_id, verdict, **extra):
 
 
 def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_the_papers():
+    """A refuted claim whose refuting cells did not run the paper's setting is listed as refuted by a
+    counterexample; a conditional one without such a cell holds only under conditions."""
     row = {"name": "limsup ‖β‖₁", "measured": 0.0106, "paper": "< αλ1 = 0.01", "paper_where": "eq. 9", "unit": "",
            "condition": "", "agreement": "disagrees", "counts_as": "refutes", "basis": "comparison",
            "criterion": "< 0.01"}
@@ -170,8 +172,10 @@ def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_t
              _summary_card("L3", "holds"),
              _summary_card("L20", "inconclusive", gpu=True, sides={"inconclusive": ["SGD (too short)"]})]
     report = summary.reproducibility(cards, {"r": {"deep-net scale": "smoke", "duration_s": 10, "processes": 2}})
-    assert [c["id"] for c in report["fails"]] == ["L4"] and [c["id"] for c in report["conditional"]] == ["L2"]
-    assert report["fails"][0]["sentence"] == (
+    # refuted, but by no cell of the paper's own setting: a counterexample to the general statement
+    assert report["fails"] == [] and [c["id"] for c in report["counterexamples"]] == ["L4"]
+    assert [c["id"] for c in report["conditional"]] == ["L2"]
+    assert report["counterexamples"][0]["sentence"] == (
         "The paper: The paper says so. Found: Fails when P ≥ 2; no tested condition supports it. "
         "Measured limsup ‖β‖₁: 0.0106; the paper: < αλ1 = 0.01 (eq. 9).")
     assert [c["id"] for c in report["reproduces"]] == ["L3"]
@@ -208,7 +212,7 @@ def test_a_conditional_claim_refuted_in_the_papers_own_setting_is_listed_with_wh
              _summary_card("L6", "conditional", tests=[elsewhere], sides=sides)]
     report = summary.reproducibility(cards, {"r": {"duration_s": 1, "processes": 1}})
     assert [c["id"] for c in report["fails"]] == ["L4"] and [c["id"] for c in report["conditional"]] == ["L6"]
-    assert report["fails"][0]["paper_setting"] == [("P = 2, the worked example", "v2 §3.1, the worked example")]
+    assert report["fails"][0]["paper_setting"] == [["P = 2, the worked example", "v2 §3.1, the worked example"]]
     assert "In the paper's own setting it fails: P = 2, the worked example (v2 §3.1, the worked example)." \
         in report["fails"][0]["sentence"]
 

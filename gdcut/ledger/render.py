@@ -384,6 +384,7 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
               for claim in registry.values()]
     workers = str(provenance.get("xdist workers", "0"))
     runs = {run: run_entry(stamp, provenance, {
+        "deep_nets_ran": any(c["gpu"] and c["tests"] for c in claims),
         "processes": max(1, int(workers)) if workers.isdigit() else 1,
         "other_tests_s": round(other_tests_s, 3), "unattributed_training_s": round(unattributed, 3)})}
     return {

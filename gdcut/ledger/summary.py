@@ -33,14 +33,16 @@ def first_sentence(text: str) -> str:
     return text[:match.start() + 1] if match else text
 
 
-def key_number(card: dict) -> dict | None:
+def key_number(card: dict, tests: frozenset[str] = frozenset()) -> dict | None:
     """The row that shows a refutation best: our number against the paper's, where the paper gives one.
 
-    A row that disagrees by comparison, from a test or cell that counts as refuting,
-    comes first; then one that disagrees by the test's assertion.
+    A row from one of ``tests`` (those that ran the paper's own setting) comes first; then
+    a row that disagrees by comparison, from a test or cell that counts as refuting; then
+    one that disagrees by the test's assertion.
     """
     rows = [r for r in card.get("evidence", []) if r.get("agreement") == "disagrees"]
-    rows.sort(key=lambda r: (r.get("counts_as") not in ("refutes", "decides"), r.get("basis") != "comparison"))
+    rows.sort(key=lambda r: (r.get("test") not in tests, r.get("counts_as") not in ("refutes", "decides"),
+                             r.get("basis") != "comparison"))
     if not rows:
         return None
     row = rows[0]
@@ -59,7 +61,7 @@ def _number_sentence(number: dict | None) -> str:
 
 def failing_in_paper_setting(card: dict) -> list[tuple[str, str]]:
     """The refuting cells of a card that ran the paper's own setting, as (the cell as a reader knows it, where
-    the paper states the setting); ``evidence.paper_setting`` marks them."""
+    the paper states the setting, the test); ``evidence.paper_setting`` marks them."""
     from gdcut.ledger.render import cell_names
 
     found = []
@@ -67,7 +69,7 @@ def failing_in_paper_setting(card: dict) -> list[tuple[str, str]]:
         for cell in test.get("cells", []):
             if cell["counts_as"] == "refutes" and cell.get("paper_setting"):
                 where = "; ".join(dict.fromkeys(cell["paper_setting"]))
-                found.extend((name, where) for name in cell_names(test, cell))
+                found.extend((name, where, test["nodeid"]) for name in cell_names(test, cell))
     return list(dict.fromkeys(found))
 
 
@@ -158,27 +160,32 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     ran = [c for c in claims if c.get("tests")]
     kinds = Counter(c["kind"] for c in ran)
     scope = {
-        "claims": len(claims), "checked": len(ran), "tests_run": sum(len(c["tests"]) for c in ran),
+        # a test linked to two claims is on both cards and counts once
+        "claims": len(claims), "checked": len(ran), "tests_run": len({t["nodeid"] for c in ran for t in c["tests"]}),
         "kinds": dict(kinds), "not_testable": [c["id"] for c in claims if c["verdict"] == "not-testable"],
         # the deep-net scale of the runs that ran a deep-net claim
         "scales": sorted({runs.get(c.get("run"), {}).get("deep-net scale", "") for c in ran if c.get("gpu")} - {""}),
     }
     reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True)}
                   for c in claims if c["verdict"] == "holds"]
-    fails = []
+    fails, counterexamples = [], []
     for c in claims:
         in_paper_setting = failing_in_paper_setting(c)
-        if c["verdict"] != "refuted" and not (c["verdict"] == "conditional" and in_paper_setting):
+        if c["verdict"] not in ("refuted", "conditional") or (c["verdict"] == "conditional" and not in_paper_setting):
             continue
-        number = key_number(c)
-        where = "; ".join(f"{name} ({where})" for name, where in in_paper_setting)
+        number = key_number(c, frozenset(test for _, _, test in in_paper_setting))
+        where = "; ".join(f"{name} ({where})" for name, where, _ in in_paper_setting)
         found = _found(c)
-        fails.append({"id": c["id"], "verdict": c["verdict"], "title": c["title"],
-                      "paper_says": first_sentence(c["summary"]), "paper_setting": in_paper_setting,
-                      "found": found, "number": number,
-                      "sentence": f"The paper: {first_sentence(c['summary'])} "
-                                  + (f"In the paper's own setting it fails: {where}. " if where else "")
-                                  + f"Found: {found} {_number_sentence(number)}".strip()})
+        entry = {"id": c["id"], "verdict": c["verdict"], "title": c["title"],
+                 "paper_says": first_sentence(c["summary"]),
+                 "paper_setting": [[name, where] for name, where, _ in in_paper_setting],
+                 "found": found, "number": number,
+                 "sentence": f"The paper: {first_sentence(c['summary'])} "
+                             + (f"In the paper's own setting it fails: {where}. " if where else "")
+                             + f"Found: {found} {_number_sentence(number)}".strip()}
+        # a refuted claim none of whose refuting cells ran the paper's setting fails by a counterexample the suite
+        # built to its general statement
+        (fails if in_paper_setting else counterexamples).append(entry)
     failing = {f["id"] for f in fails}
     conditional = []
     for c in claims:
@@ -190,5 +197,6 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     unsettled = [{"id": c["id"], "verdict": c["verdict"], "title": c["title"], "sentence": c["sentence"],
                   "settle": settle(c, runs.get(c.get("run"), {}))}
                  for c in claims if c["verdict"] in OPEN]
-    return {"scope": scope, "reproduces": reproduces, "fails": fails, "conditional": conditional,
+    return {"scope": scope, "reproduces": reproduces, "fails": fails, "counterexamples": counterexamples,
+            "conditional": conditional,
             "unsettled": unsettled, "cost": cost(claims, runs)}
