@@ -36,6 +36,9 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "gdcut" / "ledger" / "ledger.ht
     # counts are read by their count; a remark after a number does not hide it
     ("0 of 5000", "0 (probability 1)", "agrees", None),
     ("2198 of 2500", "0 (probability 1)", "disagrees", None),
+    # "with probability 1" is met by all, not by 99.9%
+    (0.99899, "1 (probability 1)", "disagrees", 0.99899 - 1),
+    (1.0, "1 (probability 1)", "agrees", 0.0),
     # statements no number can be read against are left to the test that recorded the row
     ("16 of 16", "not shown", "", None),
     (3.0, "α > 2/η", "", None),

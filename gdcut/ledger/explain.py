@@ -59,7 +59,8 @@ def _as_number(value) -> float | None:
 def criterion(paper) -> dict | None:
     """What the paper's value asks of a measurement, or None when it is a statement in words.
 
-    ``kind`` is ``equal`` (a number, "≈ 1", "0 (probability 1)": ``value``), ``bound``
+    ``kind`` is ``equal`` (a number, "≈ 1", "0 (probability 1)": ``value``; ``exact`` when the paper
+    says "probability 1", which no share short of it meets), ``bound``
     (``operator`` one of <, ≤, >, ≥ and ``value``) or ``range`` (``low``, ``high``, and
     whether each end is closed); ``text`` says it for the card.
     """
@@ -68,6 +69,8 @@ def criterion(paper) -> dict | None:
     number = _as_number(paper)
     if number is None and isinstance(paper, str) and _REMARK.match(paper):
         number = _float(_REMARK.match(paper).group(1))
+        if "probability 1" in paper:  # "with probability 1" admits no share short of it: read exactly
+            return {"kind": "equal", "value": number, "exact": True, "text": f"exactly {number:g} (probability 1)"}
     if number is not None:
         text = f"≈ {number:g} (within {AGREEMENT_TOLERANCE:.0%})" if number else "0"
         return {"kind": "equal", "value": number, "text": text}
@@ -122,7 +125,8 @@ def compare(measured, paper) -> dict:
                 return {"agreement": "agrees" if abs(m) <= 1e-12 else "disagrees", "relative_difference": None,
                         "criterion": rule["text"]}
             relative = (m - p) / abs(p)
-            return {"agreement": "agrees" if abs(relative) <= AGREEMENT_TOLERANCE else "disagrees",
+            tolerance = 0.0 if rule.get("exact") else AGREEMENT_TOLERANCE
+            return {"agreement": "agrees" if abs(relative) <= tolerance else "disagrees",
                     "relative_difference": relative, "criterion": rule["text"]}
         reference = rule["value"] if rule["kind"] == "bound" else None
         return {"agreement": "agrees" if _meets(m, rule) else "disagrees",
