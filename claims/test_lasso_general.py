@@ -143,7 +143,7 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     paradox_table(evidence, measured, FAST_SEEDS)
     # the paper's numbers: at α = 0.01 the large penalty's optimum is 0 (λ1 > λ_max) and its band has ‖β‖₁ ≈ Pαλ1/2
     W, y, _ = instance(0)
-    evidence.measure("length of y", len(y), paper="y length", condition="the instance of eq. 15")
+    evidence.premise("the instance of eq. 15, with y of the paper's length", len(y) == claim("L6").paper_value("y length"))
     _, means, _ = limits(0, 1e-2)
     paper_start = START_LABELS.index("U[−1,1]")
     reproduced = dict(zip(LAMBDAS, means[1][paper_start]))

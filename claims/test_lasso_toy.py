@@ -319,7 +319,7 @@ def test_eq9_bound_and_larger_penalty_larger_error(evidence):
                           rules.counterexample_rule(bound_holds[entries], "L4: eq. 9, lim ‖β_k‖₁ < αλ1",
                                                     "U[−1,1] starts whose limsup ‖β‖₁ is below αλ1", min_n=30))
     evidence.table("Eq. 9 (lim ‖β‖₁ < αλ1) against the exact eventual norms, α = 0.01, λ1 = 1, 200 starts per P",
-                   ["P", "starts with limsup ≥ αλ1", "largest limsup / αλ1", "mean of the two norms / (Pαλ1)"], rows)
+                   ["P", "starts with limsup ≥ αλ1", "largest limsup / αλ1", "sum of the two norms / (Pαλ1)"], rows)
     evidence.note("The bound holds only for P = 1 (outside the paper's cases), where both cycle points lie within αλ1 "
                   "of 0. For P ≥ 2 the two eventual norms sum to Pαλ1, so the limsup is at least Pαλ1/2 ≥ αλ1. "
                   "What Boyd et al. (2003, §2) give for a constant step is f_best − f* ≤ αL²/2 with the Euclidean "
