@@ -18,7 +18,7 @@ A mutant kills a *test* when that test's outcome, what it counts as on the
 ledger (``gdcut.ledger.verdict.COUNTS``), one of its
 decisions or what one of its cells counts as differs from the baseline's: a refutation turned inconclusive by a
 failed certificate is a kill, and so is a flipped decision. A mutant is killed
-when pytest fails, a verdict moves, or it kills a test.
+when pytest fails, a verdict moves, it kills a test, or one of its checks fails.
 """
 from __future__ import annotations
 
@@ -492,7 +492,8 @@ def run_mutants(names: list[str], root: Path, extra: list[str] = (), log=print) 
             started = time.monotonic()
             code, verdicts, tests = _run_claims(mutant.claims, scratch / mutant.name, mutant.name, root, list(extra))
             moved = {c: f"{baseline[c]} -> {verdicts.get(c)}" for c in mutant.claims if verdicts.get(c) != baseline[c]}
-            # Tests of the mutant's claims whose outcome, count or decisions moved (a test missing from the run too).
+            # Tests of the mutant's claims whose outcome, count, decisions or cells' counts moved (a test missing from
+            # the run too).
             tests_killed = sorted({nodeid for (claim, nodeid), before in baseline_tests.items()
                                    if claim in mutant.claims and tests.get((claim, nodeid)) != before})
             checks_exit = _run_checks(mutant.checks, scratch / f"{mutant.name}-checks", mutant.name, root) \

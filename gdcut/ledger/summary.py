@@ -1,11 +1,12 @@
 """The reproducibility summary at the top of the ledger, in the manner of an ML Reproducibility Challenge report.
 
 Its parts: the scope; what reproduces; what fails in the paper's own setting
-(refuted claims, and conditional ones whose refuting cell ran the setting the
+(refuted or conditional claims with a refuting cell that ran the setting the
 paper states, ``evidence.paper_setting``), one sentence each with our number
-beside the paper's; what holds only under conditions the paper does not state
-(the other conditional claims); what is not
-settled and what would settle it; the cost. Every sentence is built from the
+beside the paper's; what fails by a counterexample to a general statement (the
+other refuted claims); what holds only under conditions the paper does not
+state (the other conditional claims); what is not settled and what would settle
+it; the cost. Every sentence is built from the
 cards of the run (their verdicts, sides, evidence rows and reasons), never
 typed in, so the summary cannot say what the evidence does not.
 """
@@ -59,7 +60,7 @@ def _number_sentence(number: dict | None) -> str:
     return f"Measured {number['name']}{condition}: {number['ours']}; the paper: {number['paper']}."
 
 
-def failing_in_paper_setting(card: dict) -> list[tuple[str, str]]:
+def failing_in_paper_setting(card: dict) -> list[tuple[str, str, str]]:
     """The refuting cells of a card that ran the paper's own setting, as (the cell as a reader knows it, where
     the paper states the setting, the test); ``evidence.paper_setting`` marks them."""
     from gdcut.ledger.render import cell_names
@@ -80,13 +81,13 @@ def settle(card: dict, run: dict) -> dict:
     """
     verdict = card["verdict"]
     command = card.get("rerun", [""])[0]
-    paper_scale = f"scripts/verify --claim={card['id']} --gdcut-scale=paper"
+    deciding_command = f"scripts/verify --claim={card['id']} --gdcut-scale=paper"
     ran_at = run.get("deep-net scale")
     needs_gpu = card.get("gpu") and ran_at != "paper"
     # the card's own re-run command names the scale that decides on the machine that wrote it (cpu without CUDA)
     card_scale = re.search(r"--gdcut-scale=(\S+)", command)
     if needs_gpu and card_scale and card_scale.group(1) not in (ran_at, "paper"):
-        paper_scale = command
+        deciding_command = command
         gpu_text = (f"a run at the {card_scale.group(1)} scale, which decides on this machine, or at the paper's "
                     f"scale on a GPU (--gdcut-scale=paper; this one ran at the {ran_at} scale)")
     else:
@@ -99,7 +100,7 @@ def settle(card: dict, run: dict) -> dict:
         reasons = [r for r in card["verdict_reasons"] if not r.startswith("not selected in this run")]
         why = f" ({'; '.join(reasons[:2])})" if reasons else ""
         if needs_gpu:
-            return {"text": f"{gpu_text}{why}", "command": paper_scale}
+            return {"text": f"{gpu_text}{why}", "command": deciding_command}
         return {"text": f"a run of its tests{why}", "command": command}
     parts = []
     if needs_gpu:
@@ -110,7 +111,7 @@ def settle(card: dict, run: dict) -> dict:
         parts.append(f"evidence that meets what these cells lack: {shown}")
     elif not parts:
         parts.append("; ".join(card["verdict_reasons"][:2]) or "a test that can decide it")
-    return {"text": "; ".join(parts), "command": paper_scale if needs_gpu else command}
+    return {"text": "; ".join(parts), "command": deciding_command if needs_gpu else command}
 
 
 def _found(card: dict) -> str:
@@ -171,7 +172,7 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     fails, counterexamples = [], []
     for c in claims:
         in_paper_setting = failing_in_paper_setting(c)
-        if c["verdict"] not in ("refuted", "conditional") or (c["verdict"] == "conditional" and not in_paper_setting):
+        if not (c["verdict"] == "refuted" or (c["verdict"] == "conditional" and in_paper_setting)):
             continue
         number = key_number(c, frozenset(test for _, _, test in in_paper_setting))
         where = "; ".join(f"{name} ({where})" for name, where, _ in in_paper_setting)
