@@ -52,7 +52,7 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
         {f"SGD λ1={lam:g}": r for lam, r in results.items()}, {f"SGD λ1={lam:g}": shares[lam] for lam in results}),
         deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),
-        caption="share of weights below t beside the penalty-only prediction; the paper's 1e-5 (line) decides")
+        caption="share of weights below t at the last step beside the penalty-only prediction; the paper's 1e-5 (line, settled share) decides")
     evidence.note("At λ1 = 0.1 the SGD band is lr·λ1 = 1e-3 wide, so a weight spread evenly over it is below 1e-5 "
                   "with probability 1%: the paper's '0.01%' equals that prediction read as a fraction (0.01), "
                   "which the App. B code prints; whether it is a unit slip cannot be settled from the text.")
@@ -141,8 +141,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
             evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
                 {f"λ1={lam:g}": r for lam, r in results.items()}, {f"λ1={lam:g}": table2[lam] for lam in results}),
                 deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),
-                caption=f"Table 2 as a curve, {deepnet.cell_name(opt, procedure)}: share of weights below t beside "
-                        "the penalty-only prediction; the paper's 1e-5 (line) decides")
+                caption=f"Table 2 as a curve, {deepnet.cell_name(opt, procedure)}: share of weights below t at "
+                        "the last step beside the penalty-only prediction; the paper's 1e-5 (line, settled share) decides")
     if optimiser != "sgd":
         evidence.note("Runs with fresh optimiser state are shown as a robustness check; they do not decide L20, since "
                       "Table 2 came from App. C's code, which reuses one optimiser across its λ1 loop.")

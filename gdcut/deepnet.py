@@ -285,7 +285,7 @@ class Prediction:
 
 # Thresholds t of the threshold curve (share of weights with |w| < t): eight decades, four points each, so
 # that the weight threshold train.PAPER_THRESHOLD is one of them.
-THRESHOLDS = tuple(float(t) for t in np.logspace(-8, -2, 25))
+THRESHOLDS = train.SHARE_THRESHOLDS  # the thresholds each run records its final shares at
 
 _PREDICTED: dict[str, Prediction] = {}  # several tests read the same run's prediction
 
@@ -622,7 +622,7 @@ def threshold_rows(results: dict, paper: dict) -> list[dict]:
     for label, result in results.items():
         p = predict(result)
         rows.append({"label": label, "predicted": p.curve, "band": p.band, "measured": settled_share(result),
-                     "paper": paper.get(label)})
+                     "measured_curve": result.final_shares, "paper": paper.get(label)})
     return rows
 
 

@@ -185,8 +185,10 @@ def threshold_curve(rows: list[dict], thresholds, paper_threshold: float):
     Each row of ``rows`` is one run: ``label``, the penalty-only share per
     threshold (``predicted``), the band width of its final 2-cycle (``band``, or
     None: then the uniform-band line min(1, t/band) is not drawn), the measured
-    share below ``paper_threshold`` (``measured``) and the paper's (``paper``, in
-    percent, or None). The paper's threshold is marked: that point decides.
+    share below ``paper_threshold`` (``measured``, what decides), the run's final
+    share per threshold (``measured_curve``, or empty where the run did not record
+    one) and the paper's (``paper``, in percent, or None). The paper's threshold
+    is marked: that point decides.
     """
     plt = _pyplot()
     t = np.asarray(thresholds, dtype=float)
@@ -196,8 +198,10 @@ def threshold_curve(rows: list[dict], thresholds, paper_threshold: float):
         if row["band"] is not None:
             ax.plot(t, 100 * np.minimum(1.0, t / row["band"]), color="tab:gray", ls=":", lw=1.0,
                     label="uniform in band")
+        if len(row["measured_curve"]):
+            ax.plot(t, 100 * np.asarray(row["measured_curve"]), color="tab:blue", lw=1.2, label="measured, last step")
         ax.axvline(paper_threshold, color="black", lw=0.6)
-        ax.plot([paper_threshold], [100 * row["measured"]], "o", color="tab:blue", ms=5, label="measured")
+        ax.plot([paper_threshold], [100 * row["measured"]], "o", color="tab:blue", ms=5, label="measured (decides)")
         if row["paper"] is not None:
             ax.plot([paper_threshold], [row["paper"]], "x", color="tab:red", ms=6, label="paper")
         ax.set_xscale("log")

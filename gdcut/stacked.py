@@ -167,7 +167,8 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[train.
             epoch_l1=tuple(l1[member] for l1 in epoch_l1), epoch_share=tuple(share[member] for share in epoch_share),
             # the group's wall time: what this run cost is a share of it
             epoch_seconds=tuple(epoch_seconds),
-            share_below_threshold=train.share_below_threshold(net), parameters=sum(p.numel() for p in net.parameters()),
+            share_below_threshold=train.share_below_threshold(net), final_shares=train.final_shares(net),
+            parameters=sum(p.numel() for p in net.parameters()),
             test_accuracy=train.accuracy(net, data), initial_weight_sample=initial_samples[member],
             numerics={**train.numerical_settings(device), "compile": forward.path,
                       "stacked": f"trained with {size} seeds at once (torch.func.vmap)"}))

@@ -50,6 +50,9 @@ FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.
 #: A weight counts as prunable when |w| is below this (v1 §3, v2 Table 2).
 PAPER_THRESHOLD = claim("L20").paper_value("small-weight threshold")
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
+#: Thresholds t at which a run's final share of |w| < t is recorded: 1e-8 to 1e-2, four per decade, the paper's
+#: 1e-5 among them (v2 Table 2's threshold as a curve).
+SHARE_THRESHOLDS = tuple(10.0 ** (k / 4) for k in range(-32, -7))
 # the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
 RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked", "gdcut.optimisers")
 # what a run and the run it takes its optimiser state from must share: the same parameter
@@ -143,6 +146,7 @@ class TrainResult:
     test_accuracy: float
     initial_weight_sample: torch.Tensor  # WEIGHT_SAMPLE initial weights, for the penalty-only prediction
     numerics: dict  # numerical_settings() of the device, with "compile" (and "stacked" from gdcut.stacked)
+    final_shares: tuple[float, ...] = ()  # share of |w| < t at the end of the run, for t in SHARE_THRESHOLDS
     key: str | None = None  # the cache key (None for a run made without a cache)
     from_cache: bool = False  # read from the cache rather than trained in this call
 
@@ -157,7 +161,7 @@ class TrainResult:
         """The result ``to_plain`` stored."""
         fields = {field.name: stored[field.name] for field in dataclasses.fields(cls) if field.name != "from_cache"}
         curves = {name: tuple(fields[name]) for name in
-                  ("step_loss", "epoch_loss", "epoch_l1", "epoch_share", "epoch_seconds")}
+                  ("step_loss", "epoch_loss", "epoch_l1", "epoch_share", "epoch_seconds", "final_shares")}
         return cls(**dict(fields, **curves, config=TrainConfig.from_dict(stored["config"])), from_cache=from_cache)
 
 
@@ -211,6 +215,11 @@ def share_below_threshold(model: nn.Module, threshold: float = PAPER_THRESHOLD) 
         if "weight" in name or "bias" in name:
             small += int((param.detach().abs() < threshold).sum())
     return small / total
+
+
+def final_shares(model: nn.Module) -> tuple[float, ...]:
+    """``share_below_threshold`` at each of ``SHARE_THRESHOLDS``."""
+    return tuple(share_below_threshold(model, t) for t in SHARE_THRESHOLDS)
 
 
 def sample_weights(model: nn.Module, count: int, generator: torch.Generator) -> torch.Tensor:
@@ -483,7 +492,8 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
         optimiser_steps=_optimiser_step_count(live.optimiser, steps), step_loss=tuple(history["step_loss"]),
         epoch_loss=tuple(history["epoch_loss"]), epoch_l1=tuple(history["epoch_l1"]),
         epoch_share=tuple(history["epoch_share"]), epoch_seconds=tuple(history["epoch_seconds"]),
-        share_below_threshold=share_below_threshold(model), parameters=sum(p.numel() for p in live.params),
+        share_below_threshold=share_below_threshold(model), final_shares=final_shares(model),
+        parameters=sum(p.numel() for p in live.params),
         test_accuracy=accuracy(model, data), initial_weight_sample=initial,
         numerics={**numerical_settings(data.device), "compile": forward.path})
     return result, live.optimiser.state_dict() if keep_optimiser_state else None
