@@ -50,9 +50,9 @@ FORWARD_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.
 #: A weight counts as prunable when |w| is below this (v1 §3, v2 Table 2).
 PAPER_THRESHOLD = claim("L20").paper_value("small-weight threshold")
 WEIGHT_SAMPLE = 20_000  # initial weights kept per run for the penalty-only prediction
-#: Thresholds t at which a run's final share of |w| < t is recorded: 1e-8 to 1e-2, four per decade, the paper's
-#: 1e-5 among them (v2 Table 2's threshold as a curve).
-SHARE_THRESHOLDS = tuple(10.0 ** (k / 4) for k in range(-32, -7))
+#: Thresholds t at which a run's final share of |w| < t is recorded, to draw the threshold as a curve: four per
+#: decade, three decades either side of the paper's threshold, which is the middle one exactly (k = 0).
+SHARE_THRESHOLDS = tuple(PAPER_THRESHOLD * 10.0 ** (k / 4) for k in range(-12, 13))
 # the code a run's result depends on (gdcut.stacked trains runs that are cached under the same keys)
 RUN_MODULES = ("gdcut.train", "gdcut.models", "gdcut.data", "gdcut.precision", "gdcut.stacked", "gdcut.optimisers")
 # what a run and the run it takes its optimiser state from must share: the same parameter

@@ -691,6 +691,7 @@ EXEMPT = {
     "data.DeviceData": "a record built by load; its batch method is the per-step hot path",
     "data.normalise": "per-batch hot path on uint8 tensors that load produced",
     "train.weights_l1_norm": "a measurement over whatever parameters a model has",
+    "train.final_shares": "a measurement over whatever parameters a model has, at the fixed SHARE_THRESHOLDS",
     "train.numerical_settings": "reads torch's global settings; any device object is described as given",
     "train.precision_summary": "formats the TrainResult that train returned",
     "train.TrainResult": "a result record built by train (and gdcut.stacked); the cache reads it back with from_plain",
