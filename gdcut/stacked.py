@@ -120,7 +120,7 @@ def _run_stacked(configs: list, data: DeviceData, progress: bool) -> list[train.
     seeds = ", ".join(str(config.seed) for config in configs)
     report = RunProgress(f"{first.describe()} (stacked: seeds {seeds})", first.epochs * steps_per_epoch, 0,
                          first.batch_size * size, None) if progress else None
-    with train._deterministic(), closing(report) if report is not None else nullcontext():
+    with train._deterministic(), train._subnormals_flushed(device), closing(report) if report is not None else nullcontext():
         for epoch in range(first.epochs):
             start = time.perf_counter()
             orders = torch.stack([torch.randperm(n, generator=g) if first.shuffle else torch.arange(n)

@@ -116,6 +116,20 @@ def test_weights_stay_float32_under_reduced_precision_forward():
     assert all(isinstance(v, float) for v in result.step_loss)
 
 
+SUBNORMAL = 1e-39  # below float32's smallest normal number, 1.18e-38
+
+
+def test_training_on_a_cpu_flushes_subnormals_and_leaves_them_as_it_found_them(monkeypatch):
+    # a subnormal times 1 survives as itself unless the CPU flushes it to zero
+    seen = []
+    step = train.training_step
+    monkeypatch.setattr(train, "training_step", lambda *args: (seen.append(float(torch.tensor([SUBNORMAL]) * 1)),
+                                                               step(*args))[1])
+    result = train.train(tiny_config(epochs=1), tiny_data(n=16))
+    assert seen == [0.0] and result.numerics["subnormals"] == "flushed to zero"
+    assert float(torch.tensor([SUBNORMAL]) * 1) == pytest.approx(SUBNORMAL)  # the analytic claims' floats keep them
+
+
 def test_gelu_and_bn_configs_run_and_report_provenance():
     result = train.train(tiny_config(epochs=1, activation="gelu", batch_norm=True, lambda1=0.0), tiny_data(n=16))
     assert result.numerics["device"] == "cpu" and "float32_matmul_precision" in result.numerics
