@@ -559,10 +559,11 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     preset = scales.l1(settings.scale)
     # A horizon-length run whose L1 norm has not settled runs on, twice as long each time, up to the cap,
     # rather than stop at "inconclusive"; a run whose state App. C hands on keeps the length its successor used.
+    # The program trained the first length; a longer one is new training, so it reports progress at every scale.
     while preset.horizon_runs and not hands_on and not l1_settled(result) \
             and 2 * result.steps <= preset.step_cap:
         config = dataclasses.replace(config, epochs=2 * config.epochs)
-        result = train.train(config, data, settings.cache_dir, progress=paper_scale)
+        result = train.train(config, data, settings.cache_dir, progress=True)
     return result
 
 

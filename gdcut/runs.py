@@ -72,8 +72,9 @@ def side_by_side(pieces: Sequence[tuple[Loss, int]]) -> Loss:
     """One loss over trials of several problems laid end to end: ``pieces`` is (loss_fn, trials) per problem.
 
     The first ``trials`` rows go to the first loss, the next to the second, and so on, so runs of
-    different problems (seeds, losses) share every torch step; each row's arithmetic is what a run
-    of its own would do, because rows never interact.
+    different problems (seeds, losses) share every torch step; rows never interact, so each row's
+    arithmetic is what a run of its own would do, bit for bit where the loss computes each row on its
+    own (a BLAS matmul over many rows may round in another order than over one, in the last bits).
     """
     if not isinstance(pieces, (list, tuple)) or not pieces or not all(
             isinstance(piece, tuple) and len(piece) == 2 and callable(piece[0]) for piece in pieces):
