@@ -121,6 +121,10 @@ C6_RULE = ("C6: with batch norm ReLU and GELU are indistinguishable: TOST on d w
            f"(pooled standard deviation across seeds of ln AUC within each activation); {VOID}")
 
 
+#: The key of a ruling's values that marks it void because its nets did not train (``_void_if_untrained``).
+UNTRAINED = "untrained"
+
+
 def _void_if_untrained(runs_by_cell: dict, rule: str, statistic: str, threshold: str) -> rules.Ruling | None:
     """An inconclusive ruling when every run of one activation in a cell stayed on the chance plateau.
 
@@ -133,7 +137,7 @@ def _void_if_untrained(runs_by_cell: dict, rule: str, statistic: str, threshold:
     if not void:
         return None
     n = min(len(runs["relu"]) for runs in runs_by_cell.values())
-    return rules.Ruling("inconclusive", rule, statistic, threshold, n, {},
+    return rules.Ruling("inconclusive", rule, statistic, threshold, n, {UNTRAINED: "at chance loss"},
                         f"nets did not train (every run above {TRAINED:.3f} = 0.75 ln 10): " + "; ".join(void))
 
 
@@ -154,7 +158,11 @@ SWEEP_MIN_OPTIMISERS = 2
 SWEEP_MIN_RATES = 2
 SWEEP_RULE = ("across the sweep of the optimiser and learning rate the paper does not state (one rule for C5 and "
               "C6): holds where most settings support, refuted where most refute, inconclusive otherwise; fewer "
-              f"than {SWEEP_MIN_OPTIMISERS} optimisers × {SWEEP_MIN_RATES} learning rates decide nothing either way")
+              f"than {SWEEP_MIN_OPTIMISERS} optimisers × {SWEEP_MIN_RATES} learning rates whose nets trained decide "
+              "nothing either way")
+
+#: The one training length each scale runs C5/C6 for (claims.toml's natural default for "training length").
+TRAINING_LENGTH = "the scale's run length"
 
 #: The (optimiser, lr) settings of a sweep, each with the paired runs of one cell.
 SweepRuns = dict[tuple[str, float], PairedRuns]
@@ -171,8 +179,8 @@ def unswept(settings) -> list[str]:
     kinds = {optimiser for optimiser, _ in settings}
     missing = []
     if len(kinds) < SWEEP_MIN_OPTIMISERS:
-        missing.append(f"optimiser (only {', '.join(optimisers.DISPLAY_NAMES[k] for k in sorted(kinds))}; "
-                       f"the rule needs {SWEEP_MIN_OPTIMISERS})")
+        names = ", ".join(optimisers.DISPLAY_NAMES[k] for k in sorted(kinds)) or "none"
+        missing.append(f"optimiser (only {names}; the rule needs {SWEEP_MIN_OPTIMISERS})")
     thin = [k for k in sorted(kinds) if len({lr for o, lr in settings if o == k}) < SWEEP_MIN_RATES]
     if thin:
         missing.append(f"learning rate (one value for {', '.join(optimisers.DISPLAY_NAMES[k] for k in thin)}; "
@@ -186,7 +194,9 @@ def sweep_ruling(per_setting: dict, rule: str, statistic: str) -> rules.Ruling:
     Supports when more than half of the settings support, refutes when more than
     half refute, inconclusive otherwise; inconclusive in both directions when the
     settings do not cover ``SWEEP_MIN_OPTIMISERS`` optimisers × ``SWEEP_MIN_RATES``
-    learning rates each (``unswept``), whatever the one setting says.
+    learning rates each (``unswept``), whatever the one setting says. A setting
+    whose nets did not train (``UNTRAINED``) covers nothing: a statistic at its
+    ceiling decides nothing, so it cannot stand in for an optimiser or a rate.
     """
     if not per_setting or not all(isinstance(r, rules.Ruling) for r in per_setting.values()):
         raise ValueError("per_setting must map each (optimiser, lr) setting to a gdcut.rules.Ruling")
@@ -196,10 +206,13 @@ def sweep_ruling(per_setting: dict, rule: str, statistic: str) -> rules.Ruling:
     values = dict(counts, settings=len(decisions), **decisions)
     full_rule = f"{rule}; {SWEEP_RULE}"
     n = len(decisions)
-    missing = unswept(per_setting)
+    trained = [setting for setting, r in per_setting.items() if UNTRAINED not in r.values]
+    missing = unswept(trained)
     if missing:
+        untrained = [setting_name(setting) for setting in per_setting if setting not in trained]
+        where = f" among the settings whose nets trained (not: {', '.join(untrained)})" if untrained else ""
         return rules.Ruling("inconclusive", full_rule, statistic, threshold, n, values,
-                            "the sweep does not cover what the paper leaves open: " + "; ".join(missing)
+                            f"the sweep does not cover what the paper leaves open{where}: " + "; ".join(missing)
                             + " (a setting that cannot refute the claim cannot support it either)")
     if 2 * counts["supports"] > n:
         return rules.Ruling("supports", full_rule, statistic, threshold, n, values)
@@ -537,6 +550,8 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
     cell = f"{condition}, across the sweep"
     # The rulebook (rule 5) checks the same sweep that SWEEP_RULE reads, against claims.toml's declaration.
     evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
+    # one length per scale (claims.toml says what a second would add): a rule-5 gap, named on the card
+    evidence.swept("training length", [TRAINING_LENGTH], cell=cell)
     evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
 
 

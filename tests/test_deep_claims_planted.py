@@ -53,16 +53,22 @@ def planted_training(monkeypatch):
 """
 
 
-SPLIT = "the sweep splits"
 UNSWEPT = "the sweep does not cover what the paper leaves open"
+UNTRAINED = UNSWEPT + " among the settings whose nets trained"  # none did: every setting is void
+
+
+#: The rulebook's reason when the one training length a scale runs leaves that open parameter unswept (rule 5).
+ONE_LENGTH = "not swept over what the paper leaves open: training length"
 
 
 @pytest.mark.parametrize("scale, kind, verdict, reason", [
-    ("cpu", "agree", "holds", ""), ("cpu", "differ", "refuted", ""), ("cpu", "void", "inconclusive", SPLIT),
+    ("cpu", "agree", "inconclusive", ONE_LENGTH), ("cpu", "differ", "inconclusive", ONE_LENGTH),
+    ("cpu", "void", "inconclusive", UNTRAINED),
     ("smoke", "agree", "inconclusive", UNSWEPT), ("smoke", "differ", "inconclusive", UNSWEPT)])
 def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, scale, kind, verdict, reason):
-    """Across the cpu scale's sweep the planted outcome decides, both ways; the smoke scale's one setting decides
-    nothing, whichever way it points (symmetric evidence)."""
+    """The cpu scale's sweep covers the optimiser and rate, but one training length: a planted outcome decides
+    nothing, whichever way it points, and the card names the length; the smoke scale's one setting, nor the
+    sweep's settings whose nets did not train, decide nothing either (symmetric evidence)."""
     pytester.makeini("[pytest]\n")
     pytester.makeconftest(CONFTEST.format(kind=kind))
     (pytester.path / "claims").mkdir()
@@ -76,4 +82,7 @@ def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, scale, 
     cells = [cell for group in claims["C6"]["decisions"] for cell in group["cells"]]
     assert [cell["condition"] for cell in cells] == ["VGG11 with batch norm, across the sweep",
                                                      "VGG19 with batch norm, across the sweep"]
-    assert all(cell["reason"].startswith(reason) for cell in cells)
+    # the sweep's own rule's reason, else the rulebook's for holding a decided cell back
+    assert all((cell["reason"] or cell["rulebook_reason"]).startswith(reason) for cell in cells)
+    if reason == ONE_LENGTH:  # the sweep decided, both ways; rule 5 holds it back for the unswept length
+        assert [cell["decision"] for cell in cells] == [{"agree": "supports", "differ": "refutes"}[kind]] * 2

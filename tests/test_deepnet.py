@@ -53,10 +53,12 @@ def planted_sweep(decisions) -> dict:
     """Per-setting rulings of SWEEP with the given decisions (a refutation: a clear gap; support: equal curves)."""
     by_decision = {"refutes": planted_pairs([1.2 + e / 10 for e in SEED_NOISE], [1.0] * 5),
                    "supports": planted_pairs([1.0 + e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE]),
-                   "inconclusive": planted_pairs([1.0 + e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE],
-                                                 final=2.3)}  # nothing trained
+                   # trained, but too little power: a gap of 3% in seed noise three times GELU's
+                   "inconclusive": planted_pairs([1.03 + 3 * e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE]),
+                   "untrained": planted_pairs([1.0 + e for e in SEED_NOISE], [1.0 + e for e in SEED_NOISE],
+                                              final=2.3)}  # nothing left the chance plateau
     rulings = {setting: deepnet.c6_ruling(by_decision[d]) for setting, d in zip(SWEEP, decisions)}
-    assert [r.decision for r in rulings.values()] == list(decisions)
+    assert [r.decision for r in rulings.values()] == [d.replace("untrained", "inconclusive") for d in decisions]
     return rulings
 
 
@@ -89,6 +91,17 @@ def test_a_sweep_of_one_rate_per_optimiser_names_the_learning_rate():
     assert deepnet.unswept(SWEEP) == []
     assert deepnet.unswept(scales.convergence("cpu").settings) == []
     assert deepnet.unswept(scales.convergence("smoke").settings) != []
+
+
+@pytest.mark.parametrize("decision", ["supports", "refutes"])
+def test_settings_whose_nets_did_not_train_cover_nothing_in_either_direction(decision):
+    """Both momentum settings stuck at chance leave a sweep of one optimiser: it decides nothing, either way."""
+    ruling = deepnet.sweep_ruling(planted_sweep(("untrained", "untrained", decision, decision)), deepnet.C6_RULE,
+                                  deepnet.GAP)
+    assert ruling.decision == "inconclusive" and ruling.values[decision] == 2
+    assert "whose nets trained" in ruling.reason and "optimiser (only Adam" in ruling.reason
+    everything_stuck = deepnet.sweep_ruling(planted_sweep(("untrained",) * 4), deepnet.C6_RULE, deepnet.GAP)
+    assert everything_stuck.decision == "inconclusive" and "optimiser (only none" in everything_stuck.reason
 
 
 def test_sweep_ruling_rejects_what_is_not_a_ruling():
