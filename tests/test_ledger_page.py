@@ -283,6 +283,10 @@ def test_print_shows_every_section_and_hides_the_controls(page):
 
 
 def test_figures_download_as_svg_and_csv(page):
+    # the page's script sets each SVG link once the page has loaded; an earlier test may have just reloaded it
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(page, 60).until(lambda driver: driver.execute_script("return document.readyState") == "complete")
     links = page.execute_script("""
         return Array.from(document.querySelectorAll('figure .downloads a')).map(a => [a.download, a.href.slice(0, 30)]);""")
     if not links:
