@@ -317,7 +317,8 @@ PAPER_WORDS: dict[str, Wording] = {w.words: w for w in (
     Wording("differ substantially", "the largest value is at least double the smallest", _at_least_double,
             "L19 (v2 §4)"),
     Wording("indistinguishable", "the 90% interval of the mean paired effect lies within ± the seed-to-seed "
-            "standard deviation of the statistic, pooled over both arms", within_seed_spread, "C6 (v1 §2 / v2 §3, Fig. 2)"),
+            "standard deviation of the statistic, pooled over both arms", within_seed_spread,
+            "C6 (v2 §3, Fig. 2 bottom; not in v1)"),
 )}
 
 
