@@ -66,9 +66,9 @@ ONE_LENGTH = "not swept over what the paper leaves open: training length"
     ("cpu", "void", "inconclusive", UNTRAINED),
     ("smoke", "agree", "inconclusive", UNSWEPT), ("smoke", "differ", "inconclusive", UNSWEPT)])
 def test_planted_c6_outcome_decides_the_verdict_with_exit_zero(pytester, scale, kind, verdict, reason):
-    """The cpu scale's sweep covers the optimiser and rate, but one training length: a planted outcome decides
-    nothing, whichever way it points, and the card names the length; the smoke scale's one setting, nor the
-    sweep's settings whose nets did not train, decide nothing either (symmetric evidence)."""
+    """The cpu scale's sweep covers the optimiser and rate but runs one training length, so a planted outcome
+    decides nothing, whichever way it points, and the card names the length. Neither the smoke scale's one
+    setting nor a sweep whose nets did not train decides anything either (symmetric evidence)."""
     pytester.makeini("[pytest]\n")
     pytester.makeconftest(CONFTEST.format(kind=kind))
     (pytester.path / "claims").mkdir()

@@ -1,7 +1,7 @@
 """The paper's scale rehearsed on a CPU: the code path of the first GPU run, a few steps of it.
 
 ``pytest -m rehearsal`` (which ``scripts/test`` runs on its own after the claims;
-4 min 20 s on a 2-core CPU, docs/deep-nets.md) takes every piece a paper-scale
+minutes on a 2-core CPU, measured in docs/deep-nets.md) takes every piece a paper-scale
 run uses at the paper's sizes: full-width torchvision VGG16 with its 1000-way
 head at batch 512 (v1 App. B, v2 App. C), the forward in float32
 (``--gdcut-precision=paper``) and in bfloat16 autocast (``bf16``; at batch 16 on
