@@ -40,10 +40,14 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
       run's own initial weights and optimiser state; for SGD the closed form
       of v2 Prop. B.2, n_k = |w0|/(αλ1)), or, for the L1-norm order under SGD,
       the run ends before the closed-form crossing of the two L1 norms;
-    - certificate: its L1 norm moved by more than 10% over its last 3 epochs
-      (for the share rule also its share, by more than half the paper's
-      difference).
-    The statistics average the last 3 epochs, so one lucky step cannot decide.
+    - certificate: the statistic the rule decides on has not settled over the
+      runs' settling windows (the last 3 epochs, or a fifth of the horizon if
+      longer): for the share rule, a run's share moved by more than half the
+      paper's difference; for the L1-norm rules, the ratio, computed from any
+      epoch of each run's window, reaches both sides of a decision threshold.
+      An uncertified pair runs on (``settled``: the runs that moved, twice as
+      long, resumed where they ended) up to the scale's cap.
+    The statistics average the settling window, so one lucky step cannot decide.
     L1-norm order (L18, L19b): ratio r = L1 norm at the larger λ1 over that at
     the smaller; supports when r ≥ 1.1, refutes when r ≤ 1/1.1, inconclusive in
     between (one run per λ1, so a 10% band for noise).
@@ -59,6 +63,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -365,23 +370,87 @@ def settled_share(result: train.TrainResult) -> float:
     return sum(last) / len(last)
 
 
-def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, crossing: int | None = None,
-          share_tolerance: float | None = None) -> rules.Ruling | None:
+def window(result: train.TrainResult, curve: str) -> tuple[float, float]:
+    """The least and the largest value of the run's per-epoch ``curve`` ("epoch_l1", "epoch_share") over its
+    settling window (``settle_window``)."""
+    last = getattr(result, curve)[-settle_window(result):]
+    return min(last), max(last)
+
+
+def l1_moved(result: train.TrainResult) -> bool:
+    """Whether the run's L1 norm moved by more than the 10% band over its settling window."""
+    low, high = window(result, "epoch_l1")
+    return high > L1_ORDER_BAND * low
+
+
+#: A certificate reads the runs of one ruling and returns what has not settled ("" when nothing) and the runs
+#: that moved, which running on may settle. Each rule's certificate reads the statistic that rule decides on.
+Certificate = Callable[[list[train.TrainResult]], tuple[str, list[train.TrainResult]]]
+
+
+def _ratio_certificate(low: float, high: float, edges: tuple[float, ...], name: str,
+                       runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
+    # settled when every ratio the windows allow, from ``low`` to ``high``, lies between the same decision edges
+    if all((low >= edge) == (high >= edge) for edge in edges):
+        return "", []
+    moved = [r for r in runs if l1_moved(r)]
+    still = "" if moved else "; every L1 norm within 10% over its window, so running on would not narrow it"
+    return (f"{name} ranged from {low:.3g} to {high:.3g} over the settling windows, across the decision "
+            f"threshold {' and '.join(f'{e:.3g}' for e in edges if (low >= e) != (high >= e))}{still}"), moved
+
+
+def l1_order_certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
+    """L1-norm order: r = L1(larger λ1) / L1(smaller λ1) from any epoch of each window stays on one side of
+    1.1 and of 1/1.1 (``Certificate``)."""
+    small, large = sorted(runs, key=lambda r: r.config.lambda1)
+    (small_low, small_high), (large_low, large_high) = window(small, "epoch_l1"), window(large, "epoch_l1")
+    return _ratio_certificate(large_low / small_high, large_high / small_low,
+                              (1 / L1_ORDER_BAND, L1_ORDER_BAND), "r", runs)
+
+
+def optimisers_differ_certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
+    """Optimisers differ: largest / smallest L1 norm, from any epoch of each window, stays on one side of 2."""
+    windows = [window(r, "epoch_l1") for r in runs]
+    low = max(1.0, max(w[0] for w in windows) / min(w[1] for w in windows))
+    high = max(w[1] for w in windows) / min(w[0] for w in windows)
+    return _ratio_certificate(low, high, (OPTIMISERS_DIFFER,), "largest / smallest", runs)
+
+
+def share_certificate(paper_small: float, paper_large: float) -> Certificate:
+    """Share pattern: each run's share below 1e-5 moved by at most half the paper's difference (percentage points)
+    over its window, so that the motion cannot flip the comparison with the paper's row."""
+    tolerance = abs(paper_small - paper_large) / 2
+
+    def certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
+        moved = [(r, window(r, "epoch_share")) for r in runs]
+        moved = [(r, low, high) for r, (low, high) in moved if 100 * (high - low) > tolerance]
+        problems = [f"{_run_name(r)}: share below 1e-5 not settled over the last {settle_window(r)} epochs "
+                    f"({100 * low:.3g}% to {100 * high:.3g}%, more than {tolerance:.3g} points)" for r, low, high in moved]
+        return "; ".join(problems), [r for r, _, _ in moved]
+    return certificate
+
+
+def _run_name(result: train.TrainResult) -> str:
+    return f"{optimisers.DISPLAY_NAMES[result.config.optimiser]} λ1={result.config.lambda1:g}"
+
+
+def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, certificate: Certificate,
+          crossing: int | None = None) -> rules.Ruling | None:
     """An inconclusive ruling when any run cannot speak to the analysis, else None.
 
     A run cannot speak when (premise) it is RMSProp or Adam at a batch other
     than the paper's 512, since their step divides by the root of a second
     moment that holds the minibatch gradient noise; (horizon) it ends before 99%
     of its sampled weights reach 0 under the penalty alone, or, given
-    ``crossing``, before the closed-form crossing of the two L1 norms;
-    (certificate) its L1 norm, or with ``share_tolerance`` (percentage points)
-    its share below 1e-5, still moves over its settling window (``settle_window``),
-    or that window starts before the horizon.
+    ``crossing``, before the closed-form crossing of the two L1 norms, or its
+    settling window (``settle_window``) starts before the horizon. The runs
+    cannot speak together when (certificate) the statistic the rule decides on
+    has not settled over those windows (``certificate``).
     """
     problems = []
     for result in results:
         config = result.config
-        name = f"{optimisers.DISPLAY_NAMES[config.optimiser]} λ1={config.lambda1:g}"
+        name = _run_name(result)
         if config.optimiser != "sgd" and config.batch_size != PAPER_BATCH:
             problems.append(f"{name}: batch {config.batch_size}, not the paper's {PAPER_BATCH} (RMSProp's and "
                             "Adam's steps divide by the root of a second moment that holds the minibatch noise)")
@@ -391,23 +460,21 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
             problems.append(f"{name}: {result.steps} steps, short of the horizon (99% of weights at 0 under the "
                             f"penalty alone: {'> ' + str(result.steps) if prediction.horizon > result.steps else prediction.horizon})")
             continue
-        window = settle_window(result)
+        window_epochs = settle_window(result)
         per_epoch = result.steps // config.epochs
-        l1s, shares = result.epoch_l1[-window:], [100 * x for x in result.epoch_share[-window:]]
-        if len(l1s) < window:
-            problems.append(f"{name}: {len(l1s)} epochs, fewer than the {window} over which the run must settle")
-        elif (config.epochs - window) * per_epoch < prediction.horizon:
-            problems.append(f"{name}: its {window}-epoch settling window starts at step "
-                            f"{(config.epochs - window) * per_epoch}, before the horizon at step {prediction.horizon}")
-        elif not l1_settled(result):
-            problems.append(f"{name}: L1 norm not settled over the last {window} epochs "
-                            f"({min(l1s):.4g} to {max(l1s):.4g})")
-        elif share_tolerance is not None and max(shares) - min(shares) > share_tolerance:
-            problems.append(f"{name}: share below 1e-5 not settled over the last {window} epochs "
-                            f"({min(shares):.3g}% to {max(shares):.3g}%, more than {share_tolerance:.3g} points)")
+        if len(result.epoch_l1) < window_epochs:
+            problems.append(f"{name}: {len(result.epoch_l1)} epochs, fewer than the {window_epochs} over which the "
+                            "run must settle")
+        elif (config.epochs - window_epochs) * per_epoch < prediction.horizon:
+            problems.append(f"{name}: its {window_epochs}-epoch settling window starts at step "
+                            f"{(config.epochs - window_epochs) * per_epoch}, before the horizon at step "
+                            f"{prediction.horizon}")
     if crossing is not None and results[0].steps < crossing:
         problems.append(f"{results[0].steps} steps, short of the closed-form crossing of the two L1 norms "
                         f"at step {crossing}")
+    if not problems:
+        unsettled, _ = certificate(results)
+        problems += [unsettled] if unsettled else []
     if not problems:
         return None
     return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), {},
@@ -415,10 +482,11 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
 
 
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
-         f"weights at 0 under the penalty alone) and settled (L1 norm within 10% over a window after the horizon: the "
-         f"last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if longer)")
+         f"weights at 0 under the penalty alone) and settled over a window after the horizon (the last "
+         f"{SETTLE_EPOCHS} epochs, or a fifth of the horizon if longer)")
 L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
-                 f"settling window; {SPEAK}; for SGD also past the closed-form crossing step")
+                 f"settling window; {SPEAK}: r from any epoch of the two windows on one side of each threshold; "
+                 f"for SGD also past the closed-form crossing step")
 
 
 def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules.Ruling:
@@ -426,7 +494,7 @@ def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
     statistic = "r = L1(larger λ1) / L1(smaller λ1), each averaged over its settling window"
     crossing = sgd_crossing_step(small, large) if small.config.optimiser == "sgd" else None
-    void = _void([small, large], L1_ORDER_RULE, statistic, threshold, crossing)
+    void = _void([small, large], L1_ORDER_RULE, statistic, threshold, l1_order_certificate, crossing)
     if void:
         return void
     ratio = settled_l1(large) / settled_l1(small)
@@ -440,13 +508,14 @@ def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules
 
 
 OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ substantially across "
-                          f"SGD, RMSProp and Adam at one λ1; {SPEAK}")
+                          f"SGD, RMSProp and Adam at one λ1; {SPEAK}: the ratio from any epoch of the windows on "
+                          f"one side of {OPTIMISERS_DIFFER:g}")
 
 
 def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
     threshold = f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g}; refutes: below"
     statistic = "largest / smallest L1 norm across the three optimisers"
-    void = _void(results, OPTIMISERS_DIFFER_RULE, statistic, threshold)
+    void = _void(results, OPTIMISERS_DIFFER_RULE, statistic, threshold, optimisers_differ_certificate)
     if void:
         return void
     finals = [settled_l1(r) for r in results]
@@ -457,8 +526,8 @@ def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
 
 SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; settling window "
               "averaged) agrees with the paper when the difference has the paper's sign and at least half its size "
-              f"and each share lies on the paper's side of 5%; {SPEAK}, and the shares moved by less than half the "
-              "paper's difference over those epochs")
+              f"and each share lies on the paper's side of 5%; {SPEAK}: each share moved by less than half the "
+              "paper's difference over its window")
 
 
 def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float,
@@ -469,7 +538,7 @@ def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, pap
     statistic = "share(small λ1) − share(large λ1), percentage points"
     paper = (paper_small, paper_large)
     paper_difference = paper[0] - paper[1]
-    void = _void([small, large], SHARE_RULE, statistic, threshold, share_tolerance=abs(paper_difference) / 2)
+    void = _void([small, large], SHARE_RULE, statistic, threshold, share_certificate(paper_small, paper_large))
     if void:
         return void
     measured = (100 * settled_share(small), 100 * settled_share(large))
@@ -566,26 +635,37 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     config = scales.l1_config(settings.scale, version, optimiser, lambda1, procedure=procedure,
                               forward_dtype=settings.forward_dtype)
     paper_scale = settings.scale == "paper"
-    # The first run of App. C's λ1 loop hands its optimiser state on: keep it now rather than train it twice.
-    hands_on = version == "v2" and optimiser != "sgd" and lambda1 == scales.V2_L1["lambdas"][0]
     # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
-    result = train.train(config, data, settings.cache_dir, progress=paper_scale,
-                         checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=hands_on)
+    return train.train(config, data, settings.cache_dir, progress=paper_scale,
+                       checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=scales.hands_on(config),
+                       keep_final_state=scales.may_run_on(settings.scale, config))
+
+
+def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) -> train.TrainResult | None:
+    """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap."""
     preset = scales.l1(settings.scale)
-    # A horizon-length run whose L1 norm has not settled runs on, twice as long each time, up to the cap,
-    # rather than stop at "inconclusive"; a run whose state App. C hands on keeps the length its successor used.
+    if not scales.may_run_on(settings.scale, result.config) or 2 * result.steps > preset.step_cap:
+        return None
+    longer = dataclasses.replace(result.config, epochs=2 * result.config.epochs)
     # The program trained the first length; a longer one is new training, so it reports progress at every scale.
-    while preset.horizon_runs and not hands_on and not l1_settled(result) \
-            and 2 * result.steps <= preset.step_cap:
-        config = dataclasses.replace(config, epochs=2 * config.epochs)
-        result = train.train(config, data, settings.cache_dir, progress=True)
-    return result
+    return train.train(longer, data, settings.cache_dir, progress=True, keep_final_state=True,
+                       extends=result.config)
 
 
-def l1_settled(result: train.TrainResult) -> bool:
-    """Whether the run's L1 norm moved by at most the 10% band over its settling window (``settle_window``)."""
-    l1s = result.epoch_l1[-settle_window(result):]
-    return len(l1s) > 0 and max(l1s) <= L1_ORDER_BAND * min(l1s)
+def settled(settings: scales.RunSettings, data, runs: dict, certificate: Certificate) -> dict:
+    """``runs`` ({label: TrainResult}), with each run that moved run on, twice as long each time, until the
+    statistic ``certificate`` reads has settled or a run may not run on (``lengthened``).
+
+    The certificate failed after the horizon the closed form gives: the pair runs on rather than stop at
+    "inconclusive"; what still has not settled at the cap stays inconclusive, with its reason.
+    """
+    while True:
+        _, moved = certificate(list(runs.values()))
+        longer = {label: lengthened(settings, data, run) for label, run in runs.items()
+                  if any(run is m for m in moved)}
+        if not longer or any(run is None for run in longer.values()):
+            return runs
+        runs = {**runs, **longer}
 
 
 def beyond_cap_ruling(error: scales.HorizonBeyondCap, rule: str) -> rules.Ruling:
@@ -621,7 +701,7 @@ def describe_l1_run(evidence, settings: scales.RunSettings, data, preset: scales
                     result: train.TrainResult) -> None:
     """The conditions and scale notes every L18-L20 card shows."""
     evidence.condition(f"scale {settings.scale}, device {settings.device}, data {data.source}, "
-                       f"{result.initialisation}, {result.parameters:,} parameters, {result.steps} steps")
+                       f"{result.initialisation}, {result.parameters:,} parameters")
     evidence.condition(train.precision_summary(result))
     for topic, why in preset.why.items():
         evidence.note(f"{settings.scale} scale, {topic}: {why}")

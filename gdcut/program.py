@@ -3,7 +3,7 @@
 Every run the claim tests of ``claims/test_deep_convergence.py`` (C5/C6, v1
 Fig. 2, v2 Fig. 2) and ``claims/test_deep_l1.py`` (L18-L20, v1 §3 App. B, v2
 §4 App. C) ask ``gdcut.train.train`` for is trained by exactly one job here,
-with the same ``TrainConfig`` and the same ``keep_optimiser_state``, so the
+with the same ``TrainConfig``, ``keep_optimiser_state`` and ``keep_final_state``, so the
 claim tests find it in the cache (tests/test_program.py checks the two lists
 agree). A job is:
 
@@ -38,6 +38,7 @@ class Job:
     sizes: tuple[int | None, int | None]
     keep_optimiser_state: bool = False
     checkpoint_every: int = 1
+    keep_final_state: bool = False
 
     def run(self, data, cache_dir: Path, progress: bool) -> list:
         """Train (or read from the cache) this job's runs: their ``train.TrainResult``, in ``configs`` order."""
@@ -46,7 +47,8 @@ class Job:
         if len(self.configs) > 1:
             return stacked.train_group(list(self.configs), data, cache_dir, progress=progress)
         return [train.train(self.configs[0], data, cache_dir, progress=progress,
-                            checkpoint_every=self.checkpoint_every, keep_optimiser_state=self.keep_optimiser_state)]
+                            checkpoint_every=self.checkpoint_every, keep_optimiser_state=self.keep_optimiser_state,
+                            keep_final_state=self.keep_final_state)]
 
 
 def jobs(scale: str, precision_name: str, modules: set[str] | frozenset[str], stack: bool) -> list[Job]:
@@ -79,7 +81,8 @@ def _l1_jobs(scale: str, forward_dtype: str) -> list[Job]:
             config = scales.l1_config(scale, version, optimiser, lam, procedure=procedure, forward_dtype=forward_dtype)
         except scales.HorizonBeyondCap:  # not trained: its claim test reports the cell inconclusive, with why
             return []
-        return [Job(name, (config,), sizes, checkpoint_every=every)]
+        return [Job(name, (config,), sizes, checkpoint_every=every,
+                    keep_final_state=scales.may_run_on(scale, config))]
 
     chains, singles = [], []
     for optimiser in scales.V2_L1["optimisers"]:

@@ -166,8 +166,10 @@ L1 = {
              "steps": ("each run is as long as the closed-form horizon of its own initial weights needs (99% of "
                        "sampled weights at 0 under the penalty alone, the same torch.optim rule; for SGD's "
                        "smaller λ1 also the crossing of the two L1 norms), then a settling window of at least "
-                       "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); no run beyond "
-                       "40,000 steps (a run that needs more is not trained: its cell is inconclusive)"),
+                       "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); a pair whose "
+                       "decided statistic has not settled over that window runs on, twice as long, from where it "
+                       "ended; no run beyond 40,000 steps (a run that needs more is not trained: its cell is "
+                       "inconclusive)"),
              "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
                        "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "
                        "depend on the batch (v2 B.3.1) and a small batch buys the most steps per CPU second"),
@@ -247,6 +249,18 @@ def l1_config(scale: str, version: str, optimiser: str, lambda1: float, pretrain
     # SGD's smaller λ1 must also pass the closed-form crossing of its L1 norm with the larger's (gdcut.deepnet)
     partner = max(stated["lambdas"]) if optimiser == "sgd" and lambda1 == min(stated["lambdas"]) else None
     return dataclasses.replace(config, epochs=l1_run_epochs(config, preset, partner))
+
+
+def hands_on(config) -> bool:
+    """Whether v2 App. C hands this run's optimiser state on: the first (λ1 = 2) RMSProp or Adam run of its loop.
+    The run keeps its state for the successor, and the length the successor started after."""
+    return config.optimiser != "sgd" and config.lambda1 == V2_L1["lambdas"][0]
+
+
+def may_run_on(scale: str, config) -> bool:
+    """Whether an L1 run may be lengthened to settle (``gdcut.deepnet.settled``), so it keeps its final state:
+    a horizon-length run whose optimiser state no other run takes on."""
+    return l1(scale).horizon_runs and not hands_on(config)
 
 
 # --------------------------------------------------------------------------- horizon-length runs (cpu scale)

@@ -334,8 +334,9 @@ class _CacheEntry:
     """The files of one run in the cache directory, ``<key>.<kind>.pt``.
 
     Kinds: ``result`` (``TrainResult.to_plain``), ``checkpoint`` (the state after
-    the last finished epoch of an interrupted run) and ``optimiser`` (the final
-    ``optimiser.state_dict()``, kept when another run starts from it).
+    the last finished epoch of an interrupted run), ``final`` (the same state after
+    the last epoch, kept when a longer run may resume from it) and ``optimiser``
+    (the final ``optimiser.state_dict()``, kept when another run starts from it).
     """
 
     directory: Path
@@ -415,7 +416,8 @@ def _subnormals_flushed(device: torch.device):
 
 
 def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = None, progress: bool = False,
-          checkpoint_every: int = 1, keep_optimiser_state: bool = False) -> TrainResult:
+          checkpoint_every: int = 1, keep_optimiser_state: bool = False, keep_final_state: bool = False,
+          extends: TrainConfig | None = None) -> TrainResult:
     """Run ``config`` on ``data`` (on ``data.device``), or return the cached result.
 
     With ``config.optimiser_state_from`` set, that run is trained (or read from
@@ -424,6 +426,13 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
     across the λ1 loop, λ1 = 2 first. ``keep_optimiser_state`` stores this run's
     final optimiser state as ``<cache>/<key>.optimiser.pt`` for such a successor
     (without a cache directory there is nowhere to keep it).
+
+    ``keep_final_state`` keeps everything a resume needs after the last epoch
+    (``<cache>/<key>.final.pt``), so that a longer run of the same config can
+    start there: ``extends`` names such a shorter run, and this run resumes from
+    its kept final state when the cache holds one (else it trains from step 0).
+    Either way the result is the one training from step 0 gives, bit for bit: the
+    kept state is a resume checkpoint, weights, optimiser and random states.
     """
     if not isinstance(config, TrainConfig):
         raise ValueError(f"config must be a TrainConfig, got {type(config).__name__}")
@@ -432,13 +441,19 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
     validation.boolean("progress", progress)
     validation.positive_int("checkpoint_every", checkpoint_every)
     validation.boolean("keep_optimiser_state", keep_optimiser_state)
+    validation.boolean("keep_final_state", keep_final_state)
+    if extends is not None and (not isinstance(extends, TrainConfig) or extends.epochs >= config.epochs
+                                or dataclasses.replace(extends, epochs=config.epochs) != config):
+        raise ValueError(f"extends must be None or a shorter run of the same config ({config.describe()}), "
+                         f"got {extends.describe() if isinstance(extends, TrainConfig) else type(extends).__name__}")
     result, _ = _train(config, data, None if cache_dir is None else Path(cache_dir), progress, checkpoint_every,
-                       keep_optimiser_state)
+                       keep_optimiser_state, keep_final_state, extends)
     return result
 
 
 def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progress: bool, checkpoint_every: int,
-           keep_optimiser_state: bool) -> tuple[TrainResult, dict | None]:
+           keep_optimiser_state: bool, keep_final_state: bool = False,
+           extends: TrainConfig | None = None) -> tuple[TrainResult, dict | None]:
     # train's body: the result and, with keep_optimiser_state, the final optimiser state a successor starts from
     if cache_dir is None:
         start_state = _starting_optimiser_state(config, data, None, progress, checkpoint_every)
@@ -451,7 +466,10 @@ def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progre
             return TrainResult.from_plain(stored, from_cache=True), kept["optimiser"] if kept is not None else None
         # inside this run's lock: two runs sharing a predecessor take its lock in turn, and the second reads it
         start_state = _starting_optimiser_state(config, data, cache_dir, progress, checkpoint_every)
-        result, final_state = _run(config, data, entry, progress, checkpoint_every, start_state, keep_optimiser_state)
+        shorter = None if extends is None else \
+            _CacheEntry(cache_dir, cache_key(extends, data), dataclasses.asdict(extends)).load("final")
+        result, final_state = _run(config, data, entry, progress, checkpoint_every, start_state, keep_optimiser_state,
+                                   shorter, keep_final_state)
         result = dataclasses.replace(result, key=entry.key)
         if keep_optimiser_state:
             entry.save("optimiser", {"optimiser": final_state})
@@ -487,13 +505,17 @@ def _fresh_history() -> dict:
 
 
 def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progress: bool, checkpoint_every: int,
-         start_state: dict | None, keep_optimiser_state: bool) -> tuple[TrainResult, dict | None]:
+         start_state: dict | None, keep_optimiser_state: bool, shorter: dict | None = None,
+         keep_final_state: bool = False) -> tuple[TrainResult, dict | None]:
+    # shorter: the kept final state of a shorter run of this config (train's extends), resumed from when this
+    # run has no checkpoint of its own, which would be further along
     torch.manual_seed(config.seed)
     model, initialisation = models.build(config.model, config.activation, config.batch_norm,
                                          config.width_divisor, config.pretrained)
     live = _start(config, model, data.device, start_state)
     initial = sample_weights(model, WEIGHT_SAMPLE, torch.Generator().manual_seed(config.seed))
-    history = _restore(entry, live) or _fresh_history()
+    history = _restore(entry.load("checkpoint") if entry is not None else None, live) \
+        or _restore(shorter, live) or _fresh_history()
     forward = precision.CompiledOrEager(model, precision.compile_wanted(data.device))
     model.train()  # the paper never switches to eval mode: dropout stays on for VGG16
     steps_per_epoch = math.ceil(len(data.train_labels) / config.batch_size)
@@ -509,7 +531,9 @@ def _run(config: TrainConfig, data: DeviceData, entry: _CacheEntry | None, progr
                 report.epoch(history["epoch"], config.epochs, history["epoch_loss"][-1], history["epoch_l1"][-1],
                              history["epoch_seconds"][-1], len(data.train_labels))
             if entry is not None and history["epoch"] % checkpoint_every == 0 and history["epoch"] < config.epochs:
-                _save_checkpoint(entry, live, history)
+                _save_checkpoint(entry, "checkpoint", live, history)
+    if entry is not None and keep_final_state:
+        _save_checkpoint(entry, "final", live, history)
     steps = config.epochs * steps_per_epoch
     result = TrainResult(
         config=config, data=data.identity, initialisation=initialisation, steps=steps,
@@ -534,9 +558,8 @@ def _start(config: TrainConfig, model: nn.Module, device: torch.device, start_st
     return _Live(model, params, optimiser, torch.Generator(device="cpu").manual_seed(config.seed), device)
 
 
-def _restore(entry: _CacheEntry | None, live: _Live) -> dict | None:
-    """The history of an interrupted run, with its weights, optimiser and random states put back; None if none."""
-    saved = entry.load("checkpoint") if entry is not None else None
+def _restore(saved: dict | None, live: _Live) -> dict | None:
+    """The history of a ``_save_checkpoint``, with its weights, optimiser and random states put back; None if none."""
     if saved is None:
         return None
     live.model.load_state_dict(saved["model"])
@@ -574,9 +597,9 @@ def _record_epoch(history: dict, live: _Live, losses: torch.Tensor, seconds: flo
     history["epoch"] += 1
 
 
-def _save_checkpoint(entry: _CacheEntry, live: _Live, history: dict) -> None:
+def _save_checkpoint(entry: _CacheEntry, kind: str, live: _Live, history: dict) -> None:
     """Everything ``_restore`` needs to resume after the epochs in ``history``."""
-    entry.save("checkpoint", {
+    entry.save(kind, {
         "model": live.model.state_dict(), "optimiser": live.optimiser.state_dict(),
         "shuffle_rng": live.shuffle.get_state(), "cpu_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state(live.device) if live.device.type == "cuda" else None,

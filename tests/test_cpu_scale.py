@@ -10,6 +10,7 @@ before anything trains; a run that would need more steps than the cap is a
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 import gzip
 
 import pytest
@@ -97,33 +98,25 @@ def test_a_data_folder_without_the_four_fashion_mnist_files_names_the_missing_on
         data.load("cpu", fashion_mnist_dir=tmp_path)
 
 
-def test_a_run_that_has_not_settled_runs_on_twice_as_long_up_to_the_cap(monkeypatch, tmp_path):
-    """The certificate fails: the run goes on (the closed form's horizon already passed), not "inconclusive"."""
+def test_a_run_that_has_not_settled_runs_on_twice_as_long_from_where_it_ended_up_to_the_cap(monkeypatch, tmp_path):
+    """The certificate fails after the closed form's horizon: the run goes on (``deepnet.settled``), resumed from
+    its kept final state, not "inconclusive"; past the cap, or where App. C hands its state on, it may not."""
     import torch
 
     from gdcut import train
 
     first = scales.l1_config("cpu", "v1", "sgd", 0.001)
     asked = []
-
-    def planted(config, data, cache_dir=None, **options):
-        asked.append(config.epochs)
-        per_epoch = scales.steps_per_epoch(config, scales.l1("cpu").train_size)
-        moving = config.epochs < 2 * first.epochs  # settles once it has run on
-        curve = [100.0 * (0.9 ** k if moving else 1.0) for k in range(config.epochs)]
-        return train.TrainResult(
-            config=config, data="planted", initialisation="planted", steps=config.epochs * per_epoch,
-            optimiser_steps=0, step_loss=(1.0,), epoch_loss=(1.0,) * config.epochs, epoch_l1=tuple(curve),
-            epoch_share=(0.5,) * config.epochs, epoch_seconds=(0.0,) * config.epochs, share_below_threshold=0.5,
-            parameters=100, test_accuracy=0.0, initial_weight_sample=torch.full((10,), 1e-6), numerics={},
-            key=f"planted-run-on-{config.epochs}")
-
-    monkeypatch.setattr(train, "train", planted)
+    monkeypatch.setattr(train, "train", lambda config, data, cache_dir=None, **options: asked.append(
+        (config, options)) or SimpleNamespace(config=config, steps=config.epochs * 512))
     settings = scales.RunSettings("cpu", torch.device("cpu"), None, False, tmp_path, "paper", "float32", tmp_path)
-    result = deepnet.l1_run(settings, None, "v1", "sgd", 0.001)
-    assert asked == [first.epochs, 2 * first.epochs] and deepnet.l1_settled(result)
-    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3 * first.epochs * 512 // 2)
+    run = SimpleNamespace(config=first, steps=first.epochs * 512)
+    longer = deepnet.lengthened(settings, None, run)
+    assert longer.config == dataclasses.replace(first, epochs=2 * first.epochs)
+    assert asked == [(longer.config, {"progress": True, "keep_final_state": True, "extends": first})]
+    assert scales.may_run_on("cpu", first) and not scales.may_run_on("smoke", first)
+    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3 * run.steps // 2)
     monkeypatch.setitem(scales.L1, "cpu", capped)
-    asked.clear()
-    result = deepnet.l1_run(settings, None, "v1", "sgd", 0.001)
-    assert asked == [first.epochs] and not deepnet.l1_settled(result)  # twice as long would pass the cap
+    assert deepnet.lengthened(settings, None, run) is None  # twice as long would pass the cap
+    handing_on = scales.l1_config("smoke", "v2", "adam", 2.0, procedure="app-c")
+    assert scales.hands_on(handing_on) and not scales.may_run_on("cpu", handing_on)

@@ -294,14 +294,44 @@ def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
     assert rule(0.30, 0.02, paper=(3.31, 2.28)) == "refutes"  # wrong side of 5%
 
 
-def test_an_unsettled_run_is_inconclusive_not_a_counterexample():
+def test_an_unsettled_statistic_is_inconclusive_not_a_counterexample():
     small = l1_run(0.002, 3_000, 10.0)
-    moving = l1_run(2.0, 3_000, 5.0, l1_curve=[4.0, 9.0, 5.0])
-    ruling = deepnet.l1_order_ruling(small, moving)
-    assert ruling.decision == "inconclusive" and "not settled" in ruling.reason
+    straddling = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 14.0, 12.0])  # r from 0.8 to 1.4 over the window
+    ruling = deepnet.l1_order_ruling(small, straddling)
+    assert ruling.decision == "inconclusive" and "r ranged from 0.8 to 1.4" in ruling.reason
+    differing = [l1_run(2.0, 3_000, v, optimiser=o, l1_curve=c) for v, o, c in
+                 ((1.0, "sgd", None), (1.5, "rmsprop", None), (2.5, "adam", [1.8, 2.6, 2.5]))]
+    ruling = deepnet.optimisers_differ_ruling(differing)
+    assert ruling.decision == "inconclusive" and "largest / smallest ranged from 1.8 to 2.6" in ruling.reason
     jumpy = l1_run(2.0, 3_000, 1.0, share_curve=[0.001, 0.60, 0.002])
     ruling = deepnet.share_pattern_ruling(l1_run(0.002, 3_000, 1.0, 0.98), jumpy, 99.89, 0.18)
     assert ruling.decision == "inconclusive" and "share below 1e-5 not settled" in ruling.reason
+
+
+def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
+    # the certificate reads the statistic the rule decides on: r from any epoch of the windows, not each L1 norm
+    small = l1_run(0.002, 3_000, 10.0)
+    rising = l1_run(2.0, 3_000, 50.0, l1_curve=[30.0, 60.0, 50.0])
+    falling = l1_run(2.0, 3_000, 5.0, l1_curve=[4.0, 9.0, 5.0])
+    assert deepnet.l1_moved(rising) and deepnet.l1_moved(falling)
+    assert deepnet.l1_order_ruling(small, rising).decision == "supports"
+    assert deepnet.l1_order_ruling(small, falling).decision == "refutes"
+    assert deepnet.l1_order_certificate([rising, small]) == ("", [])  # which run is which comes from λ1
+
+
+def test_settled_runs_on_what_moved_until_the_statistic_settles(monkeypatch):
+    small = l1_run(0.002, 3_000, 10.0)
+    straddling = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 14.0, 12.0])
+    longer = {straddling.key: l1_run(2.0, 6_000, 50.0)}
+    asked = []
+    monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer.get(run.key))
+    runs = deepnet.settled(None, None, {0.002: small, 2.0: straddling}, deepnet.l1_order_certificate)
+    assert asked == [straddling] and runs == {0.002: small, 2.0: longer[straddling.key]}
+    assert deepnet.l1_order_ruling(runs[0.002], runs[2.0]).decision == "supports"
+    asked.clear()  # a run that may not run on (the cap, App. C's hand-off) leaves the pair as it was
+    capped = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 15.0, 12.0])
+    assert deepnet.settled(None, None, {0.002: small, 2.0: capped}, deepnet.l1_order_certificate)[2.0] is capped
+    assert asked == [capped]
 
 
 def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():

@@ -74,17 +74,18 @@ def test_two_processes_asking_for_one_run_train_it_once(tmp_path):
     assert train.train(tiny_config(epochs=1), tiny_data(n=32), tmp_path / "cache").from_cache
 
 
-@pytest.mark.parametrize("scale", ["tiny", "paper"])
+@pytest.mark.parametrize("scale", ["tiny", "cpu", "paper"])
 @pytest.mark.parametrize("precision", ["paper", "bf16"])
 def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale, precision):
     asked = set()
     monkeypatch.setattr(train, "train", lambda config, data, cache_dir, progress=False, checkpoint_every=1,
-                        keep_optimiser_state=False: asked.add((config, keep_optimiser_state)) or {})
+                        keep_optimiser_state=False, keep_final_state=False:
+                        asked.add((config, keep_optimiser_state, keep_final_state)) or {})
     settings = SimpleNamespace(scale=scale, cache_dir=None, forward_dtype={"paper": "float32", "bf16": "bfloat16"}[
         precision])
     for depth in scales.convergence(scale).depths:
         for batch_norm in (False, True):
-            deepnet.convergence_runs(settings, None, depth, batch_norm)
+            deepnet.convergence_sweep(settings, None, depth, batch_norm)
     deepnet.v1_runs(settings, None)
     for optimiser, procedure in deepnet.v2_cells():
         deepnet.v2_runs(settings, None, optimiser, procedure)
@@ -92,9 +93,9 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
         made = set()
         for job in program.jobs(scale, precision, {program.CONVERGENCE_MODULE, program.L1_MODULE}, stack):
             for config in job.configs:
-                made.add((config, job.keep_optimiser_state))
+                made.add((config, job.keep_optimiser_state, job.keep_final_state))
                 if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
-                    made.add((config.optimiser_state_from, True))
+                    made.add((config.optimiser_state_from, True, False))
         assert made == asked
 
 

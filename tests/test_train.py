@@ -233,6 +233,31 @@ def test_bad_result_file_is_retrained_and_overwritten(tmp_path, corrupt):
     assert train.train(config, data, cache_dir=tmp_path).from_cache is True
 
 
+def test_a_longer_run_resumes_from_the_kept_final_state_of_a_shorter_one(tmp_path, monkeypatch):
+    data = tiny_data()
+    shorter, longer = tiny_config(epochs=2, optimiser="adam", lr=1e-3), tiny_config(epochs=4, optimiser="adam", lr=1e-3)
+    reference = train.train(longer, data, cache_dir=tmp_path / "straight")
+    train.train(shorter, data, cache_dir=tmp_path / "extended", keep_final_state=True)
+    assert len(list((tmp_path / "extended").glob("*.final.pt"))) == 1
+    epochs_run = []
+    real_record = train._record_epoch
+    monkeypatch.setattr(train, "_record_epoch", lambda history, *rest: epochs_run.append(history["epoch"]) or
+                        real_record(history, *rest))
+    extended = train.train(longer, data, cache_dir=tmp_path / "extended", extends=shorter)
+    assert epochs_run == [2, 3]  # only the epochs the shorter run did not take
+    assert extended.step_loss == reference.step_loss and extended.epoch_l1 == reference.epoch_l1
+    assert extended.final_shares == reference.final_shares and extended.steps == reference.steps
+    epochs_run.clear()  # without a kept final state the longer run trains from step 0, to the same result
+    again = train.train(longer, data, cache_dir=tmp_path / "cold", extends=shorter)
+    assert epochs_run == [0, 1, 2, 3] and again.step_loss == reference.step_loss
+
+
+@pytest.mark.parametrize("extends", [tiny_config(epochs=4), tiny_config(epochs=1, lr=0.5), "short"])
+def test_extends_must_name_a_shorter_run_of_the_same_config(extends):
+    with pytest.raises(ValueError, match="extends"):
+        train.train(tiny_config(epochs=2), tiny_data(), extends=extends)
+
+
 def test_bad_checkpoint_is_ignored_and_the_run_starts_over(tmp_path):
     data, config = tiny_data(), tiny_config()
     reference = train.train(config, data)
