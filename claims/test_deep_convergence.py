@@ -34,7 +34,7 @@ def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settin
     sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=False)
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} no BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} without batch norm",
-                                  {setting: deepnet.c5_ruling(runs) for setting, runs in sweep.items()},
+                                  {point: deepnet.c5_ruling(runs) for point, runs in deepnet.over_lengths(sweep).items()},
                                   deepnet.C5_RULE)
 
 
@@ -43,10 +43,11 @@ def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
     shallow, deep = preset.depths[0], preset.depths[-1]
     sweeps = {(depth, bn): deepnet.convergence_sweep(run_settings, dataset, depth, bn) for depth in preset.depths
               for bn in (False, True)}
+    deep_cells, shallow_cells = (deepnet.over_lengths(sweeps[(depth, False)]) for depth in (deep, shallow))
     deepnet.record_sweep_decision(
         evidence, f"{shallow} → {deep} without batch norm",
-        {setting: deepnet.c5_widening_ruling(sweeps[(deep, False)][setting], sweeps[(shallow, False)][setting])
-         for setting in preset.settings}, deepnet.C5_WIDENING_RULE)
+        {point: deepnet.c5_widening_ruling(deep_cells[point], shallow_cells[point]) for point in deep_cells},
+        deepnet.C5_WIDENING_RULE)
     for setting in preset.settings:
         evidence.figure(figures.figure_2({cell: sweep[setting] for cell, sweep in sweeps.items()}),
                         caption=f"Fig. 2 regenerated ({run_settings.scale} scale, {deepnet.setting_name(setting)}; "
@@ -64,5 +65,5 @@ def test_c6_relu_and_gelu_indistinguishable_with_batch_norm(evidence, run_settin
     sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=True)
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} +BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} with batch norm",
-                                  {setting: deepnet.c6_ruling(runs) for setting, runs in sweep.items()},
+                                  {point: deepnet.c6_ruling(runs) for point, runs in deepnet.over_lengths(sweep).items()},
                                   deepnet.C6_RULE)

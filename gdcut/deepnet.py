@@ -68,7 +68,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdcut import closed_forms, optimisers, rules, scales, train
+from gdcut import closed_forms, optimisers, rules, scales, train, validation
 from gdcut.ledger.registry import claim
 
 CHANCE = math.log(10)
@@ -161,26 +161,62 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
 #: What a sweep of the unstated settings must cover before it decides (either way): the suite's choice.
 SWEEP_MIN_OPTIMISERS = 2
 SWEEP_MIN_RATES = 2
-SWEEP_RULE = ("across the sweep of the optimiser and learning rate the paper does not state (one rule for C5 and "
-              "C6): holds where most settings support, refuted where most refute, inconclusive otherwise; fewer "
+SWEEP_RULE = ("across the sweep of the optimiser, learning rate and training length the paper does not state (one "
+              "rule for C5 and C6): holds where most settings support, refuted where most refute, inconclusive "
+              "otherwise; fewer "
               f"than {SWEEP_MIN_OPTIMISERS} optimisers × {SWEEP_MIN_RATES} learning rates whose nets trained decide "
               "nothing either way")
-
-#: The one training length each scale runs C5/C6 for (claims.toml's natural default for "training length").
-TRAINING_LENGTH = "the scale's run length"
 
 #: The (optimiser, lr) settings of a sweep, each with the paired runs of one cell.
 SweepRuns = dict[tuple[str, float], PairedRuns]
 
+#: The training lengths a C5/C6 cell is decided at (claims.toml's "training length"): each scale's run (the
+#: natural default) and its first half in whole epochs. With a constant learning rate a run's first epochs are,
+#: step for step, the shorter run (same seed, same batch order), so the second length costs no training.
+TRAINING_LENGTHS = ("the scale's run length", "its first half")
 
-def setting_name(setting: tuple[str, float]) -> str:
-    optimiser, lr = setting
-    return f"{optimisers.DISPLAY_NAMES[optimiser]} lr={lr:g}"
+
+def first_epochs(result: train.TrainResult, epochs: int) -> train.TrainResult:
+    """The run stopped after its first ``epochs``: its curves cut there, its shares those of that epoch.
+
+    A constant-lr run's prefix is the shorter run (``TRAINING_LENGTHS``); the test
+    accuracy and the shares at every threshold were measured only at the end, so
+    the prefix has none (NaN and ()).
+    """
+    validation.positive_int("epochs", epochs)
+    if not isinstance(result, train.TrainResult) or epochs > result.config.epochs:
+        raise ValueError(f"result must be a TrainResult of at least {epochs} epochs")
+    if epochs == result.config.epochs:
+        return result
+    steps = epochs * (result.steps // result.config.epochs)
+    return dataclasses.replace(
+        result, config=dataclasses.replace(result.config, epochs=epochs), steps=steps, step_loss=result.step_loss[:steps],
+        epoch_loss=result.epoch_loss[:epochs], epoch_l1=result.epoch_l1[:epochs],
+        epoch_share=result.epoch_share[:epochs], epoch_seconds=result.epoch_seconds[:epochs],
+        share_below_threshold=result.epoch_share[epochs - 1], final_shares=(), test_accuracy=math.nan,
+        key=None if result.key is None else f"{result.key}:first{epochs}")
+
+
+def over_lengths(sweep: SweepRuns) -> dict[tuple[str, float, str], PairedRuns]:
+    """The sweep's cells at each of ``TRAINING_LENGTHS``: {(optimiser, lr, length): PairedRuns}."""
+    cells = {}
+    for (optimiser, lr), runs in sweep.items():
+        epochs = runs["relu"][0].config.epochs
+        for length, kept in zip(TRAINING_LENGTHS, (epochs, max(1, epochs // 2))):
+            cells[(optimiser, lr, length)] = {act: [first_epochs(r, kept) for r in rs] for act, rs in runs.items()}
+    return cells
+
+
+def setting_name(setting: tuple) -> str:
+    """A card's label for an (optimiser, lr) setting, or an (optimiser, lr, training length) point of a sweep."""
+    optimiser, lr, *length = setting
+    return f"{optimisers.DISPLAY_NAMES[optimiser]} lr={lr:g}" + "".join(f", {x}" for x in length)
 
 
 def unswept(settings) -> list[str]:
-    """What a sweep over ``settings`` ((optimiser, lr) pairs) leaves unswept: [] when it covers the rule's minimum."""
-    settings = list(settings)
+    """What a sweep over ``settings`` ((optimiser, lr) pairs, or (optimiser, lr, length) points) leaves unswept:
+    [] when it covers the rule's minimum of optimisers and learning rates."""
+    settings = [tuple(s[:2]) for s in settings]
     kinds = {optimiser for optimiser, _ in settings}
     missing = []
     if len(kinds) < SWEEP_MIN_OPTIMISERS:
@@ -618,9 +654,8 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
                                                         "margin", "reason"], rows)
     cell = f"{condition}, across the sweep"
     # The rulebook (rule 5) checks the same sweep that SWEEP_RULE reads, against claims.toml's declaration.
-    evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
-    # one length per scale (claims.toml says what a second would add): a rule-5 gap, named on the card
-    evidence.swept("training length", [TRAINING_LENGTH], cell=cell)
+    evidence.swept("optimiser and learning rate", [setting_name(setting[:2]) for setting in per_setting], cell=cell)
+    evidence.swept("training length", [setting[2] for setting in per_setting], cell=cell)
     evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
 
 

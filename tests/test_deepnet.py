@@ -173,6 +173,23 @@ def penalty_only_share(w0, optimiser, lr, lambda1, steps):
     return float((final.abs() < train.PAPER_THRESHOLD).float().mean())
 
 
+def test_a_constant_rate_run_cut_after_its_first_epochs_is_the_shorter_run():
+    from tests.test_train import tiny_config, tiny_data
+
+    data = tiny_data()
+    long, short = (train.train(tiny_config(epochs=e, lambda1=0.0, optimiser="momentum"), data) for e in (4, 2))
+    cut = deepnet.first_epochs(long, 2)
+    assert cut.step_loss == short.step_loss and cut.epoch_loss == short.epoch_loss
+    assert cut.epoch_l1 == short.epoch_l1 and cut.share_below_threshold == short.share_below_threshold
+    assert cut.steps == short.steps and cut.config == short.config and deepnet.first_epochs(long, 4) is long
+    with pytest.raises(ValueError, match="epochs"):
+        deepnet.first_epochs(long, 5)
+    cells = deepnet.over_lengths({("momentum", 0.01): {"relu": [long], "gelu": [long]}})
+    assert {point: runs["relu"][0].steps for point, runs in cells.items()} == {
+        ("momentum", 0.01, deepnet.TRAINING_LENGTHS[0]): long.steps,
+        ("momentum", 0.01, deepnet.TRAINING_LENGTHS[1]): short.steps}
+
+
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])
 def test_penalty_only_sgd_share_matches_the_closed_form(steps):
     # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.closed_forms)

@@ -714,6 +714,9 @@ EXEMPT = {
     "deepnet.record_sweep_decision": "writes a claim test's evidence from Rulings a rule returned",
     "deepnet.settle_window": "reads a TrainResult that train returned",
     "deepnet.window": "reads a TrainResult that train returned",
+    "deepnet.over_lengths": "reads the sweep of TrainResults that convergence_sweep returned",
+    "deepnet.first_epochs": "reads a TrainResult that train returned; epochs beyond the run or not a positive "
+                            "integer is a ValueError (tests/test_deepnet.py)",
     "deepnet.l1_moved": "reads a TrainResult that train returned",
     "deepnet.l1_order_certificate": "reads TrainResults that train returned",
     "deepnet.optimisers_differ_certificate": "reads TrainResults that train returned",
