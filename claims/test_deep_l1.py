@@ -42,7 +42,8 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
         return evidence.decision("shares below 1e-5, SGD α = 0.01", deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
     shares = {0.001: claim("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: claim("L18").paper_value("large λ1: share of weights below threshold")}
-    results = deepnet.settled(run_settings, dataset, results, deepnet.share_certificate(shares[0.001], shares[0.1]))
+    results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
+        rs[0.001], rs[0.1], shares[0.001], shares[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     evidence.parameter("optimiser", "SGD lr=0.01", note="v1 App. B")
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
@@ -71,7 +72,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
         results = deepnet.v1_runs(run_settings, dataset)
     except scales.HorizonBeyondCap as error:
         return evidence.decision("L1-norm order, SGD α = 0.01", deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
-    results = deepnet.settled(run_settings, dataset, results, deepnet.l1_order_certificate)
+    results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
@@ -93,7 +94,8 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                               deepnet.beyond_cap_ruling(error, deepnet.OPTIMISERS_DIFFER_RULE))
             continue
         at_lambda = {lam: deepnet.settled(run_settings, dataset, {opt: rs[lam] for opt, rs in runs.items()},
-                                          deepnet.optimisers_differ_certificate) for lam in scales.V2_L1["lambdas"]}
+                                          lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
+                     for lam in scales.V2_L1["lambdas"]}
         results = {opt: {lam: at_lambda[lam][opt] for lam in at_lambda} for opt in runs}
         if procedure == "app-c":
             deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results["sgd"][2.0])
@@ -118,7 +120,8 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
             evidence.decision(f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
                               deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
             continue
-        results = deepnet.settled(run_settings, dataset, results, deepnet.l1_order_certificate)
+        results = deepnet.settled(run_settings, dataset, results,
+                                  lambda rs: deepnet.l1_order_ruling(rs[0.002], rs[2.0]))
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
@@ -138,8 +141,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                 evidence.decision(deepnet.cell_name(opt, procedure), deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
             continue
         if procedure == "app-c":  # the procedure that decides L20 runs on until its shares have settled
-            results = deepnet.settled(run_settings, dataset, results,
-                                      deepnet.share_certificate(table2[0.002], table2[2.0]))
+            results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
+                rs[0.002], rs[2.0], table2[0.002], table2[2.0]))
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"Table 2, {deepnet.cell_name(opt, procedure)}: measured, paper, predicted",
                        deepnet.PREDICTION_HEADER,

@@ -40,13 +40,13 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
       run's own initial weights and optimiser state; for SGD the closed form
       of v2 Prop. B.2, n_k = |w0|/(αλ1)), or, for the L1-norm order under SGD,
       the run ends before the closed-form crossing of the two L1 norms;
-    - certificate: the statistic the rule decides on has not settled over the
-      runs' settling windows (the last 3 epochs, or a fifth of the horizon if
-      longer): for the share rule, a run's share moved by more than half the
-      paper's difference; for the L1-norm rules, the ratio, computed from any
-      epoch of each run's window, reaches both sides of a decision threshold.
-      An uncertified pair runs on (``settled``: the runs that moved, twice as
-      long, resumed where they ended) up to the scale's cap.
+    - certificate (rule 4, stationarity): the statistic the rule decides on,
+      from any epoch of each run's settling window (the last 3 epochs, or a
+      fifth of the horizon if longer), reaches both sides of a decision edge or
+      its 10% noise band; or it reads otherwise at half the run lengths, one
+      doubling earlier, or the halves cannot speak. An uncertified pair runs on
+      (``settled``: every run that may, twice as long, resumed where it ended)
+      up to the scale's cap.
     The statistics average the settling window, so one lucky step cannot decide.
     L1-norm order (L18, L19b): ratio r = L1 norm at the larger λ1 over that at
     the smaller; supports when r ≥ 1.1, refutes when r ≤ 1/1.1, inconclusive in
@@ -413,75 +413,72 @@ def window(result: train.TrainResult, curve: str) -> tuple[float, float]:
     return min(last), max(last)
 
 
-def l1_moved(result: train.TrainResult) -> bool:
-    """Whether the run's L1 norm moved by more than the 10% band over its settling window."""
-    low, high = window(result, "epoch_l1")
-    return high > L1_ORDER_BAND * low
+#: A ruling's values carry this key when running the runs on may settle what they could not (``settled``).
+UNSETTLED = "unsettled"
+#: One run per λ1 or optimiser: a statistic within 10% of a decision edge (either side) decides nothing.
+NOISE_BAND = L1_ORDER_BAND
 
 
-#: A certificate reads the runs of one ruling and returns what has not settled ("" when nothing) and the runs
-#: that moved, which running on may settle. Each rule's certificate reads the statistic that rule decides on.
-Certificate = Callable[[list[train.TrainResult]], tuple[str, list[train.TrainResult]]]
+def _side(value: float, edge: float) -> str:
+    """"above" or "below" ``edge`` by more than the noise band (a factor of 1.1), else "band"."""
+    if value >= edge * NOISE_BAND:
+        return "above"
+    return "below" if value <= edge / NOISE_BAND else "band"
 
 
-def _ratio_certificate(low: float, high: float, edges: tuple[float, ...], name: str,
-                       runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
-    # settled when every ratio the windows allow, from ``low`` to ``high``, lies between the same decision edges
-    if all((low >= edge) == (high >= edge) for edge in edges):
-        return "", []
-    moved = [r for r in runs if l1_moved(r)]
-    still = "" if moved else "; every L1 norm within 10% over its window, so running on would not narrow it"
-    return (f"{name} ranged from {low:.3g} to {high:.3g} over the settling windows, across the decision "
-            f"threshold {' and '.join(f'{e:.3g}' for e in edges if (low >= e) != (high >= e))}{still}"), moved
+def _sides(low: float, high: float, edge: float) -> frozenset[str]:
+    """Every ``_side`` a statistic takes between ``low`` and ``high`` (it is monotone, so the ends tell)."""
+    return frozenset({_side(low, edge), _side(high, edge)})
 
 
-def l1_order_certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
-    """L1-norm order: r = L1(larger λ1) / L1(smaller λ1) from any epoch of each window stays on one side of
-    1.1 and of 1/1.1 (``Certificate``)."""
+#: A reading of one rule: for each test the rule makes, the sides its statistic takes over the runs' settling
+#: windows (one side: settled), and the window-averaged values it decides by.
+Reading = tuple[dict[str, frozenset[str]], dict[str, float]]
+
+
+def _l1_order_reading(runs: list[train.TrainResult]) -> Reading:
+    # r = L1(larger λ1) / L1(smaller λ1) against 1 (the order), from any epoch of each window
     small, large = sorted(runs, key=lambda r: r.config.lambda1)
     (small_low, small_high), (large_low, large_high) = window(small, "epoch_l1"), window(large, "epoch_l1")
-    return _ratio_certificate(large_low / small_high, large_high / small_low,
-                              (1 / L1_ORDER_BAND, L1_ORDER_BAND), "r", runs)
+    return {"r": _sides(large_low / small_high, large_high / small_low, 1.0)}, \
+        {"r": settled_l1(large) / settled_l1(small)}
 
 
-def optimisers_differ_certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
-    """Optimisers differ: largest / smallest L1 norm, from any epoch of each window, stays on one side of 2."""
+def _optimisers_differ_reading(runs: list[train.TrainResult]) -> Reading:
+    # largest / smallest L1 norm against 2 ("differ substantially"), from any epoch of the windows
     windows = [window(r, "epoch_l1") for r in runs]
     low = max(1.0, max(w[0] for w in windows) / min(w[1] for w in windows))
     high = max(w[1] for w in windows) / min(w[0] for w in windows)
-    return _ratio_certificate(low, high, (OPTIMISERS_DIFFER,), "largest / smallest", runs)
+    finals = [settled_l1(r) for r in runs]
+    return {"ratio": _sides(low, high, rules.SUBSTANTIAL_FACTOR)}, {"ratio": max(finals) / min(finals)}
 
 
-def share_certificate(paper_small: float, paper_large: float) -> Certificate:
-    """Share pattern: each run's share below 1e-5 moved by at most half the paper's difference (percentage points)
-    over its window, so that the motion cannot flip the comparison with the paper's row."""
-    tolerance = abs(paper_small - paper_large) / 2
+def _share_reading(paper_small: float, paper_large: float) -> Callable[[list[train.TrainResult]], Reading]:
+    # the difference (percentage points, signed as the paper's) against half the paper's, and each share against 5%
+    paper_difference = paper_small - paper_large
+    sign = 1.0 if paper_difference > 0 else -1.0
 
-    def certificate(runs: list[train.TrainResult]) -> tuple[str, list[train.TrainResult]]:
-        moved = [(r, window(r, "epoch_share")) for r in runs]
-        moved = [(r, low, high) for r, (low, high) in moved if 100 * (high - low) > tolerance]
-        problems = [f"{_run_name(r)}: share below 1e-5 not settled over the last {settle_window(r)} epochs "
-                    f"({100 * low:.3g}% to {100 * high:.3g}%, more than {tolerance:.3g} points)" for r, low, high in moved]
-        return "; ".join(problems), [r for r, _, _ in moved]
-    return certificate
+    def reading(runs: list[train.TrainResult]) -> Reading:
+        small, large = sorted(runs, key=lambda r: r.config.lambda1)
+        (s_low, s_high), (l_low, l_high) = (tuple(100 * x for x in window(r, "epoch_share")) for r in (small, large))
+        ends = sorted((sign * (s_low - l_high), sign * (s_high - l_low)))
+        half = abs(paper_difference) / 2
+        states = {"difference": _sides(*ends, half), "small λ1 share": _sides(s_low, s_high, 100 * SHARE_SIDE),
+                  "large λ1 share": _sides(l_low, l_high, 100 * SHARE_SIDE)}
+        measured = (100 * settled_share(small), 100 * settled_share(large))
+        return states, {"small λ1 %": measured[0], "large λ1 %": measured[1],
+                        "difference": measured[0] - measured[1], "paper difference": paper_difference}
+    return reading
 
 
-def _run_name(result: train.TrainResult) -> str:
-    return f"{optimisers.DISPLAY_NAMES[result.config.optimiser]} λ1={result.config.lambda1:g}"
+def _premise_problems(results: list[train.TrainResult], crossing: int | None) -> list[str]:
+    """Why runs cannot speak to the analysis, run by run ([] when they can).
 
-
-def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, certificate: Certificate,
-          crossing: int | None = None) -> rules.Ruling | None:
-    """An inconclusive ruling when any run cannot speak to the analysis, else None.
-
-    A run cannot speak when (premise) it is RMSProp or Adam at a batch other
-    than the paper's 512, since their step divides by the root of a second
-    moment that holds the minibatch gradient noise; (horizon) it ends before 99%
-    of its sampled weights reach 0 under the penalty alone, or, given
-    ``crossing``, before the closed-form crossing of the two L1 norms, or its
-    settling window (``settle_window``) starts before the horizon. The runs
-    cannot speak together when (certificate) the statistic the rule decides on
-    has not settled over those windows (``certificate``).
+    (premise) RMSProp or Adam at a batch other than the paper's 512, since their
+    step divides by the root of a second moment that holds the minibatch noise;
+    (horizon) fewer than 99% of its sampled weights at 0 under the penalty alone,
+    or, given ``crossing``, short of the closed-form crossing of the two L1 norms,
+    or a settling window (``settle_window``) that starts before the horizon.
     """
     problems = []
     for result in results:
@@ -505,24 +502,81 @@ def _void(results: list[train.TrainResult], rule: str, statistic: str, threshold
             problems.append(f"{name}: its {window_epochs}-epoch settling window starts at step "
                             f"{(config.epochs - window_epochs) * per_epoch}, before the horizon at step "
                             f"{prediction.horizon}")
-    if crossing is not None and results[0].steps < crossing:
-        problems.append(f"{results[0].steps} steps, short of the closed-form crossing of the two L1 norms "
-                        f"at step {crossing}")
-    if not problems:
-        unsettled, _ = certificate(results)
-        problems += [unsettled] if unsettled else []
-    if not problems:
+    small = min(results, key=lambda r: r.config.lambda1)
+    if crossing is not None and small.steps < crossing:
+        problems.append(f"{_run_name(small)}: short of the closed-form crossing of the two L1 norms at step "
+                        f"{crossing}")
+    return problems
+
+
+def _first_halves(results: list[train.TrainResult]) -> list[train.TrainResult] | None:
+    # each run stopped after half its epochs: the length one doubling before (None when a run has one epoch)
+    if any(r.config.epochs < 2 for r in results):
         return None
-    return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), {},
-                        "the runs cannot speak to the analysis: " + "; ".join(problems))
+    return [first_epochs(r, r.config.epochs // 2) for r in results]
+
+
+def _run_name(result: train.TrainResult) -> str:
+    return f"{optimisers.DISPLAY_NAMES[result.config.optimiser]} λ1={result.config.lambda1:g} ({result.steps} steps)"
+
+
+def _moving(states: dict[str, frozenset[str]]) -> str:
+    return "; ".join(f"{name} reaches {' and '.join(sorted(sides))} of its edge" for name, sides in states.items()
+                     if len(sides) > 1)
+
+
+def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, read,
+                 decide: Callable[[dict[str, str]], str], crossing: int | None = None) -> rules.Ruling:
+    """The one way an L18-L20 rule decides: premises, then the rulebook's stationarity certificate.
+
+    The runs must speak (``_premise_problems``); the statistic ``read`` measures must
+    keep one side of each decision edge (beyond a 10% noise band) over every
+    epoch of the runs' settling windows; and it must read the same at the runs'
+    first halves, one doubling earlier (rule 4: the statistic stops moving when the
+    horizon doubles). Then ``decide`` maps the sides to supports, refutes or
+    inconclusive (a statistic inside the noise band). A pair that fails the
+    certificate is marked ``UNSETTLED``: running it on may settle it (``settled``).
+    """
+    def void(reason: str, unsettled: bool, values: dict | None = None) -> rules.Ruling:
+        marks = {UNSETTLED: "not certified"} if unsettled else {}
+        return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), {**(values or {}), **marks},
+                            "the runs cannot speak to the analysis: " + reason)
+
+    problems = _premise_problems(results, crossing)
+    if problems:
+        return void("; ".join(problems), False)
+    states, values = read(results)
+    steps = {f"steps, {_run_name(r).split(' (')[0]}": r.steps for r in results}
+    if _moving(states):
+        return void(f"not settled over the settling windows ({_moving(states)})", True, values)
+    halves = _first_halves(results)
+    half_problems = ["a run of one epoch"] if halves is None else _premise_problems(halves, crossing)
+    if half_problems:
+        return void("no stationarity certificate: at half these lengths the runs cannot speak ("
+                    + "; ".join(half_problems) + "), so the runs must run on to twice their length", True, values)
+    half_states, half_values = read(halves)
+    if _moving(half_states) or half_states != states:
+        return void("no stationarity certificate: the statistic moved between half these lengths and these "
+                    f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values if k in half_values)})",
+                    True, values)
+    sides = {name: next(iter(s)) for name, s in states.items()}
+    decision = decide(sides)
+    values = {**values, **{f"{k} at half length": v for k, v in half_values.items()}, **steps}
+    if decision == "inconclusive":
+        near = ", ".join(name for name, side in sides.items() if side == "band")
+        return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), values,
+                            f"{near} within the 10% noise band of its decision edge (one run per setting)")
+    return rules.Ruling(decision, rule, statistic, threshold, len(results), values)
 
 
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
-         f"weights at 0 under the penalty alone) and settled over a window after the horizon (the last "
-         f"{SETTLE_EPOCHS} epochs, or a fifth of the horizon if longer)")
+         f"weights at 0 under the penalty alone) and is certified (the statistic, from any epoch of each run's "
+         f"settling window after the horizon (the last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if "
+         f"longer), keeps one side of each edge beyond a 10% noise band, and reads the same at half the run lengths; "
+         f"an uncertified pair runs on, twice as long, up to the cap)")
 L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
-                 f"settling window; {SPEAK}: r from any epoch of the two windows on one side of each threshold; "
-                 f"for SGD also past the closed-form crossing step")
+                 f"settling window; supports at r ≥ 1.1, refutes at r ≤ 1/1.1; {SPEAK}; for SGD also past the "
+                 f"closed-form crossing step")
 
 
 def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules.Ruling:
@@ -530,61 +584,46 @@ def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
     statistic = "r = L1(larger λ1) / L1(smaller λ1), each averaged over its settling window"
     crossing = sgd_crossing_step(small, large) if small.config.optimiser == "sgd" else None
-    void = _void([small, large], L1_ORDER_RULE, statistic, threshold, l1_order_certificate, crossing)
-    if void:
-        return void
-    ratio = settled_l1(large) / settled_l1(small)
-    values = {"r": ratio, "steps": small.steps} | ({"crossing step": crossing} if crossing is not None else {})
-    if ratio >= L1_ORDER_BAND:
-        return rules.Ruling("supports", L1_ORDER_RULE, statistic, threshold, 2, values)
-    if ratio <= 1 / L1_ORDER_BAND:
-        return rules.Ruling("refutes", L1_ORDER_RULE, statistic, threshold, 2, values)
-    return rules.Ruling("inconclusive", L1_ORDER_RULE, statistic, threshold, 2, values,
-                        f"r = {ratio:.3g} within the {L1_ORDER_BAND} noise band of one run per λ1")
+    return _l1_decision([small, large], L1_ORDER_RULE, statistic, threshold, _l1_order_reading,
+                        lambda sides: {"above": "supports", "below": "refutes"}.get(sides["r"], "inconclusive"),
+                        crossing)
 
 
-OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ substantially across "
-                          f"SGD, RMSProp and Adam at one λ1; {SPEAK}: the ratio from any epoch of the windows on "
-                          f"one side of {OPTIMISERS_DIFFER:g}")
+OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ substantially across SGD, RMSProp "
+                          f"and Adam at one λ1 (the paper's words: at least double, rules.PAPER_WORDS); {SPEAK}")
 
 
 def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
-    threshold = f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g}; refutes: below"
+    threshold = (f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g} × 1.1; refutes: ≤ {OPTIMISERS_DIFFER:g} / 1.1; "
+                 "inconclusive between")
     statistic = "largest / smallest L1 norm across the three optimisers"
-    void = _void(results, OPTIMISERS_DIFFER_RULE, statistic, threshold, optimisers_differ_certificate)
-    if void:
-        return void
-    finals = [settled_l1(r) for r in results]
-    ratio = max(finals) / min(finals)
-    decision = "supports" if ratio >= OPTIMISERS_DIFFER else "refutes"
-    return rules.Ruling(decision, OPTIMISERS_DIFFER_RULE, statistic, threshold, len(results), {"ratio": ratio})
+    return _l1_decision(results, OPTIMISERS_DIFFER_RULE, statistic, threshold, _optimisers_differ_reading,
+                        lambda sides: {"above": "supports", "below": "refutes"}.get(sides["ratio"], "inconclusive"))
 
 
-SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; settling window "
-              "averaged) agrees with the paper when the difference has the paper's sign and at least half its size "
-              f"and each share lies on the paper's side of 5%; {SPEAK}: each share moved by less than half the "
-              "paper's difference over its window")
+SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; settling window averaged) agrees "
+              "with the paper when the difference has the paper's sign and at least half its size and each share "
+              f"lies on the paper's side of 5% (each edge with a 10% noise band); {SPEAK}")
 
 
 def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float,
                          paper_large: float) -> rules.Ruling:
     """Does the measured row of shares (fractions) agree with the paper's (percent)?"""
     threshold = (f"supports: difference ≥ half the paper's {paper_small - paper_large:+.4g} points with its sign, "
-                 "and both shares on the paper's side of 5%; refutes otherwise")
+                 "and both shares on the paper's side of 5%; refutes when any of these fails; inconclusive when "
+                 "any lies within 10% of its edge")
     statistic = "share(small λ1) − share(large λ1), percentage points"
-    paper = (paper_small, paper_large)
-    paper_difference = paper[0] - paper[1]
-    void = _void([small, large], SHARE_RULE, statistic, threshold, share_certificate(paper_small, paper_large))
-    if void:
-        return void
-    measured = (100 * settled_share(small), 100 * settled_share(large))
-    difference = measured[0] - measured[1]
-    same_order = difference * paper_difference > 0 and abs(difference) >= abs(paper_difference) / 2
-    same_side = all((m < 100 * SHARE_SIDE) == (p < 100 * SHARE_SIDE) for m, p in zip(measured, paper))
-    values = {"small λ1 %": measured[0], "large λ1 %": measured[1], "difference": difference,
-              "paper difference": paper_difference}
-    decision = "supports" if same_order and same_side else "refutes"
-    return rules.Ruling(decision, SHARE_RULE, statistic, threshold, 2, values)
+    paper_sides = {"small λ1 share": "below" if paper_small < 100 * SHARE_SIDE else "above",
+                   "large λ1 share": "below" if paper_large < 100 * SHARE_SIDE else "above"}
+
+    def decide(sides: dict[str, str]) -> str:
+        if "band" in sides.values():
+            return "inconclusive"
+        agrees = sides["difference"] == "above" and all(sides[k] == v for k, v in paper_sides.items())
+        return "supports" if agrees else "refutes"
+
+    return _l1_decision([small, large], SHARE_RULE, statistic, threshold, _share_reading(paper_small, paper_large),
+                        decide)
 
 
 # --------------------------------------------------------------------------- the runs the claim tests ask for
@@ -687,20 +726,20 @@ def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) ->
                        extends=result.config)
 
 
-def settled(settings: scales.RunSettings, data, runs: dict, certificate: Certificate) -> dict:
-    """``runs`` ({label: TrainResult}), with each run that moved run on, twice as long each time, until the
-    statistic ``certificate`` reads has settled or a run may not run on (``lengthened``).
+def settled(settings: scales.RunSettings, data, runs: dict, ruling_of: Callable[[dict], rules.Ruling]) -> dict:
+    """``runs`` ({label: TrainResult}) run on, every run that may, twice as long each time, while the ruling
+    ``ruling_of(runs)`` is ``UNSETTLED``, until it is certified or a run would pass the cap (``lengthened``).
 
-    The certificate failed after the horizon the closed form gives: the pair runs on rather than stop at
-    "inconclusive"; what still has not settled at the cap stays inconclusive, with its reason.
+    The certificate failed after the horizon the closed form gives: the runs go on rather than stop at
+    "inconclusive"; what is still uncertified at the cap stays inconclusive, with its reason.
     """
-    while True:
-        _, moved = certificate(list(runs.values()))
+    while UNSETTLED in ruling_of(runs).values:
         longer = {label: lengthened(settings, data, run) for label, run in runs.items()
-                  if any(run is m for m in moved)}
+                  if scales.may_run_on(settings.scale, run.config)}
         if not longer or any(run is None for run in longer.values()):
             return runs
         runs = {**runs, **longer}
+    return runs
 
 
 def beyond_cap_ruling(error: scales.HorizonBeyondCap, rule: str) -> rules.Ruling:

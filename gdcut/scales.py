@@ -160,7 +160,7 @@ L1 = {
              "prediction": "the penalty-only prediction uses this run's own steps and initial weights"}),
     "cpu": L1Scale(
         width_divisor=16, epochs_v1=None, epochs_v2=None, batch_size=16, train_size=8192, test_size=500,
-        adaptive_batch_size=claim("L19").paper_value("batch size"), horizon_runs=True, step_cap=40_000,
+        adaptive_batch_size=claim("L19").paper_value("batch size"), horizon_runs=True, step_cap=60_000,
         min_steps=320,
         why={"width": "VGG16 narrowed 16x as the smoke scale (0.78M parameters), torchvision's random init",
              "steps": ("each run is as long as the closed-form horizon of its own initial weights needs (99% of "
@@ -168,7 +168,7 @@ L1 = {
                        "smaller λ1 also the crossing of the two L1 norms), then a settling window of at least "
                        "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); a pair whose "
                        "decided statistic has not settled over that window runs on, twice as long, from where it "
-                       "ended; no run beyond 40,000 steps (a run that needs more is not trained: its cell is "
+                       "ended; no run beyond 60,000 steps (a run that needs more is not trained: its cell is "
                        "inconclusive)"),
              "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
                        "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "

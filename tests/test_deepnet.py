@@ -6,6 +6,7 @@ Tier 2: planted results whose decision is known, for every decision of every rul
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -278,18 +279,35 @@ def test_a_run_shorter_than_the_horizon_is_inconclusive_for_every_optimiser():
         assert deepnet.share_pattern_ruling(small, large, 99.89, 0.18).decision == "inconclusive"
 
 
+# SGD at λ1 = 0.002 needs |w0|/(αλ1) ≈ 1700 steps for |w0| ≤ 0.01: at 10,000 steps over 10 epochs the settling
+# window (the last 3 epochs) starts at step 7,000, and at half the length (5 epochs) at step 2,000.
+LONG = 10_000
+
+
 def test_after_the_horizon_the_l1_order_decides():
-    # SGD at λ1 = 0.002 needs |w0|/(αλ1) ≈ 1700 steps for |w0| ≤ 0.01; the closed-form crossing comes later.
-    small, large = l1_run(0.002, 3_000, 10.0), l1_run(2.0, 3_000, 50.0)
+    small, large = l1_run(0.002, LONG, 10.0), l1_run(2.0, LONG, 50.0)
     assert deepnet.l1_order_ruling(small, large).decision == "supports"
-    assert deepnet.l1_order_ruling(small, l1_run(2.0, 3_000, 5.0)).decision == "refutes"
-    assert deepnet.l1_order_ruling(small, l1_run(2.0, 3_000, 10.5)).decision == "inconclusive"
+    assert deepnet.l1_order_ruling(small, l1_run(2.0, LONG, 5.0)).decision == "refutes"
+    assert deepnet.l1_order_ruling(small, l1_run(2.0, LONG, 10.5)).decision == "inconclusive"
 
 
 def test_a_settling_window_that_starts_before_the_horizon_is_inconclusive():
     # 1800 steps pass the ≈1700-step horizon, but the last 3 of 10 epochs start at step 1260
     ruling = deepnet.l1_order_ruling(l1_run(0.002, 1_800, 10.0), l1_run(2.0, 1_800, 50.0))
     assert ruling.decision == "inconclusive" and "before the horizon" in ruling.reason
+    assert deepnet.UNSETTLED not in ruling.values  # the horizon-length run was too short: not a settling question
+
+
+def test_without_a_stationarity_certificate_the_pair_must_run_on_either_way():
+    # rule 4: at half the length (3,000 steps: window from step 1,200) the runs cannot speak, whatever r says
+    for large in (50.0, 5.0):
+        ruling = deepnet.l1_order_ruling(l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, large))
+        assert ruling.decision == "inconclusive" and "must run on to twice their length" in ruling.reason
+        assert ruling.values[deepnet.UNSETTLED]
+    # the statistic read otherwise one doubling earlier: r 0.8 at half length, 5 at the full length
+    moved = l1_run(2.0, LONG, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), moved)
+    assert ruling.decision == "inconclusive" and "moved between half these lengths" in ruling.reason
 
 
 def test_the_settling_window_grows_with_the_horizon():
@@ -299,73 +317,88 @@ def test_the_settling_window_grows_with_the_horizon():
         scales.settle_epochs(10, 0)
 
 
-def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
-    def rule(small_share, large_share, paper=(99.89, 0.18)):
-        return deepnet.share_pattern_ruling(l1_run(0.002, 3_000, 1.0, small_share),
-                                            l1_run(2.0, 3_000, 1.0, large_share), *paper).decision
+def share_rule(small_share, large_share, paper=(99.89, 0.18), small_curve=None):
+    return deepnet.share_pattern_ruling(l1_run(0.002, LONG, 1.0, small_share, share_curve=small_curve),
+                                        l1_run(2.0, LONG, 1.0, large_share), *paper)
 
-    assert rule(0.98, 0.002) == "supports"
-    assert rule(0.002, 0.98) == "refutes"       # reversed
-    assert rule(0.40, 0.002) == "refutes"       # less than half the paper's difference
-    assert rule(0.03, 0.02, paper=(3.31, 2.28)) == "supports"
-    assert rule(0.30, 0.02, paper=(3.31, 2.28)) == "refutes"  # wrong side of 5%
+
+def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
+    assert share_rule(0.98, 0.002).decision == "supports"
+    assert share_rule(0.002, 0.98).decision == "refutes"       # reversed
+    assert share_rule(0.40, 0.002).decision == "refutes"       # less than half the paper's difference
+    assert share_rule(0.03, 0.02, paper=(3.31, 2.28)).decision == "supports"
+    assert share_rule(0.30, 0.02, paper=(3.31, 2.28)).decision == "refutes"  # wrong side of 5%
+
+
+def test_a_share_pattern_near_an_edge_decides_nothing_either_way():
+    # one run per λ1: within 10% of half the paper's difference, or of 5%, is noise
+    assert share_rule(0.50, 0.002).decision == "inconclusive"
+    assert share_rule(0.051, 0.02, paper=(3.31, 2.28)).decision == "inconclusive"
 
 
 def test_an_unsettled_statistic_is_inconclusive_not_a_counterexample():
-    small = l1_run(0.002, 3_000, 10.0)
-    straddling = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 14.0, 12.0])  # r from 0.8 to 1.4 over the window
+    small = l1_run(0.002, LONG, 10.0)
+    straddling = l1_run(2.0, LONG, 12.0, l1_curve=[8.0, 14.0, 12.0])  # r from 0.8 to 1.4 over the window
     ruling = deepnet.l1_order_ruling(small, straddling)
-    assert ruling.decision == "inconclusive" and "r ranged from 0.8 to 1.4" in ruling.reason
-    differing = [l1_run(2.0, 3_000, v, optimiser=o, l1_curve=c) for v, o, c in
+    assert ruling.decision == "inconclusive" and "r reaches above and below" in ruling.reason
+    assert ruling.values[deepnet.UNSETTLED]
+    differing = [l1_run(2.0, LONG, v, optimiser=o, l1_curve=c) for v, o, c in
                  ((1.0, "sgd", None), (1.5, "rmsprop", None), (2.5, "adam", [1.8, 2.6, 2.5]))]
     ruling = deepnet.optimisers_differ_ruling(differing)
-    assert ruling.decision == "inconclusive" and "largest / smallest ranged from 1.8 to 2.6" in ruling.reason
-    jumpy = l1_run(2.0, 3_000, 1.0, share_curve=[0.001, 0.60, 0.002])
-    ruling = deepnet.share_pattern_ruling(l1_run(0.002, 3_000, 1.0, 0.98), jumpy, 99.89, 0.18)
-    assert ruling.decision == "inconclusive" and "share below 1e-5 not settled" in ruling.reason
+    assert ruling.decision == "inconclusive" and "ratio reaches above and below" in ruling.reason
+    # a share swinging from 40% to 60% against the paper's 99.7% vs 0.01%: both sides of half the difference
+    ruling = share_rule(0.5, 0.0, paper=(99.7, 0.01), small_curve=[0.4, 0.6, 0.5])
+    assert ruling.decision == "inconclusive" and "difference reaches above and below" in ruling.reason
+    jumpy = l1_run(2.0, LONG, 1.0, share_curve=[0.001, 0.60, 0.002])  # a large-λ1 share crossing 5%
+    ruling = deepnet.share_pattern_ruling(l1_run(0.002, LONG, 1.0, 0.98), jumpy, 99.89, 0.18)
+    assert ruling.decision == "inconclusive" and "large λ1 share reaches above and below" in ruling.reason
 
 
 def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
     # the certificate reads the statistic the rule decides on: r from any epoch of the windows, not each L1 norm
-    small = l1_run(0.002, 3_000, 10.0)
-    rising = l1_run(2.0, 3_000, 50.0, l1_curve=[30.0, 60.0, 50.0])
-    falling = l1_run(2.0, 3_000, 5.0, l1_curve=[4.0, 9.0, 5.0])
-    assert deepnet.l1_moved(rising) and deepnet.l1_moved(falling)
+    small = l1_run(0.002, LONG, 10.0)
+    rising = l1_run(2.0, LONG, 50.0, l1_curve=[30.0, 60.0, 50.0])
+    falling = l1_run(2.0, LONG, 5.0, l1_curve=[4.0, 9.0, 5.0])
     assert deepnet.l1_order_ruling(small, rising).decision == "supports"
     assert deepnet.l1_order_ruling(small, falling).decision == "refutes"
-    assert deepnet.l1_order_certificate([rising, small]) == ("", [])  # which run is which comes from λ1
 
 
-def test_settled_runs_on_what_moved_until_the_statistic_settles(monkeypatch):
-    small = l1_run(0.002, 3_000, 10.0)
-    straddling = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 14.0, 12.0])
-    longer = {straddling.key: l1_run(2.0, 6_000, 50.0)}
+def test_settled_runs_every_run_on_until_the_ruling_is_certified(monkeypatch):
+    small, large = l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, 50.0)  # no stationarity certificate yet
+    longer = {small.key: l1_run(0.002, 12_000, 10.0), large.key: l1_run(2.0, 12_000, 50.0)}
     asked = []
     monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer.get(run.key))
-    runs = deepnet.settled(None, None, {0.002: small, 2.0: straddling}, deepnet.l1_order_certificate)
-    assert asked == [straddling] and runs == {0.002: small, 2.0: longer[straddling.key]}
-    assert deepnet.l1_order_ruling(runs[0.002], runs[2.0]).decision == "supports"
-    asked.clear()  # a run that may not run on (the cap, App. C's hand-off) leaves the pair as it was
-    capped = l1_run(2.0, 3_000, 12.0, l1_curve=[8.0, 15.0, 12.0])
-    assert deepnet.settled(None, None, {0.002: small, 2.0: capped}, deepnet.l1_order_certificate)[2.0] is capped
-    assert asked == [capped]
+    settings = SimpleNamespace(scale="cpu")
+
+    def order(runs):
+        return deepnet.l1_order_ruling(runs[0.002], runs[2.0])
+
+    runs = deepnet.settled(settings, None, {0.002: small, 2.0: large}, order)
+    assert asked == [small, large] and runs == {0.002: longer[small.key], 2.0: longer[large.key]}
+    assert order(runs).decision == "supports"
+    asked.clear()  # a run that may not run on (the cap) leaves the pair as it was, inconclusive
+    capped = l1_run(2.0, 6_000, 5.0)
+    assert deepnet.settled(settings, None, {0.002: small, 2.0: capped}, order) == {0.002: small, 2.0: capped}
+    assert asked == [small, capped]
 
 
 def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():
     for optimiser in ("rmsprop", "adam"):
-        small = l1_run(0.002, 3_000, 10.0, optimiser=optimiser, batch_size=16)
-        large = l1_run(2.0, 3_000, 50.0, optimiser=optimiser, batch_size=16)
+        small = l1_run(0.002, LONG, 10.0, optimiser=optimiser, batch_size=16)
+        large = l1_run(2.0, LONG, 50.0, optimiser=optimiser, batch_size=16)
         ruling = deepnet.l1_order_ruling(small, large)
         assert ruling.decision == "inconclusive" and "batch 16" in ruling.reason
-    sgd = deepnet.l1_order_ruling(l1_run(0.002, 3_000, 10.0, batch_size=16), l1_run(2.0, 3_000, 50.0, batch_size=16))
+    sgd = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0, batch_size=16), l1_run(2.0, LONG, 50.0, batch_size=16))
     assert sgd.decision == "supports"  # SGD's step α·λ1 does not depend on the batch
 
 
 def test_optimisers_differ_by_a_factor_of_two_or_not():
-    runs = [l1_run(2.0, 3_000, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (2.5, "adam"))]
+    runs = [l1_run(2.0, LONG, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (2.5, "adam"))]
     assert deepnet.optimisers_differ_ruling(runs).decision == "supports"
-    close = [l1_run(2.0, 3_000, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (1.2, "adam"))]
+    close = [l1_run(2.0, LONG, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (1.2, "adam"))]
     assert deepnet.optimisers_differ_ruling(close).decision == "refutes"
+    near = [l1_run(2.0, LONG, v, optimiser=o) for v, o in ((1.0, "sgd"), (1.5, "rmsprop"), (2.1, "adam"))]
+    assert deepnet.optimisers_differ_ruling(near).decision == "inconclusive"  # within 10% of double
 
 
 def test_a_nan_loss_is_a_broken_run_not_a_decision():

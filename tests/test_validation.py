@@ -717,12 +717,8 @@ EXEMPT = {
     "deepnet.over_lengths": "reads the sweep of TrainResults that convergence_sweep returned",
     "deepnet.first_epochs": "reads a TrainResult that train returned; epochs beyond the run or not a positive "
                             "integer is a ValueError (tests/test_deepnet.py)",
-    "deepnet.l1_moved": "reads a TrainResult that train returned",
-    "deepnet.l1_order_certificate": "reads TrainResults that train returned",
-    "deepnet.optimisers_differ_certificate": "reads TrainResults that train returned",
-    "deepnet.share_certificate": "takes the paper's shares from claims.toml",
     "deepnet.lengthened": "a TrainResult that train returned, from the session's RunSettings",
-    "deepnet.settled": "TrainResults that train returned, with a certificate of this module",
+    "deepnet.settled": "TrainResults that train returned, with a ruling of this module",
     "scales.hands_on": "reads a TrainConfig, which checked itself",
     "scales.may_run_on": "a scale name (scales.l1 checks it) and a TrainConfig, which checked itself",
     "deepnet.threshold_rows": "formats figure rows from TrainResults that train returned",
