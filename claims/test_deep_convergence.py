@@ -8,7 +8,8 @@ the scale); the paired gap in area under the training-loss curve; superiority
 (C5) against a margin of 2%, or equivalence (C6, "indistinguishable") within
 the seed-to-seed spread; a cell whose nets did not train is inconclusive. The
 settings are then combined by one rule for both claims (``deepnet.sweep_ruling``):
-most settings decide, and a scale that sweeps fewer than two optimisers × two
+a setting decides only where its run and the run's first half agree
+(``deepnet.over_lengths``), most settings decide, and a scale that sweeps fewer than two optimisers × two
 learning rates decides nothing in either direction. No test here asserts a
 measured value or the direction of an effect.
 """
@@ -34,7 +35,7 @@ def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settin
     sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=False)
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} no BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} without batch norm",
-                                  {point: deepnet.c5_ruling(runs) for point, runs in deepnet.over_lengths(sweep).items()},
+                                  deepnet.over_lengths(deepnet.c5_ruling, sweep),
                                   deepnet.C5_RULE)
 
 
@@ -43,10 +44,9 @@ def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
     shallow, deep = preset.depths[0], preset.depths[-1]
     sweeps = {(depth, bn): deepnet.convergence_sweep(run_settings, dataset, depth, bn) for depth in preset.depths
               for bn in (False, True)}
-    deep_cells, shallow_cells = (deepnet.over_lengths(sweeps[(depth, False)]) for depth in (deep, shallow))
     deepnet.record_sweep_decision(
         evidence, f"{shallow} → {deep} without batch norm",
-        {point: deepnet.c5_widening_ruling(deep_cells[point], shallow_cells[point]) for point in deep_cells},
+        deepnet.over_lengths(deepnet.c5_widening_ruling, sweeps[(deep, False)], sweeps[(shallow, False)]),
         deepnet.C5_WIDENING_RULE)
     for setting in preset.settings:
         evidence.figure(figures.figure_2({cell: sweep[setting] for cell, sweep in sweeps.items()}),
@@ -65,5 +65,5 @@ def test_c6_relu_and_gelu_indistinguishable_with_batch_norm(evidence, run_settin
     sweep = deepnet.convergence_sweep(run_settings, dataset, depth, batch_norm=True)
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} +BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} with batch norm",
-                                  {point: deepnet.c6_ruling(runs) for point, runs in deepnet.over_lengths(sweep).items()},
+                                  deepnet.over_lengths(deepnet.c6_ruling, sweep),
                                   deepnet.C6_RULE)

@@ -161,27 +161,28 @@ def _with_note(ruling: rules.Ruling, note: str) -> rules.Ruling:
 #: What a sweep of the unstated settings must cover before it decides (either way): the suite's choice.
 SWEEP_MIN_OPTIMISERS = 2
 SWEEP_MIN_RATES = 2
-SWEEP_RULE = ("across the sweep of the optimiser, learning rate and training length the paper does not state (one "
-              "rule for C5 and C6): holds where most settings support, refuted where most refute, inconclusive "
-              "otherwise; fewer "
+SWEEP_RULE = ("across the sweep of the optimiser and learning rate the paper does not state (one rule for C5 and "
+              "C6): a setting decides only where its run and the run's first half reach the same decision; holds "
+              "where most settings support, refuted where most refute, inconclusive otherwise; fewer "
               f"than {SWEEP_MIN_OPTIMISERS} optimisers × {SWEEP_MIN_RATES} learning rates whose nets trained decide "
               "nothing either way")
 
 #: The (optimiser, lr) settings of a sweep, each with the paired runs of one cell.
 SweepRuns = dict[tuple[str, float], PairedRuns]
 
-#: The training lengths a C5/C6 cell is decided at (claims.toml's "training length"): each scale's run (the
-#: natural default) and its first half in whole epochs. With a constant learning rate a run's first epochs are,
-#: step for step, the shorter run (same seed, same batch order), so the second length costs no training.
-TRAINING_LENGTHS = ("the scale's run length", "its first half")
+#: The natural default of the C5/C6 open parameter "training length" (claims.toml): the run each scale makes.
+NATURAL_LENGTH = "the scale's run length"
+#: A ruling of one setting carries, for each training length, ``LENGTH_DECISION + label``: what it decided there.
+LENGTH_DECISION = "decision at "
 
 
 def first_epochs(result: train.TrainResult, epochs: int) -> train.TrainResult:
     """The run stopped after its first ``epochs``: its curves cut there, its shares those of that epoch.
 
-    A constant-lr run's prefix is the shorter run (``TRAINING_LENGTHS``); the test
-    accuracy and the shares at every threshold were measured only at the end, so
-    the prefix has none (NaN and ()).
+    With a constant learning rate a run's first epochs are, step for step, the
+    shorter run (same seed, same batch order), so a second training length costs
+    no training. The test accuracy and the shares at every threshold were measured
+    only at the end, so the prefix has none (NaN and ()).
     """
     validation.positive_int("epochs", epochs)
     if not isinstance(result, train.TrainResult) or epochs > result.config.epochs:
@@ -197,26 +198,58 @@ def first_epochs(result: train.TrainResult, epochs: int) -> train.TrainResult:
         key=None if result.key is None else f"{result.key}:first{epochs}")
 
 
-def over_lengths(sweep: SweepRuns) -> dict[tuple[str, float, str], PairedRuns]:
-    """The sweep's cells at each of ``TRAINING_LENGTHS``: {(optimiser, lr, length): PairedRuns}."""
-    cells = {}
-    for (optimiser, lr), runs in sweep.items():
-        epochs = runs["relu"][0].config.epochs
-        for length, kept in zip(TRAINING_LENGTHS, (epochs, max(1, epochs // 2))):
-            cells[(optimiser, lr, length)] = {act: [first_epochs(r, kept) for r in rs] for act, rs in runs.items()}
+def lengths(runs: PairedRuns) -> dict[str, PairedRuns]:
+    """A C5/C6 cell at the scale's run length and at its first half in whole epochs, labelled by its steps
+    ({label: PairedRuns}); a run of one epoch has no shorter length."""
+    first = runs["relu"][0]
+    half = first.config.epochs // 2
+    cells = {NATURAL_LENGTH: runs}
+    if half >= 1:
+        label = f"its first {half * (first.steps // first.config.epochs):,} steps"
+        cells[label] = {activation: [first_epochs(r, half) for r in rs] for activation, rs in runs.items()}
     return cells
 
 
-def setting_name(setting: tuple) -> str:
-    """A card's label for an (optimiser, lr) setting, or an (optimiser, lr, training length) point of a sweep."""
-    optimiser, lr, *length = setting
-    return f"{optimisers.DISPLAY_NAMES[optimiser]} lr={lr:g}" + "".join(f", {x}" for x in length)
+def lengths_ruling(by_length: dict[str, rules.Ruling]) -> rules.Ruling:
+    """One setting's decision over its training lengths ({label: Ruling}, the scale's run length first).
+
+    The decision every length reaches; inconclusive where they differ, or where
+    only one length was read (rule 5: the length is open). The lengths share their
+    first half, so together they count as one setting of the sweep, not two.
+    """
+    if NATURAL_LENGTH not in by_length or not all(isinstance(r, rules.Ruling) for r in by_length.values()):
+        raise ValueError(f"by_length must map training lengths, {NATURAL_LENGTH!r} among them, to Rulings")
+    natural = by_length[NATURAL_LENGTH]
+    values = dict(natural.values, **{LENGTH_DECISION + label: r.decision for label, r in by_length.items()})
+    decisions = {r.decision for r in by_length.values()}
+    if len(by_length) < 2:
+        return dataclasses.replace(natural, decision="inconclusive", values=values,
+                                   reason=natural.reason or "read at one training length only")
+    if len(decisions) == 1:
+        return dataclasses.replace(natural, values=values)
+    at = "; ".join(f"{r.decision} at {label}" for label, r in by_length.items())
+    return dataclasses.replace(natural, decision="inconclusive", values=values,
+                               reason=f"the training lengths disagree ({at})")
+
+
+def over_lengths(rule_of: Callable[..., rules.Ruling], *sweeps: SweepRuns) -> dict[tuple[str, float], rules.Ruling]:
+    """Each setting's ``lengths_ruling``: ``rule_of`` applied, at each training length, to that setting's cell in
+    every sweep given (one for C5 and C6 per depth, two for C5's widening with depth)."""
+    decided = {}
+    for setting in sweeps[0]:
+        cells = [lengths(sweep[setting]) for sweep in sweeps]
+        decided[setting] = lengths_ruling({label: rule_of(*(c[label] for c in cells)) for label in cells[0]})
+    return decided
+
+
+def setting_name(setting: tuple[str, float]) -> str:
+    optimiser, lr = setting
+    return f"{optimisers.DISPLAY_NAMES[optimiser]} lr={lr:g}"
 
 
 def unswept(settings) -> list[str]:
-    """What a sweep over ``settings`` ((optimiser, lr) pairs, or (optimiser, lr, length) points) leaves unswept:
-    [] when it covers the rule's minimum of optimisers and learning rates."""
-    settings = [tuple(s[:2]) for s in settings]
+    """What a sweep over ``settings`` ((optimiser, lr) pairs) leaves unswept: [] when it covers the rule's minimum."""
+    settings = list(settings)
     kinds = {optimiser for optimiser, _ in settings}
     missing = []
     if len(kinds) < SWEEP_MIN_OPTIMISERS:
@@ -686,15 +719,19 @@ def record_convergence_cell(evidence, settings: scales.RunSettings, data, preset
 
 def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str) -> None:
     """The decision across the sweep, with a table of what each setting's rule found beside it."""
+    read = list(dict.fromkeys(k.removeprefix(LENGTH_DECISION) for r in per_setting.values() for k in r.values
+                              if k.startswith(LENGTH_DECISION)))
     rows = [[setting_name(setting), r.decision, *(round(r.values[k], 4) if k in r.values else "—"
                                                     for k in ("mean", "lower bound", "upper bound", "margin")),
-             r.reason or ""] for setting, r in per_setting.items()]
-    evidence.table(f"{condition}: each setting's rule", ["setting", "decision", "mean d", "lower", "upper",
-                                                        "margin", "reason"], rows)
+             *(r.values.get(LENGTH_DECISION + label, "—") for label in read), r.reason or ""]
+            for setting, r in per_setting.items()]
+    evidence.table(f"{condition}: each setting's rule (mean d and its bounds at the scale's run length)",
+                   ["setting", "decision", "mean d", "lower", "upper", "margin",
+                    *(f"decision, {label}" for label in read), "reason"], rows)
     cell = f"{condition}, across the sweep"
     # The rulebook (rule 5) checks the same sweep that SWEEP_RULE reads, against claims.toml's declaration.
-    evidence.swept("optimiser and learning rate", [setting_name(setting[:2]) for setting in per_setting], cell=cell)
-    evidence.swept("training length", [setting[2] for setting in per_setting], cell=cell)
+    evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
+    evidence.swept("training length", read, cell=cell)
     evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdcut import closed_forms, deepnet, optimisers, scales, train
+from gdcut import closed_forms, deepnet, optimisers, rules, scales, train
 
 
 def planted_result(config: train.TrainConfig | None = None, **fields) -> train.TrainResult:
@@ -185,10 +185,32 @@ def test_a_constant_rate_run_cut_after_its_first_epochs_is_the_shorter_run():
     assert cut.steps == short.steps and cut.config == short.config and deepnet.first_epochs(long, 4) is long
     with pytest.raises(ValueError, match="epochs"):
         deepnet.first_epochs(long, 5)
-    cells = deepnet.over_lengths({("momentum", 0.01): {"relu": [long], "gelu": [long]}})
-    assert {point: runs["relu"][0].steps for point, runs in cells.items()} == {
-        ("momentum", 0.01, deepnet.TRAINING_LENGTHS[0]): long.steps,
-        ("momentum", 0.01, deepnet.TRAINING_LENGTHS[1]): short.steps}
+    cells = deepnet.lengths({"relu": [long], "gelu": [long]})
+    assert {label: runs["relu"][0].steps for label, runs in cells.items()} == {
+        deepnet.NATURAL_LENGTH: long.steps, f"its first {short.steps} steps": short.steps}
+    assert list(deepnet.lengths({"relu": [cut1 := deepnet.first_epochs(long, 1)], "gelu": [cut1]})) == [
+        deepnet.NATURAL_LENGTH]  # one epoch has no shorter length
+
+
+def ruled(decision: str, **values) -> rules.Ruling:
+    return rules.Ruling(decision, "planted rule", "d", "planted threshold", 5, values,
+                        "" if decision != "inconclusive" else "planted")
+
+
+def test_a_setting_decides_only_where_its_training_lengths_agree_either_way():
+    half = "its first 512 steps"
+    for decision in ("supports", "refutes"):
+        agreed = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled(decision, mean=0.1), half: ruled(decision)})
+        assert agreed.decision == decision and agreed.values[deepnet.LENGTH_DECISION + half] == decision
+        split = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled(decision), half: ruled("inconclusive")})
+        assert split.decision == "inconclusive" and "the training lengths disagree" in split.reason
+        alone = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled(decision)})
+        assert alone.decision == "inconclusive" and "one training length" in alone.reason
+    untrained = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("inconclusive", untrained="at chance loss"),
+                                        half: ruled("inconclusive")})
+    assert deepnet.UNTRAINED in untrained.values  # a setting whose nets did not train still covers nothing
+    with pytest.raises(ValueError, match="by_length"):
+        deepnet.lengths_ruling({half: ruled("supports")})
 
 
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])

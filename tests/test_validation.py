@@ -714,7 +714,10 @@ EXEMPT = {
     "deepnet.record_sweep_decision": "writes a claim test's evidence from Rulings a rule returned",
     "deepnet.settle_window": "reads a TrainResult that train returned",
     "deepnet.window": "reads a TrainResult that train returned",
-    "deepnet.over_lengths": "reads the sweep of TrainResults that convergence_sweep returned",
+    "deepnet.over_lengths": "applies a rule of this module to sweeps that convergence_sweep returned",
+    "deepnet.lengths": "reads the PairedRuns of a sweep that convergence_sweep returned",
+    "deepnet.lengths_ruling": "Rulings by training length; a missing natural length or a non-Ruling is a ValueError "
+                              "(tests/test_deepnet.py)",
     "deepnet.first_epochs": "reads a TrainResult that train returned; epochs beyond the run or not a positive "
                             "integer is a ValueError (tests/test_deepnet.py)",
     "deepnet.lengthened": "a TrainResult that train returned, from the session's RunSettings",
