@@ -252,6 +252,20 @@ def test_a_longer_run_resumes_from_the_kept_final_state_of_a_shorter_one(tmp_pat
     assert epochs_run == [0, 1, 2, 3] and again.step_loss == reference.step_loss
 
 
+def test_an_app_c_vgg16_run_with_dropout_resumes_from_a_shorter_one_bit_for_bit(tmp_path):
+    # the runs that run on: VGG16 (its dropout draws from the global random state), after App. C's hand-off
+    data = tiny_data()
+    first = tiny_config(model="VGG16", width_divisor=32, optimiser="adam", lr=3e-3, lambda1=2.0, epochs=1)
+    successor = dict(model="VGG16", width_divisor=32, optimiser="adam", lr=3e-3, lambda1=0.002,
+                     optimiser_state_from=first)
+    shorter, longer = tiny_config(**successor, epochs=2), tiny_config(**successor, epochs=4)
+    reference = train.train(longer, data, cache_dir=tmp_path / "straight")
+    train.train(shorter, data, cache_dir=tmp_path / "extended", keep_final_state=True)
+    extended = train.train(longer, data, cache_dir=tmp_path / "extended", extends=shorter)
+    for field in ("step_loss", "epoch_l1", "epoch_share", "final_shares", "test_accuracy", "optimiser_steps"):
+        assert getattr(extended, field) == getattr(reference, field), field
+
+
 @pytest.mark.parametrize("extends", [tiny_config(epochs=4), tiny_config(epochs=1, lr=0.5), "short"])
 def test_extends_must_name_a_shorter_run_of_the_same_config(extends):
     with pytest.raises(ValueError, match="extends"):
