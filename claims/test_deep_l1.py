@@ -49,8 +49,8 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
                    deepnet.PREDICTION_HEADER,
                    [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
-    evidence.decision("shares below 1e-5, SGD α = 0.01, λ1 = 0.001 vs 0.1",
-                      deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]))
+    deepnet.record_l1_decision(evidence, "shares below 1e-5, SGD α = 0.01, λ1 = 0.001 vs 0.1",
+                               deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]))
     evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
         {f"SGD λ1={lam:g}": r for lam, r in results.items()}, {f"SGD λ1={lam:g}": shares[lam] for lam in results}),
         deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),
@@ -78,7 +78,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
                      paper="L1 norm ratio λ1=0.1 / λ1=0.001")
-    evidence.decision("L1-norm order, SGD α = 0.01, λ1 = 0.001 vs 0.1", ruling)
+    deepnet.record_l1_decision(evidence, "L1-norm order, SGD α = 0.01, λ1 = 0.001 vs 0.1", ruling)
     evidence.caveat("This cell decides the direction of the order (r ≥ 1.1 supports, r ≤ 1/1.1 refutes), not the "
                     "size of the paper's ratio, 69,178 / 2,114 ≈ 32.7, which stands beside the measured r.")
 
@@ -108,8 +108,8 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                        [deepnet.prediction_row(DISPLAY_NAMES[opt], r, None)
                         for opt, rs in results.items() for r in rs.values()])
         for lam in scales.V2_L1["lambdas"]:
-            evidence.decision(f"optimisers compared at λ1 = {lam:g}, {description}",
-                              deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]))
+            deepnet.record_l1_decision(evidence, f"optimisers compared at λ1 = {lam:g}, {description}",
+                                       deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]))
         batches = {DISPLAY_NAMES[opt]: rs[2.0].config.batch_size for opt, rs in results.items()}
         if len(set(batches.values())) > 1 and procedure == "app-c":
             evidence.caveat("The optimisers ran at different batches and lengths (" + ", ".join(
@@ -133,8 +133,8 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
-        evidence.decision(f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
-                          deepnet.l1_order_ruling(results[0.002], results[2.0]))
+        deepnet.record_l1_decision(evidence, f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
+                                   deepnet.l1_order_ruling(results[0.002], results[2.0]))
 
 
 @pytest.mark.claim("L20")
@@ -162,8 +162,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%")
         if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides
-            evidence.decision(deepnet.cell_name(opt, procedure),
-                              deepnet.share_pattern_ruling(results[0.002], results[2.0], table2[0.002], table2[2.0]))
+            deepnet.record_l1_decision(evidence, deepnet.cell_name(opt, procedure), deepnet.share_pattern_ruling(
+                results[0.002], results[2.0], table2[0.002], table2[2.0]))
             evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
                 {f"λ1={lam:g}": r for lam, r in results.items()}, {f"λ1={lam:g}": table2[lam] for lam in results}),
                 deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),

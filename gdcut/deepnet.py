@@ -542,6 +542,32 @@ def _premise_problems(results: list[train.TrainResult], crossing: int | None) ->
     return problems
 
 
+def _window_start(result: train.TrainResult) -> int:
+    # the step at which the run's settling window starts
+    return (result.config.epochs - settle_window(result)) * (result.steps // result.config.epochs)
+
+
+#: Keys of an L18-L20 ruling's values that its rule-4 certificates read (``record_l1_decision``).
+HORIZON = "latest horizon (step)"
+WINDOW_START = "earliest settling window start (step)"
+STATIONARY = "stationary when the runs double"
+
+
+def record_l1_decision(evidence, cell: str, ruling: rules.Ruling) -> None:
+    """An L18-L20 decision with the two rule-4 certificates its rule read (a limit claim counts a cell, either
+    way, only when they hold): the horizon, passed before every settling window starts, and stationarity."""
+    values = ruling.values
+    if HORIZON in values:
+        evidence.certificate("horizon", values[HORIZON], values[WINDOW_START],
+                             values[HORIZON] <= values[WINDOW_START] and "short of the horizon" not in ruling.reason,
+                             "99% of sampled weights at 0 under the penalty alone before the settling windows start",
+                             cell=cell)
+        evidence.certificate("stationarity", values[STATIONARY], "yes", values[STATIONARY] == "yes",
+                             "the decided statistic keeps one side of every edge over the settling windows, and "
+                             "reads the same at half the run lengths", cell=cell)
+    evidence.decision(cell, ruling)
+
+
 def _first_halves(results: list[train.TrainResult]) -> list[train.TrainResult] | None:
     # each run stopped after half its epochs: the length one doubling before (None when a run has one epoch)
     if any(r.config.epochs < 2 for r in results):
@@ -570,10 +596,15 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     inconclusive (a statistic inside the noise band). A pair that fails the
     certificate is marked ``UNSETTLED``: running it on may settle it (``settled``).
     """
+    horizons = [predict(r).horizon for r in results]
+    certificates = {HORIZON: max(horizons), WINDOW_START: min(_window_start(r) for r in results),
+                    STATIONARY: "not read"}
+
     def void(reason: str, unsettled: bool, values: dict | None = None) -> rules.Ruling:
-        marks = {UNSETTLED: "not certified"} if unsettled else {}
-        return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), {**(values or {}), **marks},
-                            "the runs cannot speak to the analysis: " + reason)
+        marks = {UNSETTLED: "not certified", STATIONARY: "no"} if unsettled else {}
+        return rules.Ruling("inconclusive", rule, statistic, threshold, len(results),
+                            {**certificates, **(values or {}), **marks}, "the runs cannot speak to the analysis: "
+                            + reason)
 
     problems = _premise_problems(results, crossing)
     if problems:
@@ -594,7 +625,8 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
                     True, values)
     sides = {name: next(iter(s)) for name, s in states.items()}
     decision = decide(sides)
-    values = {**values, **{f"{k} at half length": v for k, v in half_values.items()}, **steps}
+    values = {**certificates, STATIONARY: "yes", **values, **{f"{k} at half length": v for k, v in half_values.items()},
+              **steps}
     if decision == "inconclusive":
         near = ", ".join(name for name, side in sides.items() if side == "band")
         return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), values,

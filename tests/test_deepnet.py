@@ -404,6 +404,30 @@ def test_settled_runs_every_run_on_until_the_ruling_is_certified(monkeypatch):
     assert asked == [small, capped]
 
 
+class RecordedEvidence:
+    def __init__(self):
+        self.calls = []
+
+    def certificate(self, kind, value, tolerance, holds, detail="", *, cell=""):
+        self.calls.append(("certificate", kind, holds, cell))
+
+    def decision(self, cell, ruling):
+        self.calls.append(("decision", ruling.decision, cell))
+
+
+@pytest.mark.parametrize(("steps", "large", "horizon", "stationary"), [
+    (LONG, 50.0, True, True),     # certified: the decision counts
+    (6_000, 50.0, True, False),   # the halves cannot speak: no stationarity certificate
+    (1_800, 50.0, False, False),  # the window starts before the horizon
+])
+def test_an_l1_decision_carries_the_certificates_its_rule_read(steps, large, horizon, stationary):
+    evidence = RecordedEvidence()
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, steps, 10.0), l1_run(2.0, steps, large))
+    deepnet.record_l1_decision(evidence, "cell", ruling)
+    assert evidence.calls == [("certificate", "horizon", horizon, "cell"),
+                              ("certificate", "stationarity", stationary, "cell"), ("decision", ruling.decision, "cell")]
+
+
 def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():
     for optimiser in ("rmsprop", "adam"):
         small = l1_run(0.002, LONG, 10.0, optimiser=optimiser, batch_size=16)

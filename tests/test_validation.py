@@ -722,6 +722,7 @@ EXEMPT = {
                             "integer is a ValueError (tests/test_deepnet.py)",
     "deepnet.lengthened": "a TrainResult that train returned, from the session's RunSettings",
     "deepnet.settled": "TrainResults that train returned, with a ruling of this module",
+    "deepnet.record_l1_decision": "writes a claim test's evidence from a Ruling a rule of this module returned",
     "scales.hands_on": "reads a TrainConfig, which checked itself",
     "scales.may_run_on": "a scale name (scales.l1 checks it) and a TrainConfig, which checked itself",
     "deepnet.threshold_rows": "formats figure rows from TrainResults that train returned",
