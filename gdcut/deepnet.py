@@ -465,16 +465,18 @@ def _sides(low: float, high: float, edge: float) -> frozenset[str]:
 
 
 #: A reading of one rule: for each test the rule makes, the sides its statistic takes over the runs' settling
-#: windows (one side: settled), and the window-averaged values it decides by.
-Reading = tuple[dict[str, frozenset[str]], dict[str, float]]
+#: windows (one side: settled); the window-averaged values it decides by; and each test's distance from its edge
+#: (|ln(value / edge)| for a ratio, |value − edge| in points for a share), which must not shrink by more than the
+#: noise band when the runs double.
+Reading = tuple[dict[str, frozenset[str]], dict[str, float], dict[str, float]]
 
 
 def _l1_order_reading(runs: list[train.TrainResult]) -> Reading:
     # r = L1(larger λ1) / L1(smaller λ1) against 1 (the order), from any epoch of each window
     small, large = sorted(runs, key=lambda r: r.config.lambda1)
     (small_low, small_high), (large_low, large_high) = window(small, "epoch_l1"), window(large, "epoch_l1")
-    return {"r": _sides(large_low / small_high, large_high / small_low, 1.0)}, \
-        {"r": settled_l1(large) / settled_l1(small)}
+    r = settled_l1(large) / settled_l1(small)
+    return {"r": _sides(large_low / small_high, large_high / small_low, 1.0)}, {"r": r}, {"r": abs(math.log(r))}
 
 
 def _optimisers_differ_reading(runs: list[train.TrainResult]) -> Reading:
@@ -483,7 +485,9 @@ def _optimisers_differ_reading(runs: list[train.TrainResult]) -> Reading:
     low = max(1.0, max(w[0] for w in windows) / min(w[1] for w in windows))
     high = max(w[1] for w in windows) / min(w[0] for w in windows)
     finals = [settled_l1(r) for r in runs]
-    return {"ratio": _sides(low, high, rules.SUBSTANTIAL_FACTOR)}, {"ratio": max(finals) / min(finals)}
+    ratio = max(finals) / min(finals)
+    return {"ratio": _sides(low, high, rules.SUBSTANTIAL_FACTOR)}, {"ratio": ratio}, \
+        {"ratio": abs(math.log(ratio / rules.SUBSTANTIAL_FACTOR))}
 
 
 def _share_reading(paper_small: float, paper_large: float) -> Callable[[list[train.TrainResult]], Reading]:
@@ -499,8 +503,11 @@ def _share_reading(paper_small: float, paper_large: float) -> Callable[[list[tra
         states = {"difference": _sides(*ends, half), "small λ1 share": _sides(s_low, s_high, 100 * SHARE_SIDE),
                   "large λ1 share": _sides(l_low, l_high, 100 * SHARE_SIDE)}
         measured = (100 * settled_share(small), 100 * settled_share(large))
+        distances = {"difference": abs(sign * (measured[0] - measured[1]) - half),
+                     "small λ1 share": abs(measured[0] - 100 * SHARE_SIDE),
+                     "large λ1 share": abs(measured[1] - 100 * SHARE_SIDE)}
         return states, {"small λ1 %": measured[0], "large λ1 %": measured[1],
-                        "difference": measured[0] - measured[1], "paper difference": paper_difference}
+                        "difference": measured[0] - measured[1]}, distances
     return reading
 
 
@@ -590,12 +597,13 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     The runs must speak (``_premise_problems``); the statistic ``read`` measures must
     keep one side of each decision edge (beyond a 10% noise band) over every
     epoch of the runs' settling windows; and it must read the same at the runs'
-    first halves, one doubling earlier (rule 4: the statistic stops moving when the
+    first halves, one doubling earlier, without moving toward any edge by more
+    than the noise band on the way (rule 4: the statistic stops moving when the
     horizon doubles). Then ``decide`` maps the sides to supports, refutes or
     inconclusive (a statistic inside the noise band). A pair that fails the
     certificate is marked ``UNSETTLED``: running it on may settle it (``settled``).
     """
-    after = [predict(r).horizon <= _window_start(r) for r in results]
+    after = [predict(r).reached and predict(r).horizon <= _window_start(r) for r in results]
     certificates = {AFTER_HORIZON: sum(after), RUNS: len(results), STATIONARY: "not read"}
 
     def void(reason: str, unsettled: bool, values: dict | None = None) -> rules.Ruling:
@@ -607,7 +615,7 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     problems = _premise_problems(results, crossing)
     if problems:
         return void("; ".join(problems), False)
-    states, values = read(results)
+    states, values, distances = read(results)
     steps = {f"steps, {_run_name(r).split(' (')[0]}": r.steps for r in results}
     if _moving(states):
         return void(f"not settled over the settling windows ({_moving(states)})", True, values)
@@ -616,10 +624,12 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     if half_problems:
         return void("no stationarity certificate: at half these lengths the runs cannot speak ("
                     + "; ".join(half_problems) + "), so the runs must run on to twice their length", True, values)
-    half_states, half_values = read(halves)
-    if _moving(half_states) or half_states != states:
+    half_states, half_values, half_distances = read(halves)
+    approaching = [name for name in distances if distances[name] < half_distances[name] / NOISE_BAND]
+    if _moving(half_states) or half_states != states or approaching:
+        toward = f"; moving toward its edge: {', '.join(approaching)}" if approaching else ""
         return void("no stationarity certificate: the statistic moved between half these lengths and these "
-                    f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values if k in half_values)})",
+                    f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values)}{toward})",
                     True, values)
     sides = {name: next(iter(s)) for name, s in states.items()}
     decision = decide(sides)
@@ -635,7 +645,8 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
          f"weights at 0 under the penalty alone) and is certified (the statistic, from any epoch of each run's "
          f"settling window after the horizon (the last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if "
-         f"longer), keeps one side of each edge beyond a 10% noise band, and reads the same at half the run lengths; "
+         f"longer), keeps one side of each edge beyond a 10% noise band, and reads the same at half the run lengths, "
+         f"without moving toward an edge by more than that band; "
          f"an uncertified pair runs on, twice as long, up to the cap)")
 L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
                  f"settling window; supports at r ≥ 1.1, refutes at r ≤ 1/1.1; {SPEAK}; for SGD also past the "

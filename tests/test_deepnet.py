@@ -332,6 +332,19 @@ def test_without_a_stationarity_certificate_the_pair_must_run_on_either_way():
     assert ruling.decision == "inconclusive" and "moved between half these lengths" in ruling.reason
 
 
+def test_a_statistic_moving_toward_its_edge_when_the_runs_double_is_not_stationary_either_way():
+    # a large-λ1 share falling from 76% to 56% (paper 1.21%): on the wrong side of 5% at both lengths, but heading
+    # for it, so the red card waits; the same motion toward the edge holds back a green one
+    falling = l1_run(2.0, LONG, 1.0, share_curve=[0.76] * 5 + [0.56] * 5)
+    ruling = deepnet.share_pattern_ruling(l1_run(0.002, LONG, 1.0, 0.0001), falling, 0.09, 1.21)
+    assert ruling.decision == "inconclusive" and "moving toward its edge: difference, large λ1 share" in ruling.reason
+    shrinking = l1_run(2.0, LONG, 50.0, l1_curve=[50.0] * 5 + [20.0] * 5)  # r from 5 to 2: toward 1.1
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), shrinking)
+    assert ruling.decision == "inconclusive" and "moving toward its edge: r" in ruling.reason
+    growing = l1_run(2.0, LONG, 50.0, l1_curve=[20.0] * 5 + [50.0] * 5)  # away from the edge: certified
+    assert deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), growing).decision == "supports"
+
+
 def test_the_settling_window_grows_with_the_horizon():
     assert scales.settle_epochs(0, 100) == scales.SETTLE_EPOCHS
     assert scales.settle_epochs(10_000, 100) == math.ceil(scales.SETTLE_FRACTION * 100)
@@ -380,7 +393,7 @@ def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
     # the certificate reads the statistic the rule decides on: r from any epoch of the windows, not each L1 norm
     small = l1_run(0.002, LONG, 10.0)
     rising = l1_run(2.0, LONG, 50.0, l1_curve=[30.0, 60.0, 50.0])
-    falling = l1_run(2.0, LONG, 5.0, l1_curve=[4.0, 9.0, 5.0])
+    falling = l1_run(2.0, LONG, 4.0, l1_curve=[4.0, 5.0, 3.0])
     assert deepnet.l1_order_ruling(small, rising).decision == "supports"
     assert deepnet.l1_order_ruling(small, falling).decision == "refutes"
 
