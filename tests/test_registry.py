@@ -117,7 +117,8 @@ def test_limit_marks_claims_about_a_limit_and_must_be_a_boolean(tmp_path):
     assert claims["L2"].limit and not claims["L3"].limit
     with pytest.raises(ValueError, match="L2: limit must be true or false"):
         registry.load_registry(write_registry(tmp_path, {"id": "L2"}, extra='limit = "yes"\n'))
-    assert {c.id for c in registry.registry().values() if c.limit} == {"L2", "L4", "L5", "L6", "L14", "E1", "E5"}
+    assert {c.id for c in registry.registry().values() if c.limit} == {"L2", "L4", "L5", "L6", "L14", "L18", "L19", "L20",
+                                                                          "E1", "E5"}
 
 
 def test_the_papers_numbers_that_follow_from_others_agree_with_them():
