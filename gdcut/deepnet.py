@@ -534,14 +534,12 @@ def _premise_problems(results: list[train.TrainResult], crossing: int | None) ->
                             f"penalty alone: {'> ' + str(result.steps) if prediction.horizon > result.steps else prediction.horizon})")
             continue
         window_epochs = settle_window(result)
-        per_epoch = result.steps // config.epochs
         if len(result.epoch_l1) < window_epochs:
             problems.append(f"{name}: {len(result.epoch_l1)} epochs, fewer than the {window_epochs} over which the "
                             "run must settle")
-        elif (config.epochs - window_epochs) * per_epoch < prediction.horizon:
+        elif _window_start(result) < prediction.horizon:
             problems.append(f"{name}: its {window_epochs}-epoch settling window starts at step "
-                            f"{(config.epochs - window_epochs) * per_epoch}, before the horizon at step "
-                            f"{prediction.horizon}")
+                            f"{_window_start(result)}, before the horizon at step {prediction.horizon}")
     small = min(results, key=lambda r: r.config.lambda1)
     if crossing is not None and small.steps < crossing:
         problems.append(f"{_run_name(small)}: short of the closed-form crossing of the two L1 norms at step "
@@ -581,8 +579,12 @@ def _first_halves(results: list[train.TrainResult]) -> list[train.TrainResult] |
     return [first_epochs(r, r.config.epochs // 2) for r in results]
 
 
+def _run_label(result: train.TrainResult) -> str:
+    return f"{optimisers.DISPLAY_NAMES[result.config.optimiser]} λ1={result.config.lambda1:g}"
+
+
 def _run_name(result: train.TrainResult) -> str:
-    return f"{optimisers.DISPLAY_NAMES[result.config.optimiser]} λ1={result.config.lambda1:g} ({result.steps} steps)"
+    return f"{_run_label(result)} ({result.steps} steps)"
 
 
 def _moving(states: dict[str, frozenset[str]]) -> str:
@@ -616,7 +618,7 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     if problems:
         return void("; ".join(problems), False)
     states, values, distances = read(results)
-    steps = {f"steps, {_run_name(r).split(' (')[0]}": r.steps for r in results}
+    steps = {f"steps, {_run_label(r)}": r.steps for r in results}
     if _moving(states):
         return void(f"not settled over the settling windows ({_moving(states)})", True, values)
     halves = _first_halves(results)
@@ -796,10 +798,14 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
                        keep_final_state=scales.may_run_on(settings.scale, config))
 
 
+def _may_double(settings: scales.RunSettings, result: train.TrainResult) -> bool:
+    # a run that may run on (scales.may_run_on) and stays within the scale's cap at twice its length
+    return scales.may_run_on(settings.scale, result.config) and 2 * result.steps <= scales.l1(settings.scale).step_cap
+
+
 def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) -> train.TrainResult | None:
     """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap."""
-    preset = scales.l1(settings.scale)
-    if not scales.may_run_on(settings.scale, result.config) or 2 * result.steps > preset.step_cap:
+    if not _may_double(settings, result):
         return None
     longer = dataclasses.replace(result.config, epochs=2 * result.config.epochs)
     # The program trained the first length; a longer one is new training, so it reports progress at every scale.
@@ -815,11 +821,11 @@ def settled(settings: scales.RunSettings, data, runs: dict, ruling_of: Callable[
     "inconclusive"; what is still uncertified at the cap stays inconclusive, with its reason.
     """
     while UNSETTLED in ruling_of(runs).values:
-        longer = {label: lengthened(settings, data, run) for label, run in runs.items()
-                  if scales.may_run_on(settings.scale, run.config)}
-        if not longer or any(run is None for run in longer.values()):
+        movable = [label for label, run in runs.items() if scales.may_run_on(settings.scale, run.config)]
+        # checked before any training, so that no run doubles for a pair another run's cap leaves undecided
+        if not movable or not all(_may_double(settings, runs[label]) for label in movable):
             return runs
-        runs = {**runs, **longer}
+        runs = {**runs, **{label: lengthened(settings, data, runs[label]) for label in movable}}
     return runs
 
 
