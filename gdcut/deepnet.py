@@ -523,7 +523,7 @@ def _premise_problems(results: list[train.TrainResult], crossing: int | None) ->
     problems = []
     for result in results:
         config = result.config
-        name = _run_name(result)
+        name = _run_label(result)  # each problem below states the steps it is about
         if config.optimiser != "sgd" and config.batch_size != PAPER_BATCH:
             problems.append(f"{name}: batch {config.batch_size}, not the paper's {PAPER_BATCH} (RMSProp's and "
                             "Adam's steps divide by the root of a second moment that holds the minibatch noise)")
