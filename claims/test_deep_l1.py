@@ -91,13 +91,16 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
     for procedure, description in deepnet.PROCEDURES.items():
         try:
             runs = {opt: deepnet.v2_runs(run_settings, dataset, opt, procedure) for opt in scales.V2_L1["optimisers"]}
+            first, at_lambda = scales.V2_L1["lambdas"][0], {}
+            for lam in scales.V2_L1["lambdas"]:  # λ1 = 2 first: App. C's successors start from those runs as settled
+                cell = {opt: deepnet.rebased(run_settings, dataset, rs[lam], at_lambda[first][opt]) if at_lambda
+                        else rs[lam] for opt, rs in runs.items()}
+                at_lambda[lam] = deepnet.settled(run_settings, dataset, cell,
+                                                 lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
         except scales.HorizonBeyondCap as error:
             evidence.decision(f"optimisers compared, {description}",
                               deepnet.beyond_cap_ruling(error, deepnet.OPTIMISERS_DIFFER_RULE))
             continue
-        at_lambda = {lam: deepnet.settled(run_settings, dataset, {opt: rs[lam] for opt, rs in runs.items()},
-                                          lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
-                     for lam in scales.V2_L1["lambdas"]}
         results = {opt: {lam: at_lambda[lam][opt] for lam in at_lambda} for opt in runs}
         if procedure == "app-c":
             deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results["sgd"][2.0])

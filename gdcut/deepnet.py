@@ -45,8 +45,11 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
       fifth of the horizon if longer), reaches both sides of a decision edge or
       its 10% noise band; or it reads otherwise at half the run lengths, one
       doubling earlier, or the halves cannot speak. An uncertified pair runs on
-      (``settled``: every run that may, twice as long, resumed where it ended)
-      up to the scale's cap.
+      up to the scale's cap (``settled``): the runs whose own doubling moved
+      the statistic (every run when none alone did, or when it straddles an
+      edge within the windows), twice as long, resumed where they ended; an
+      App. C λ1 = 2 run that runs on hands its successor a new optimiser state,
+      so the successor starts again from it.
     The statistics average the settling window, so one lucky step cannot decide.
     L1-norm order (L18, L19b): ratio r = L1 norm at the larger λ1 over that at
     the smaller; supports when r ≥ 1.1, refutes when r ≤ 1/1.1, inconclusive in
@@ -448,6 +451,9 @@ def window(result: train.TrainResult, curve: str) -> tuple[float, float]:
 
 #: A ruling's values carry this key when running the runs on may settle what they could not (``settled``).
 UNSETTLED = "unsettled"
+#: ...and this one names the runs to run on (``_run_label``, joined by ``MOVING_SEPARATOR``).
+MOVING = "runs to run on"
+MOVING_SEPARATOR = "; "
 #: One run per λ1 or optimiser: a statistic within 10% of a decision edge (either side) decides nothing.
 NOISE_BAND = L1_ORDER_BAND
 
@@ -587,6 +593,28 @@ def _run_name(result: train.TrainResult) -> str:
     return f"{_run_label(result)} ({result.steps} steps)"
 
 
+def _moved(states: dict, distances: dict, earlier_states: dict, earlier_distances: dict) -> list[str]:
+    # the tests whose reading one doubling earlier differs, or lay farther from the edge by more than the noise band
+    return [name for name in distances if earlier_states[name] != states[name]
+            or distances[name] < earlier_distances[name] / NOISE_BAND]
+
+
+def _movers(results: list[train.TrainResult], halves: list[train.TrainResult], read, crossing: int | None,
+            states: dict, distances: dict) -> list[train.TrainResult]:
+    """The runs whose own doubling moved the statistic: with that run alone at its first half, the others as they
+    are, the runs cannot speak or the reading differs (``_moved``). Every run when none does alone."""
+    movers = []
+    for index, result in enumerate(results):
+        mixed = [*results[:index], halves[index], *results[index + 1:]]
+        if _premise_problems(mixed, crossing):
+            movers.append(result)
+            continue
+        mixed_states, _, mixed_distances = read(mixed)
+        if _moving(mixed_states) or _moved(states, distances, mixed_states, mixed_distances):
+            movers.append(result)
+    return movers or results
+
+
 def _moving(states: dict[str, frozenset[str]]) -> str:
     return "; ".join(f"{name} reaches {' and '.join(sorted(sides))} of its edge" for name, sides in states.items()
                      if len(sides) > 1)
@@ -608,31 +636,33 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     after = [predict(r).reached and predict(r).horizon <= _window_start(r) for r in results]
     certificates = {AFTER_HORIZON: sum(after), RUNS: len(results), STATIONARY: "not read"}
 
-    def void(reason: str, unsettled: bool, values: dict | None = None) -> rules.Ruling:
-        marks = {UNSETTLED: "not certified", STATIONARY: "no"} if unsettled else {}
+    def void(reason: str, movers: list[train.TrainResult] | None = None, values: dict | None = None) -> rules.Ruling:
+        marks = {} if movers is None else {UNSETTLED: "not certified", STATIONARY: "no",
+                                           MOVING: MOVING_SEPARATOR.join(_run_label(r) for r in movers)}
         return rules.Ruling("inconclusive", rule, statistic, threshold, len(results),
                             {**certificates, **(values or {}), **marks}, "the runs cannot speak to the analysis: "
                             + reason)
 
     problems = _premise_problems(results, crossing)
     if problems:
-        return void("; ".join(problems), False)
+        return void("; ".join(problems))
     states, values, distances = read(results)
     steps = {f"steps, {_run_label(r)}": r.steps for r in results}
-    if _moving(states):
-        return void(f"not settled over the settling windows ({_moving(states)})", True, values)
+    if _moving(states):  # within the windows: not a doubling's motion, so no run alone is to blame
+        return void(f"not settled over the settling windows ({_moving(states)})", results, values)
     halves = _first_halves(results)
     half_problems = ["a run of one epoch"] if halves is None else _premise_problems(halves, crossing)
     if half_problems:
+        movers = results if halves is None else _movers(results, halves, read, crossing, states, distances)
         return void("no stationarity certificate: at half these lengths the runs cannot speak ("
-                    + "; ".join(half_problems) + "), so the runs must run on to twice their length", True, values)
+                    + "; ".join(half_problems) + "), so the runs must run on to twice their length", movers, values)
     half_states, half_values, half_distances = read(halves)
     approaching = [name for name in distances if distances[name] < half_distances[name] / NOISE_BAND]
-    if _moving(half_states) or half_states != states or approaching:
+    if _moving(half_states) or _moved(states, distances, half_states, half_distances):
         toward = f"; moving toward its edge: {', '.join(approaching)}" if approaching else ""
         return void("no stationarity certificate: the statistic moved between half these lengths and these "
                     f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values)}{toward})",
-                    True, values)
+                    _movers(results, halves, read, crossing, states, distances), values)
     sides = {name: next(iter(s)) for name, s in states.items()}
     decision = decide(sides)
     values = {**certificates, STATIONARY: "yes", **values, **{f"{k} at half length": v for k, v in half_values.items()},
@@ -649,7 +679,7 @@ SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam),
          f"settling window after the horizon (the last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if "
          f"longer), keeps one side of each edge beyond a 10% noise band, and reads the same at half the run lengths, "
          f"without moving toward an edge by more than that band; "
-         f"an uncertified pair runs on, twice as long, up to the cap)")
+         f"where it is not, the runs whose own doubling moved it run on, twice as long, up to the cap)")
 L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
                  f"settling window; supports at r ≥ 1.1, refutes at r ≤ 1/1.1; {SPEAK}; for SGD also past the "
                  f"closed-form crossing step")
@@ -795,37 +825,70 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
     return train.train(config, data, settings.cache_dir, progress=paper_scale,
                        checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=scales.hands_on(config),
-                       keep_final_state=scales.may_run_on(settings.scale, config))
+                       keep_final_state=scales.may_run_on(settings.scale))
 
 
 def _may_double(settings: scales.RunSettings, result: train.TrainResult) -> bool:
     # a run that may run on (scales.may_run_on) and stays within the scale's cap at twice its length
-    return scales.may_run_on(settings.scale, result.config) and 2 * result.steps <= scales.l1(settings.scale).step_cap
+    return scales.may_run_on(settings.scale) and 2 * result.steps <= scales.l1(settings.scale).step_cap
 
 
 def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) -> train.TrainResult | None:
-    """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap."""
+    """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap.
+
+    An App. C λ1 = 2 run keeps its new final optimiser state for a successor (``rebased``). One trained inside its
+    successor's chain kept no final state, so it trains again from step 0 (bit for bit the same prefix)."""
     if not _may_double(settings, result):
         return None
     longer = dataclasses.replace(result.config, epochs=2 * result.config.epochs)
     # The program trained the first length; a longer one is new training, so it reports progress at every scale.
-    return train.train(longer, data, settings.cache_dir, progress=True, keep_final_state=True,
-                       extends=result.config)
+    return train.train(longer, data, settings.cache_dir, progress=True, keep_final_state=True, extends=result.config,
+                       keep_optimiser_state=scales.hands_on(longer))
+
+
+def rebased(settings: scales.RunSettings, data, successor: train.TrainResult,
+            source: train.TrainResult) -> train.TrainResult:
+    """v2 App. C's ``successor`` started from the optimiser state ``source`` ended with, as long as its horizon after
+    it needs (``scales.successor_config``); the run itself when it already starts there.
+    Raises ``scales.HorizonBeyondCap`` when that is beyond the scale's cap."""
+    if successor.config.optimiser_state_from in (None, source.config):
+        return successor
+    config = scales.successor_config(settings.scale, successor.config, source.config)
+    return train.train(config, data, settings.cache_dir, progress=True,
+                       keep_final_state=scales.may_run_on(settings.scale))
+
+
+def _sources(runs: dict) -> dict:
+    # {successor label: source label} for the App. C pairs within runs
+    return {label: other for label, run in runs.items() for other, source in runs.items()
+            if run.config.optimiser_state_from == source.config}
 
 
 def settled(settings: scales.RunSettings, data, runs: dict, ruling_of: Callable[[dict], rules.Ruling]) -> dict:
-    """``runs`` ({label: TrainResult}) run on, every run that may, twice as long each time, while the ruling
-    ``ruling_of(runs)`` is ``UNSETTLED``, until it is certified or a run would pass the cap (``lengthened``).
+    """``runs`` ({label: TrainResult}) run on while the ruling ``ruling_of(runs)`` is ``UNSETTLED``: the runs it
+    names (``MOVING``), twice as long each time, until it is certified or a run would pass the cap.
 
-    The certificate failed after the horizon the closed form gives: the runs go on rather than stop at
-    "inconclusive"; what is still uncertified at the cap stays inconclusive, with its reason.
+    A named App. C λ1 = 2 run that runs on ends with another optimiser state, so its successor in ``runs`` starts
+    again from it (``rebased``). The certificate failed after the horizon the closed form gives: the runs go on
+    rather than stop at "inconclusive"; what is still uncertified at the cap stays inconclusive, with its reason.
+    Every cap is checked before any run trains, so no run trains for a pair another run's cap leaves undecided.
     """
-    while UNSETTLED in ruling_of(runs).values:
-        movable = [label for label, run in runs.items() if scales.may_run_on(settings.scale, run.config)]
-        # checked before any training, so that no run doubles for a pair another run's cap leaves undecided
-        if not movable or not all(_may_double(settings, runs[label]) for label in movable):
+    while UNSETTLED in (ruling := ruling_of(runs)).values:
+        named = ruling.values[MOVING].split(MOVING_SEPARATOR)
+        doubling = [label for label, run in runs.items() if _run_label(run) in named]
+        sources = _sources(runs)
+        restarting = [label for label in runs if sources.get(label) in doubling]
+        doubling = [label for label in doubling if label not in restarting]  # a restart supersedes a doubling
+        if not doubling or not all(_may_double(settings, runs[label]) for label in doubling):
             return runs
-        runs = {**runs, **{label: lengthened(settings, data, runs[label]) for label in movable}}
+        try:
+            for label in restarting:  # the restarts' lengths, before any training
+                source = dataclasses.replace(runs[sources[label]].config, epochs=2 * runs[sources[label]].config.epochs)
+                scales.successor_config(settings.scale, runs[label].config, source)
+        except scales.HorizonBeyondCap:
+            return runs
+        runs = {**runs, **{label: lengthened(settings, data, runs[label]) for label in doubling}}
+        runs = {**runs, **{label: rebased(settings, data, runs[label], runs[sources[label]]) for label in restarting}}
     return runs
 
 

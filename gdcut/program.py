@@ -82,7 +82,7 @@ def _l1_jobs(scale: str, forward_dtype: str) -> list[Job]:
         except scales.HorizonBeyondCap:  # not trained: its claim test reports the cell inconclusive, with why
             return []
         return [Job(name, (config,), sizes, checkpoint_every=every,
-                    keep_final_state=scales.may_run_on(scale, config))]
+                    keep_final_state=scales.may_run_on(scale))]
 
     chains, singles = [], []
     for optimiser in scales.V2_L1["optimisers"]:

@@ -168,9 +168,10 @@ L1 = {
              "steps": ("each run is as long as the closed-form horizon of its own initial weights needs (99% of "
                        "sampled weights at 0 under the penalty alone, the same torch.optim rule; for SGD's "
                        "smaller λ1 also the crossing of the two L1 norms), then a settling window of at least "
-                       "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); a pair whose "
-                       "decided statistic has not settled over that window runs on, twice as long, from where it "
-                       "ended; no run beyond 60,000 steps (a run that needs more is not trained: its cell is "
+                       "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); where a "
+                       "pair's decided statistic has not settled, the runs whose own doubling moved it run on, twice "
+                       "as long, from where they ended (an App. C λ1 = 2 run that runs on gives its successor a new "
+                       "start); no run beyond 60,000 steps (a run that needs more is not trained: its cell is "
                        "inconclusive)"),
              "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
                        "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "
@@ -259,10 +260,21 @@ def hands_on(config) -> bool:
     return config.optimiser != "sgd" and config.lambda1 == V2_L1["lambdas"][0]
 
 
-def may_run_on(scale: str, config) -> bool:
-    """Whether an L1 run may be lengthened to settle (``gdcut.deepnet.settled``), so it keeps its final state:
-    a horizon-length run whose optimiser state no other run takes on."""
-    return l1(scale).horizon_runs and not hands_on(config)
+def may_run_on(scale: str) -> bool:
+    """Whether the L1 runs of ``scale`` may be lengthened to settle (``gdcut.deepnet.settled``), so they keep their
+    final states: the horizon-length runs. A λ1 = 2 run that App. C hands on may too; its successor then starts
+    again from the longer run's state (``successor_config``)."""
+    return l1(scale).horizon_runs
+
+
+def successor_config(scale: str, config, source):
+    """v2 App. C's run ``config`` started from the optimiser state of the run ``source`` instead, as long as its
+    horizon after that state needs (``l1_run_epochs``; raises ``HorizonBeyondCap`` beyond the scale's cap)."""
+    if getattr(config, "optimiser_state_from", None) is None or not hands_on(source):
+        raise ValueError("config must be an App. C successor and source the λ1 = 2 run of its optimiser, "
+                         f"got {getattr(config, 'optimiser_state_from', None)!r} and {source!r}")
+    rebased = dataclasses.replace(config, optimiser_state_from=source)
+    return dataclasses.replace(rebased, epochs=l1_run_epochs(rebased, l1(scale)))
 
 
 # --------------------------------------------------------------------------- horizon-length runs (cpu scale)

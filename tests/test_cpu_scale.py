@@ -100,7 +100,7 @@ def test_a_data_folder_without_the_four_fashion_mnist_files_names_the_missing_on
 
 def test_a_run_that_has_not_settled_runs_on_twice_as_long_from_where_it_ended_up_to_the_cap(monkeypatch, tmp_path):
     """The certificate fails after the closed form's horizon: the run goes on (``deepnet.settled``), resumed from
-    its kept final state, not "inconclusive"; past the cap, or where App. C hands its state on, it may not."""
+    its kept final state, not "inconclusive"; past the cap, or at a scale of fixed lengths, it may not."""
     import torch
 
     from gdcut import train
@@ -113,10 +113,28 @@ def test_a_run_that_has_not_settled_runs_on_twice_as_long_from_where_it_ended_up
     run = SimpleNamespace(config=first, steps=first.epochs * 512)
     longer = deepnet.lengthened(settings, None, run)
     assert longer.config == dataclasses.replace(first, epochs=2 * first.epochs)
-    assert asked == [(longer.config, {"progress": True, "keep_final_state": True, "extends": first})]
-    assert scales.may_run_on("cpu", first) and not scales.may_run_on("smoke", first)
+    assert asked == [(longer.config, {"progress": True, "keep_final_state": True, "extends": first,
+                                      "keep_optimiser_state": False})]
+    assert scales.may_run_on("cpu") and not scales.may_run_on("smoke")
+    handing_on = scales.l1_config("cpu", "v2", "adam", 2.0, procedure="app-c")  # it keeps its state for a successor
+    source = deepnet.lengthened(settings, None, SimpleNamespace(config=handing_on, steps=handing_on.epochs * 16))
+    assert asked[-1] == (source.config, {"progress": True, "keep_final_state": True, "extends": handing_on,
+                                         "keep_optimiser_state": True})
     capped = dataclasses.replace(scales.l1("cpu"), step_cap=3 * run.steps // 2)
     monkeypatch.setitem(scales.L1, "cpu", capped)
     assert deepnet.lengthened(settings, None, run) is None  # twice as long would pass the cap
-    handing_on = scales.l1_config("smoke", "v2", "adam", 2.0, procedure="app-c")
-    assert scales.hands_on(handing_on) and not scales.may_run_on("cpu", handing_on)
+
+
+def test_a_successor_starts_again_from_a_lengthened_source_at_the_length_its_horizon_needs():
+    """v2 App. C: the λ1 = 0.002 run starts from the optimiser state the λ1 = 2 run ends with, so a longer λ1 = 2
+    run gives it another start; its horizon after that state sets its length again."""
+    successor = scales.l1_config("cpu", "v2", "rmsprop", 0.002, procedure="app-c")
+    source = successor.optimiser_state_from
+    longer = dataclasses.replace(source, epochs=2 * source.epochs)
+    rebased = scales.successor_config("cpu", successor, longer)
+    assert rebased.optimiser_state_from == longer
+    assert rebased.epochs == scales.l1_run_epochs(dataclasses.replace(successor, optimiser_state_from=longer),
+                                                  scales.l1("cpu"))
+    assert scales.successor_config("cpu", successor, source) == successor
+    with pytest.raises(ValueError, match="config must be an App. C successor"):
+        scales.successor_config("cpu", source, longer)

@@ -5,6 +5,7 @@ Tier 2: planted results whose decision is known, for every decision of every rul
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 from types import SimpleNamespace
 
@@ -398,23 +399,74 @@ def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
     assert deepnet.l1_order_ruling(small, falling).decision == "refutes"
 
 
-def test_settled_runs_every_run_on_until_the_ruling_is_certified(monkeypatch):
-    small, large = l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, 50.0)  # no stationarity certificate yet
-    longer = {small.key: l1_run(0.002, 12_000, 10.0), large.key: l1_run(2.0, 12_000, 50.0)}
+def test_settled_runs_on_until_the_ruling_is_certified_up_to_the_cap(monkeypatch):
+    small, large = l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, 50.0)  # at half length the small run cannot speak
+    longer = {small.key: l1_run(0.002, 12_000, 10.0)}
     asked = []
     monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer.get(run.key))
     settings = SimpleNamespace(scale="cpu")
-
-    def order(runs):
-        return deepnet.l1_order_ruling(runs[0.002], runs[2.0])
-
     runs = deepnet.settled(settings, None, {0.002: small, 2.0: large}, order)
-    assert asked == [small, large] and runs == {0.002: longer[small.key], 2.0: longer[large.key]}
+    assert asked == [small] and runs == {0.002: longer[small.key], 2.0: large}
     assert order(runs).decision == "supports"
-    asked.clear()  # a run twice as long would pass the cap: the pair stays as it was, and no run trains for it
-    capped = l1_run(2.0, scales.l1("cpu").step_cap // 2 + 512, 5.0)
-    assert deepnet.settled(settings, None, {0.002: small, 2.0: capped}, order) == {0.002: small, 2.0: capped}
-    assert asked == []
+    asked.clear()  # the run that moved would pass the cap at twice its length: the pair stays, and no run trains
+    steps = scales.l1("cpu").step_cap // 2 + 500
+    capped = l1_run(2.0, steps, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
+    pair = {0.002: l1_run(0.002, steps, 10.0), 2.0: capped}
+    assert deepnet.settled(settings, None, pair, order) == pair and asked == []
+
+
+def test_the_runs_to_run_on_are_those_whose_own_doubling_moved_the_statistic():
+    # r 0.8 at half length and 5 at full: the λ1 = 2 run moved, the flat λ1 = 0.002 run did not
+    moved = l1_run(2.0, LONG, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), moved)
+    assert ruling.values[deepnet.MOVING] == "SGD λ1=2"
+    # at half the length the λ1 = 0.002 run cannot speak (its window starts before its horizon): it runs on
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, 50.0))
+    assert ruling.values[deepnet.MOVING] == "SGD λ1=0.002"
+    # r straddling 1 within the windows is no doubling's motion: both run on
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), l1_run(2.0, LONG, 12.0, l1_curve=[8.0, 14.0, 12.0]))
+    assert ruling.values[deepnet.MOVING] == "SGD λ1=0.002; SGD λ1=2"
+
+
+def order(runs):
+    return deepnet.l1_order_ruling(runs[0.002], runs[2.0])
+
+
+def test_settled_runs_on_only_the_runs_whose_doubling_moved_the_statistic(monkeypatch):
+    small, moved = l1_run(0.002, LONG, 10.0), l1_run(2.0, LONG, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
+    longer = l1_run(2.0, 2 * LONG, 50.0)
+    asked = []
+    monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer)
+    runs = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: small, 2.0: moved}, order)
+    assert asked == [moved] and runs == {0.002: small, 2.0: longer} and order(runs).decision == "supports"
+
+
+def test_a_source_that_runs_on_gives_its_app_c_successor_a_new_start(monkeypatch):
+    """v2 App. C: the λ1 = 0.002 run starts from the optimiser state of the λ1 = 2 run, so when the λ1 = 2 run
+    moved and runs on, its successor starts again from the longer run's state rather than running on itself."""
+    source = l1_run(2.0, LONG, 50.0, optimiser="rmsprop", l1_curve=[8.0] * 5 + [50.0] * 5)
+    successor = l1_run(0.002, LONG, 10.0, optimiser="rmsprop")
+    successor = dataclasses.replace(successor, config=dataclasses.replace(successor.config,
+                                                                          optimiser_state_from=source.config))
+    longer_source = l1_run(2.0, 2 * LONG, 50.0, optimiser="rmsprop")
+    restarted = dataclasses.replace(successor, key="restarted", config=dataclasses.replace(
+        successor.config, optimiser_state_from=longer_source.config))
+    trained = []
+    monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: trained.append(run) or longer_source)
+    monkeypatch.setattr(deepnet, "rebased", lambda settings, data, run, new_source: trained.append(
+        (run, new_source)) or restarted)
+    monkeypatch.setattr(scales, "successor_config", lambda scale, config, new_source: config)
+    assert deepnet.l1_order_ruling(successor, source).values[deepnet.MOVING] == "RMSProp λ1=2"
+    runs = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order)
+    assert trained == [source, (successor, longer_source)] and runs == {0.002: restarted, 2.0: longer_source}
+    trained.clear()  # the successor's new start would pass the cap: nothing trains, and the pair stays
+
+    def beyond(scale, config, new_source):
+        raise scales.HorizonBeyondCap("step_cap: planted")
+    monkeypatch.setattr(scales, "successor_config", beyond)
+    assert deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order) == \
+        {0.002: successor, 2.0: source}
+    assert trained == []
 
 
 class RecordedEvidence:

@@ -724,7 +724,10 @@ EXEMPT = {
     "deepnet.settled": "TrainResults that train returned, with a ruling of this module",
     "deepnet.record_l1_decision": "writes a claim test's evidence from a Ruling a rule of this module returned",
     "scales.hands_on": "reads a TrainConfig, which checked itself",
-    "scales.may_run_on": "a scale name (scales.l1 checks it) and a TrainConfig, which checked itself",
+    "scales.may_run_on": "a scale name, which scales.l1 checks",
+    "scales.successor_config": "what is not an App. C successor and its optimiser's λ1 = 2 run is a ValueError "
+                               "(tests/test_cpu_scale.py)",
+    "deepnet.rebased": "TrainResults that train returned; the new start's cap check is scales.successor_config's",
     "deepnet.threshold_rows": "formats figure rows from TrainResults that train returned",
     "deepnet.beyond_cap_ruling": "rejects what is not a scales.HorizonBeyondCap",
     "scales.HorizonBeyondCap": "an exception type",
