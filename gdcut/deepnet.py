@@ -42,9 +42,11 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
       the run ends before the closed-form crossing of the two L1 norms;
     - certificate (rule 4, stationarity): the statistic the rule decides on,
       from any epoch of each run's settling window (the last 3 epochs, or a
-      fifth of the horizon if longer), reaches both sides of a decision edge or
-      its 10% noise band; or it reads otherwise at half the run lengths, one
-      doubling earlier, or the halves cannot speak. An uncertified pair runs on
+      fifth of the horizon if longer), reaches both sides of a decision edge;
+      or it reads otherwise at half the run lengths, one doubling earlier, or
+      the halves cannot speak. (A statistic that reaches the 10% noise band
+      from one side is within noise of its edge: inconclusive once certified,
+      since running on cannot settle noise.) An uncertified pair runs on
       up to the scale's cap (``settled``): the runs whose own doubling moved
       the statistic (every run when none alone did, or when it straddles an
       edge within the windows), twice as long, resumed where they ended; an
@@ -465,16 +467,25 @@ def _side(value: float, edge: float) -> str:
     return "below" if value <= edge / NOISE_BAND else "band"
 
 
-def _sides(low: float, high: float, edge: float) -> frozenset[str]:
-    """Every ``_side`` a statistic takes between ``low`` and ``high`` (it is monotone, so the ends tell)."""
-    return frozenset({_side(low, edge), _side(high, edge)})
+#: The side of a statistic that reaches both sides of its edge within the settling windows: not settled.
+CROSSING = "crossing"
 
 
-#: A reading of one rule: for each test the rule makes, the sides its statistic takes over the runs' settling
-#: windows (one side: settled); the window-averaged values it decides by; and each test's distance from its edge
+def _sides(low: float, high: float, edge: float) -> str:
+    """Where a statistic lies over the settling windows, from its least and largest value there: one ``_side``
+    throughout; "band" when it reaches the noise band from one side (within noise of the edge: running on cannot
+    settle noise); ``CROSSING`` when it reaches both sides."""
+    sides = {_side(low, edge), _side(high, edge)}
+    if sides == {"above", "below"}:
+        return CROSSING
+    return "band" if "band" in sides else sides.pop()
+
+
+#: A reading of one rule: for each test the rule makes, where its statistic lies over the runs' settling windows
+#: (``_sides``); the window-averaged values it decides by; and each test's distance from its edge
 #: (|ln(value / edge)| for a ratio, |value − edge| in points for a share), which must not shrink by more than the
 #: noise band when the runs double.
-Reading = tuple[dict[str, frozenset[str]], dict[str, float], dict[str, float]]
+Reading = tuple[dict[str, str], dict[str, float], dict[str, float]]
 
 
 def _l1_order_reading(runs: list[train.TrainResult]) -> Reading:
@@ -573,8 +584,8 @@ def record_l1_decision(evidence, cell: str, ruling: rules.Ruling) -> None:
                              "runs whose settling window starts after 99% of their sampled weights reach 0 under "
                              "the penalty alone, of all the runs", cell=cell)
         evidence.certificate("stationarity", values[STATIONARY], "yes", values[STATIONARY] == "yes",
-                             "the decided statistic keeps one side of every edge over the settling windows, and "
-                             "reads the same at half the run lengths", cell=cell)
+                             "the decided statistic does not reach both sides of an edge over the settling windows, "
+                             "and reads the same at half the run lengths", cell=cell)
     evidence.decision(cell, ruling)
 
 
@@ -615,9 +626,8 @@ def _movers(results: list[train.TrainResult], halves: list[train.TrainResult], r
     return movers or results
 
 
-def _moving(states: dict[str, frozenset[str]]) -> str:
-    return "; ".join(f"{name} reaches {' and '.join(sorted(sides))} of its edge" for name, sides in states.items()
-                     if len(sides) > 1)
+def _moving(states: dict[str, str]) -> str:
+    return "; ".join(f"{name} reaches above and below its edge" for name, side in states.items() if side == CROSSING)
 
 
 def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, read,
@@ -625,12 +635,12 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     """The one way an L18-L20 rule decides: premises, then the rulebook's stationarity certificate.
 
     The runs must speak (``_premise_problems``); the statistic ``read`` measures must
-    keep one side of each decision edge (beyond a 10% noise band) over every
-    epoch of the runs' settling windows; and it must read the same at the runs'
-    first halves, one doubling earlier, without moving toward any edge by more
-    than the noise band on the way (rule 4: the statistic stops moving when the
-    horizon doubles). Then ``decide`` maps the sides to supports, refutes or
-    inconclusive (a statistic inside the noise band). A pair that fails the
+    not reach both sides of a decision edge over the epochs of the runs' settling
+    windows; and it must read the same at the runs' first halves, one doubling
+    earlier, without moving toward any edge by more than the noise band on the
+    way (rule 4: the statistic stops moving when the horizon doubles). Then
+    ``decide`` maps the sides to supports, refutes or inconclusive (a statistic
+    that reaches the noise band at some epoch of the windows). A pair that fails the
     certificate is marked ``UNSETTLED``: running it on may settle it (``settled``).
     """
     after = [predict(r).reached and predict(r).horizon <= _window_start(r) for r in results]
@@ -663,22 +673,22 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
         return void("no stationarity certificate: the statistic moved between half these lengths and these "
                     f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values)}{toward})",
                     _movers(results, halves, read, crossing, states, distances), values)
-    sides = {name: next(iter(s)) for name, s in states.items()}
-    decision = decide(sides)
+    decision = decide(states)
     values = {**certificates, STATIONARY: "yes", **values, **{f"{k} at half length": v for k, v in half_values.items()},
               **steps}
     if decision == "inconclusive":
-        near = ", ".join(name for name, side in sides.items() if side == "band")
+        near = ", ".join(name for name, side in states.items() if side == "band")
         return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), values,
-                            f"{near} within the 10% noise band of its decision edge (one run per setting)")
+                            f"{near} within the 10% noise band of its decision edge at some epoch of the settling "
+                            "windows (one run per setting)")
     return rules.Ruling(decision, rule, statistic, threshold, len(results), values)
 
 
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
          f"weights at 0 under the penalty alone) and is certified (the statistic, from any epoch of each run's "
          f"settling window after the horizon (the last {SETTLE_EPOCHS} epochs, or a fifth of the horizon if "
-         f"longer), keeps one side of each edge beyond a 10% noise band, and reads the same at half the run lengths, "
-         f"without moving toward an edge by more than that band; "
+         f"longer), does not reach both sides of an edge, and reads the same at half the run lengths, without moving "
+         f"toward an edge by more than the 10% noise band; a statistic that reaches that band is inconclusive; "
          f"where it is not, the runs whose own doubling moved it run on, twice as long, up to the cap)")
 L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller, each averaged over its "
                  f"settling window; supports at r ≥ 1.1, refutes at r ≤ 1/1.1; {SPEAK}; for SGD also past the "

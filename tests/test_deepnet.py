@@ -390,6 +390,15 @@ def test_an_unsettled_statistic_is_inconclusive_not_a_counterexample():
     assert ruling.decision == "inconclusive" and "large λ1 share reaches above and below" in ruling.reason
 
 
+def test_a_statistic_that_reaches_the_noise_band_from_one_side_is_inconclusive_and_settled():
+    # r from 0.85 to 0.92 over the window (band from 1/1.1 ≈ 0.909): within noise of its edge at one epoch, so it
+    # refutes nothing; and running on cannot settle noise, so the pair does not run on for it
+    noisy = l1_run(2.0, LONG, 8.9, l1_curve=[8.9] + [8.5, 9.2, 8.9] * 3)  # the same noise at half the length
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), noisy)
+    assert ruling.decision == "inconclusive" and "r within the 10% noise band" in ruling.reason
+    assert deepnet.UNSETTLED not in ruling.values
+
+
 def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
     # the certificate reads the statistic the rule decides on: r from any epoch of the windows, not each L1 norm
     small = l1_run(0.002, LONG, 10.0)
