@@ -39,7 +39,8 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     try:
         results = deepnet.v1_runs(run_settings, dataset)
     except scales.HorizonBeyondCap as error:
-        return evidence.decision("shares below 1e-5, SGD α = 0.01", deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
+        return evidence.decision("v1 §3, SGD α = 0.01, λ1 = 0.001 vs 0.1: shares of weights below 1e-5",
+                                 deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
     shares = {0.001: claim("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: claim("L18").paper_value("large λ1: share of weights below threshold")}
     results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
@@ -49,8 +50,9 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
                    deepnet.PREDICTION_HEADER,
                    [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
-    deepnet.record_l1_decision(evidence, "shares below 1e-5, SGD α = 0.01, λ1 = 0.001 vs 0.1",
-                               deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]))
+    deepnet.record_l1_decision(evidence, "v1 §3, SGD α = 0.01, λ1 = 0.001 vs 0.1: shares of weights below 1e-5",
+                               deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]),
+                               f"{shares[0.001]:g}% vs {shares[0.1]:g}%")
     evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
         {f"SGD λ1={lam:g}": r for lam, r in results.items()}, {f"SGD λ1={lam:g}": shares[lam] for lam in results}),
         deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),
@@ -71,14 +73,16 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     try:
         results = deepnet.v1_runs(run_settings, dataset)
     except scales.HorizonBeyondCap as error:
-        return evidence.decision("L1-norm order, SGD α = 0.01", deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
+        return evidence.decision("v1 §3, SGD α = 0.01, λ1 = 0.1 vs 0.001: L1-norm order",
+                                 deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
     results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
                      paper="L1 norm ratio λ1=0.1 / λ1=0.001")
-    deepnet.record_l1_decision(evidence, "L1-norm order, SGD α = 0.01, λ1 = 0.001 vs 0.1", ruling)
+    deepnet.record_l1_decision(evidence, "v1 §3, SGD α = 0.01, λ1 = 0.1 vs 0.001: L1-norm order", ruling,
+                               f"r = {claim('L18').paper_value('L1 norm ratio λ1=0.1 / λ1=0.001'):g}")
     evidence.caveat("This cell decides the direction of the order (r ≥ 1.1 supports, r ≤ 1/1.1 refutes), not the "
                     "size of the paper's ratio, 69,178 / 2,114 ≈ 32.7, which stands beside the measured r.")
 
@@ -98,7 +102,7 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                 at_lambda[lam] = deepnet.settled(run_settings, dataset, cell,
                                                  lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
         except scales.HorizonBeyondCap as error:
-            evidence.decision(f"optimisers compared, {description}",
+            evidence.decision(f"v2 §4, SGD, RMSProp and Adam, {description}",
                               deepnet.beyond_cap_ruling(error, deepnet.OPTIMISERS_DIFFER_RULE))
             continue
         results = {opt: {lam: at_lambda[lam][opt] for lam in at_lambda} for opt in runs}
@@ -111,8 +115,9 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                        [deepnet.prediction_row(DISPLAY_NAMES[opt], r, None)
                         for opt, rs in results.items() for r in rs.values()])
         for lam in scales.V2_L1["lambdas"]:
-            deepnet.record_l1_decision(evidence, f"optimisers compared at λ1 = {lam:g}, {description}",
-                                       deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]))
+            deepnet.record_l1_decision(evidence, f"v2 §4, SGD, RMSProp and Adam at λ1 = {lam:g}, {description}",
+                                       deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]),
+                                       "'differ substantially', at least 2")
         batches = {DISPLAY_NAMES[opt]: rs[2.0].config.batch_size for opt, rs in results.items()}
         if len(set(batches.values())) > 1 and procedure == "app-c":
             evidence.caveat("The optimisers ran at different batches and lengths (" + ", ".join(
@@ -124,11 +129,13 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
 @pytest.mark.claim("L19")
 @pytest.mark.parametrize("optimiser", ["sgd", "adam"])
 def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dataset, preset, optimiser):
+    if optimiser == "sgd":
+        evidence.note(deepnet.SGD_STATELESS)
     for opt, procedure in deepnet.v2_cells((optimiser,)):
         try:
             results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         except scales.HorizonBeyondCap as error:
-            evidence.decision(f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
+            evidence.decision(f"v2 Fig. 3, {deepnet.cell_name(opt, procedure)}, λ1 = 2 vs 0.002: L1-norm order",
                               deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
             continue
         results = deepnet.settled(run_settings, dataset, results,
@@ -136,8 +143,9 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
-        deepnet.record_l1_decision(evidence, f"L1-norm order, {deepnet.cell_name(opt, procedure)}",
-                                   deepnet.l1_order_ruling(results[0.002], results[2.0]))
+        deepnet.record_l1_decision(evidence, f"v2 Fig. 3, {deepnet.cell_name(opt, procedure)}, λ1 = 2 vs 0.002: "
+                                   "L1-norm order", deepnet.l1_order_ruling(results[0.002], results[2.0]),
+                                   "the larger λ1 ends with the larger L1 norm, r > 1")
 
 
 @pytest.mark.claim("L20")
@@ -149,7 +157,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
             results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         except scales.HorizonBeyondCap as error:
             if procedure == "app-c":
-                evidence.decision(deepnet.cell_name(opt, procedure), deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
+                evidence.decision(f"Table 2, {deepnet.cell_name(opt, procedure)}, λ1 = 0.002 vs 2",
+                                  deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
             continue
         if procedure == "app-c":  # the procedure that decides L20 runs on until its shares have settled
             results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
@@ -165,13 +174,17 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%")
         if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides
-            deepnet.record_l1_decision(evidence, deepnet.cell_name(opt, procedure), deepnet.share_pattern_ruling(
-                results[0.002], results[2.0], table2[0.002], table2[2.0]))
+            deepnet.record_l1_decision(evidence, f"Table 2, {deepnet.cell_name(opt, procedure)}, λ1 = 0.002 vs 2",
+                                       deepnet.share_pattern_ruling(results[0.002], results[2.0], table2[0.002],
+                                                                    table2[2.0]),
+                                       f"{table2[0.002]:g}% vs {table2[2.0]:g}%")
             evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
                 {f"λ1={lam:g}": r for lam, r in results.items()}, {f"λ1={lam:g}": table2[lam] for lam in results}),
                 deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),
                 caption=f"Table 2 as a curve, {deepnet.cell_name(opt, procedure)}: share of weights below t at "
                         "the last step beside the penalty-only prediction; the paper's 1e-5 (line, settled share) decides")
+    if optimiser == "sgd":
+        evidence.note(deepnet.SGD_STATELESS)
     if optimiser != "sgd":
         evidence.note("Runs with fresh optimiser state are shown as a robustness check; they do not decide L20, since "
                       "Table 2 came from App. C's code, which reuses one optimiser across its λ1 loop.")

@@ -575,9 +575,26 @@ RUNS = "runs"
 STATIONARY = "stationary when the runs double"
 
 
-def record_l1_decision(evidence, cell: str, ruling: rules.Ruling) -> None:
+def l1_finding(values: dict, paper: str) -> str:
+    """An L18-L20 cell's finding in the paper's terms: the measured statistic of its ruling's ``values`` beside
+    ``paper``, the paper's number or words for it ("" when the runs could not speak)."""
+    if not isinstance(paper, str) or not paper.strip():
+        raise ValueError(f"paper must name the paper's number or words for the statistic, got {paper!r}")
+    if "r" in values:
+        measured = f"L1 norm ratio r = {values['r']:.3g}"
+    elif "ratio" in values:
+        measured = f"largest / smallest L1 norm {values['ratio']:.3g}"
+    elif "small λ1 %" in values:
+        measured = f"{values['small λ1 %']:.2f}% vs {values['large λ1 %']:.2f}% of weights below 1e-5"
+    else:
+        return ""
+    return f"{measured} (paper: {paper})"
+
+
+def record_l1_decision(evidence, cell: str, ruling: rules.Ruling, paper: str) -> None:
     """An L18-L20 decision with the two rule-4 certificates its rule read (a limit claim counts a cell, either
-    way, only when they hold): the horizon, passed before every settling window starts, and stationarity."""
+    way, only when they hold): the horizon, passed before every settling window starts, and stationarity; and its
+    finding beside ``paper``, the paper's number or words (``l1_finding``)."""
     values = ruling.values
     if AFTER_HORIZON in values:
         evidence.certificate("horizon", values[AFTER_HORIZON], values[RUNS], values[AFTER_HORIZON] == values[RUNS],
@@ -586,7 +603,7 @@ def record_l1_decision(evidence, cell: str, ruling: rules.Ruling) -> None:
         evidence.certificate("stationarity", values[STATIONARY], "yes", values[STATIONARY] == "yes",
                              "the decided statistic does not reach both sides of an edge over the settling windows, "
                              "and reads the same at half the run lengths", cell=cell)
-    evidence.decision(cell, ruling)
+    evidence.decision(cell, ruling, finding=l1_finding(values, paper))
 
 
 def _first_halves(results: list[train.TrainResult]) -> list[train.TrainResult] | None:
@@ -822,7 +839,7 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
 
 
 #: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.
-PROCEDURES = {"app-c": "App. C procedure (one optimiser per kind reused across the λ1 loop)",
+PROCEDURES = {"app-c": "App. C's procedure (one optimiser per kind, reused across the λ1 loop)",
               "fresh": "fresh optimiser state per run"}
 
 
@@ -925,9 +942,13 @@ def v2_cells(kinds=scales.V2_L1["optimisers"]) -> list[tuple[str, str]]:
     return [(opt, proc) for opt in kinds for proc in PROCEDURES if not (opt == "sgd" and proc == "fresh")]
 
 
+SGD_STATELESS = ("SGD with torch's defaults keeps no optimiser state, so App. C's procedure and a fresh optimiser "
+                 "per run are the same SGD run.")
+
+
 def cell_name(optimiser: str, procedure: str) -> str:
     if optimiser == "sgd":
-        return "SGD (no optimiser state: both procedures are the same run)"
+        return "SGD"  # no optimiser state: both procedures are the same run (a note on the card says so)
     return f"{optimisers.DISPLAY_NAMES[optimiser]}, {PROCEDURES[procedure]}"
 
 

@@ -61,6 +61,21 @@ def test_sentences_name_both_sides():
     assert explain.verdict_sentence("holds", {}, [], complete=False).startswith("Holds (partial")
 
 
+def test_a_counting_decision_shows_its_finding_beside_the_papers_number_in_the_first_sentence():
+    from gdcut import deepnet
+    cell = {"condition": "Table 2, SGD, λ1 = 0.002 vs 2", "counts_as": "supports", "reason": "",
+            "finding": deepnet.l1_finding({"small λ1 %": 99.96, "large λ1 %": 0.17, "difference": 99.79},
+                                          "99.89% vs 0.18%")}
+    void = {"condition": "Table 2, Adam, App. C's procedure, λ1 = 0.002 vs 2", "counts_as": "inconclusive",
+            "reason": "not settled", "finding": ""}
+    sides = render._sides([{"role": "decides", "cells": [cell, void], "conditions": [], "refutes": False}])
+    sentence = explain.verdict_sentence("holds", sides, [])
+    assert sentence.startswith("Holds when Table 2, SGD, λ1 = 0.002 vs 2: 99.96% vs 0.17% of weights below 1e-5 "
+                               "(paper: 99.89% vs 0.18%).")
+    assert "Inconclusive: Table 2, Adam, App. C's procedure, λ1 = 0.002 vs 2 (not settled)" in sentence
+    assert deepnet.l1_finding({}, "r = 32.7") == ""  # runs that could not speak have no finding
+
+
 def test_identical_records_are_stored_once_with_a_count():
     a, b = {"kind": "condition", "text": "float64"}, {"kind": "condition", "text": "float32"}
     assert unique_records([a, b, dict(a), a]) == [dict(a, count=3), dict(b, count=1)]

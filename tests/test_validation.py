@@ -574,6 +574,8 @@ RUN_ROWS = [
 
 GAPS = [1.0, 1.1, 0.9, 1.05, 0.95]
 RULE_ROWS = [
+    Row("deepnet.l1_finding", deepnet.l1_finding, lambda: {"values": {"r": 2.0}, "paper": "r = 32.7"},
+        (Bad("paper", st.one_of(st.just(""), st.just("  "), st.none(), st.integers())),)),
     Row("rules.paired_superiority", rules.paired_superiority,
         lambda: {"gaps": GAPS, "margin": 0.1, "rule": "r", "statistic": "s"}, (Bad("margin", step_sizes()),)),
     Row("rules.paired_equivalence", rules.paired_equivalence,

@@ -166,12 +166,14 @@ class Evidence:
         self._add("table", claim, caption=str(caption), header=[str(h) for h in header],
                   rows=[[jsonable(cell) for cell in row] for row in rows])
 
-    def decision(self, condition: str, ruling, *, claim=None) -> None:
+    def decision(self, condition: str, ruling, *, finding: str = "", claim=None) -> None:
         """The decision of a pre-registered rule for one cell (``gdcut.rules.Ruling``).
 
         ``condition`` names the cell (depth, batch norm, optimiser, λ1, ...). The
         verdict counts these decisions instead of the test's pass/fail role: a test
-        that records decisions passes whatever they say.
+        that records decisions passes whatever they say. ``finding`` states what the
+        cell measured beside the paper's number, in the paper's terms; the card's
+        first sentence shows it beside a cell that counts.
         """
         from gdcut.rules import Ruling
 
@@ -179,9 +181,11 @@ class Evidence:
             raise ValueError(f"ruling must be a gdcut.rules.Ruling, got {type(ruling).__name__}")
         if not isinstance(condition, str) or not condition.strip():
             raise ValueError("condition must name the cell the decision covers (a non-empty string)")
+        if not isinstance(finding, str):
+            raise ValueError(f"finding must be a string, got {type(finding).__name__}")
         self._add("decision", claim, condition=condition, decision=ruling.decision, rule=ruling.rule,
                   statistic=ruling.statistic, threshold=ruling.threshold, n=ruling.n, values=ruling.values,
-                  reason=ruling.reason)
+                  reason=ruling.reason, **({"finding": finding.strip()} if finding.strip() else {}))
 
     def caveat(self, text: str, *, claim=None) -> None:
         """Something worth knowing about the claim's scope, in words; shown under Caveats, it never moves the verdict."""

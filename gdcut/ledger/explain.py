@@ -160,7 +160,7 @@ def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[st
     partial = "" if complete else " (partial: some evidence did not run, or was set aside by the rulebook)"
     tail = f" Inconclusive: {_listed(void)}." if void and verdict in ("holds", "conditional", "refuted") else ""
     if verdict == "holds":
-        return f"Holds{partial}.{tail}"
+        return f"Holds when {_listed(supports)}{partial}.{tail}" if supports else f"Holds{partial}.{tail}"
     if verdict == "conditional":
         return f"Holds when {_listed(supports)}, and fails when {_listed(refutes)}{partial}.{tail}"
     if verdict == "refuted":

@@ -122,11 +122,13 @@ class Facts:
 
 @dataclass(frozen=True)
 class Decision:
-    """One cell's decision: the condition it covers, the word, why when inconclusive, and the cell's own facts."""
+    """One cell's decision: the condition it covers, the word, why when inconclusive, the cell's own facts, and
+    its finding in the paper's terms (the measured number beside the paper's; read by people, never by the rules)."""
     condition: str
     decision: str
     reason: str = ""
     facts: Facts = Facts()
+    finding: str = ""
 
 
 @dataclass(frozen=True)
@@ -199,12 +201,13 @@ def rule_cell(pointing: str, facts: Facts, book: Rulebook) -> tuple[str, str]:
 
 
 class Cell(NamedTuple):
-    """One cell after the rulebook: the condition it covers, what it counts as, why, and where the paper
-    states its setting when it ran the paper's own."""
+    """One cell after the rulebook: the condition it covers, what it counts as, why, where the paper
+    states its setting when it ran the paper's own, and its finding (``Decision.finding``)."""
     condition: str
     count: str
     reason: str
     paper_setting: tuple[str, ...] = ()
+    finding: str = ""
 
 
 def cells(outcome: Outcome, book: Rulebook) -> list[Cell]:
@@ -214,7 +217,7 @@ def cells(outcome: Outcome, book: Rulebook) -> list[Cell]:
         for d in outcome.decisions:
             facts = outcome.facts + d.facts
             count, why = rule_cell(d.decision, facts, book)
-            ruled.append(Cell(d.condition, count, why or d.reason, facts.paper_setting))
+            ruled.append(Cell(d.condition, count, why or d.reason, facts.paper_setting, d.finding))
         return ruled
     count, why = rule_cell("refutes" if outcome.refutes else "supports", outcome.facts, book)
     return [Cell(outcome.nodeid, count, why, outcome.facts.paper_setting)]
@@ -293,7 +296,8 @@ def outcome_from_result(result: dict, records: list[dict]) -> Outcome:
         by_cell.setdefault(r.get("cell", ""), []).append(r)
     whole = facts_from_records(by_cell.get("", []))
     decisions = tuple(
-        Decision(d["condition"], d["decision"], d.get("reason", ""), facts_from_records(by_cell.get(d["condition"], [])))
+        Decision(d["condition"], d["decision"], d.get("reason", ""), facts_from_records(by_cell.get(d["condition"], [])),
+                 d.get("finding", ""))
         for d in records if d["kind"] == "decision")
     return Outcome(result["nodeid"], result["outcome"], result["refutes"], result.get("duration_s", 0.0),
                    result.get("reason", ""), decisions, whole)
