@@ -286,6 +286,26 @@ SETTLE_EPOCHS = 3
 SETTLE_FRACTION = 0.2
 
 
+#: Time constants of its second moment that App. C's λ1 = 2 run must run before it hands its optimiser state on: the
+#: moment is then within e^-5 (under 1%) of its level, as after App. C's 200 epochs, so the successor starts from
+#: the state App. C's did (the suite's choice).
+SATURATION_TIME_CONSTANTS = 5
+
+
+@functools.cache
+def saturation_steps(optimiser: str) -> int:
+    """Steps for the second moment of torch's ``optimiser`` (RMSProp's alpha, Adam's second beta, read from torch)
+    to settle to within e^-``SATURATION_TIME_CONSTANTS`` of its level; 0 for SGD, which keeps no state."""
+    from gdcut import optimisers
+
+    validation.one_of("optimiser", optimiser, V2_L1["optimisers"])
+    if optimiser == "sgd":
+        return 0
+    decay = optimisers.default_setting("adam", "betas")[1] if optimiser == "adam" else \
+        optimisers.default_setting("rmsprop", "alpha")
+    return math.ceil(SATURATION_TIME_CONSTANTS / (1 - decay))
+
+
 class HorizonBeyondCap(ValueError):
     """A run would need more optimiser steps than its scale's cap allows; the message names both."""
 
@@ -379,7 +399,8 @@ def l1_run_epochs(config, preset: L1Scale, partner_lambda1: float | None = None)
 
     The horizon comes from the run's own initial weights and optimiser state
     (``penalty_horizon``); the settling window is ``settle_epochs`` after it, and
-    the run has at least ``preset.min_steps``. Raises ``HorizonBeyondCap`` when that
+    the run has at least ``preset.min_steps``; a run App. C hands on runs until its second moment has settled
+    (``saturation_steps``), since its successor starts from that state. Raises ``HorizonBeyondCap`` when that
     takes more than ``preset.step_cap`` steps: such a run is not trained, and its
     cell is inconclusive with that reason.
     """
@@ -397,8 +418,8 @@ def l1_run_epochs(config, preset: L1Scale, partner_lambda1: float | None = None)
         raise HorizonBeyondCap(f"step_cap: {config.describe()} needs more than {preset.step_cap:,} steps to pass "
                                f"its horizon (99% of sampled weights at 0 under the penalty alone), beyond the "
                                f"scale's cap of {preset.step_cap:,}")
-    epochs = max(math.ceil(preset.min_steps / per_epoch),
-                 math.ceil(needed / per_epoch) + settle_epochs(needed, per_epoch))
+    floor = max(preset.min_steps, saturation_steps(config.optimiser) if hands_on(config) else 0)
+    epochs = max(math.ceil(floor / per_epoch), math.ceil(needed / per_epoch) + settle_epochs(needed, per_epoch))
     if epochs * per_epoch > preset.step_cap:
         raise HorizonBeyondCap(f"step_cap: {config.describe()} needs {epochs * per_epoch:,} steps (horizon "
                                f"{needed:,} and its settling window), beyond the scale's cap of "

@@ -424,6 +424,40 @@ def test_settled_runs_on_until_the_ruling_is_certified_up_to_the_cap(monkeypatch
     assert deepnet.settled(settings, None, pair, order) == pair and asked == []
 
 
+def test_an_app_c_successor_of_a_source_whose_second_moment_had_not_settled_cannot_speak():
+    # App. C's λ1 = 2 run ran 200 epochs: the state it hands on has a settled second moment; a 1,000-step Adam run's
+    # has not (5 time constants of β2 = 0.999 are 5,000 steps), so its successor starts from another state
+    # (planted runs take 1,000 steps an epoch)
+    for source_steps, speaks in ((1_000, False), (scales.saturation_steps("adam"), True)):
+        source = l1_run(2.0, LONG, 50.0, optimiser="adam")
+        source = dataclasses.replace(source, config=dataclasses.replace(
+            source.config, epochs=source_steps // (LONG // PLANTED_EPOCHS)))
+        successor = l1_run(0.002, LONG, 10.0, optimiser="adam")
+        successor = dataclasses.replace(successor, config=dataclasses.replace(
+            successor.config, optimiser_state_from=source.config))
+        problems = deepnet._premise_problems([successor], None)
+        assert any("before its second moment settled" in p for p in problems) != speaks, source_steps
+    assert scales.saturation_steps("rmsprop") == 500 and scales.saturation_steps("sgd") == 0
+
+
+def test_a_crossing_within_the_windows_runs_on_the_run_whose_window_moves():
+    # the λ1 = 0.002 run's L1 norm falls through its window (r from 0.8 to 1.25): holding it still removes the
+    # crossing, holding the flat λ1 = 2 run still does not, so only the falling run runs on
+    falling = l1_run(0.002, LONG, 10.0, l1_curve=[12.5, 10.0, 8.0])
+    ruling = deepnet.l1_order_ruling(falling, l1_run(2.0, LONG, 10.0))
+    assert "r reaches above and below" in ruling.reason and ruling.values[deepnet.MOVING] == "SGD λ1=0.002"
+
+
+def test_a_miniature_says_how_it_differs_from_the_papers_setting():
+    run = l1_run(2.0, LONG, 50.0)  # planted: full width, batch 512, the initialisation it says it got
+    fashion, cifar = SimpleNamespace(name="Fashion-MNIST"), SimpleNamespace(name="CIFAR-10")
+    assert deepnet.miniature_gaps(dataclasses.replace(run, initialisation="pretrained (hub cache)"), cifar) == []
+    narrowed = dataclasses.replace(run, config=dataclasses.replace(run.config, width_divisor=16, batch_size=16),
+                                   initialisation="random init (VGG16 narrowed 16x: no pretrained weights exist for it)")
+    gaps = deepnet.miniature_gaps(narrowed, fashion)
+    assert [g.split(" ")[0] for g in gaps] == ["VGG16", "random", "data", "SGD"] and "batch 16" in gaps[3]
+
+
 def test_the_runs_to_run_on_are_those_whose_own_doubling_moved_the_statistic():
     # r 0.8 at half length and 5 at full: the λ1 = 2 run moved, the flat λ1 = 0.002 run did not
     moved = l1_run(2.0, LONG, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
@@ -432,8 +466,9 @@ def test_the_runs_to_run_on_are_those_whose_own_doubling_moved_the_statistic():
     # at half the length the λ1 = 0.002 run cannot speak (its window starts before its horizon): it runs on
     ruling = deepnet.l1_order_ruling(l1_run(0.002, 6_000, 10.0), l1_run(2.0, 6_000, 50.0))
     assert ruling.values[deepnet.MOVING] == "SGD λ1=0.002"
-    # r straddling 1 within the windows is no doubling's motion: both run on
-    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), l1_run(2.0, LONG, 12.0, l1_curve=[8.0, 14.0, 12.0]))
+    # r crossing 1 within the windows, both runs moving: holding either still leaves it crossing, so both run on
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0, l1_curve=[9.0, 11.0, 10.0]),
+                                     l1_run(2.0, LONG, 10.0, l1_curve=[9.0, 11.0, 10.0]))
     assert ruling.values[deepnet.MOVING] == "SGD λ1=0.002; SGD λ1=2"
 
 
@@ -485,8 +520,9 @@ class RecordedEvidence:
     def certificate(self, kind, value, tolerance, holds, detail="", *, cell=""):
         self.calls.append(("certificate", kind, holds, cell))
 
-    def decision(self, cell, ruling):
+    def decision(self, cell, ruling, finding=""):
         self.calls.append(("decision", ruling.decision, cell))
+        self.finding = finding
 
 
 @pytest.mark.parametrize(("steps", "large", "horizon", "stationary"), [
@@ -497,9 +533,12 @@ class RecordedEvidence:
 def test_an_l1_decision_carries_the_certificates_its_rule_read(steps, large, horizon, stationary):
     evidence = RecordedEvidence()
     ruling = deepnet.l1_order_ruling(l1_run(0.002, steps, 10.0), l1_run(2.0, steps, large))
-    deepnet.record_l1_decision(evidence, "cell", ruling)
+    deepnet.record_l1_decision(evidence, "cell", ruling, "r = 32.7")
     assert evidence.calls == [("certificate", "horizon", horizon, "cell"),
                               ("certificate", "stationarity", stationary, "cell"), ("decision", ruling.decision, "cell")]
+    # a certified cell's finding gives the value at half the length too: its side is certified, not its value
+    assert evidence.finding == ("L1 norm ratio r = 5 (5 at half the length; paper: r = 32.7)" if stationary else
+                                "L1 norm ratio r = 5 (paper: r = 32.7)" if steps == 6_000 else "")
 
 
 def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():

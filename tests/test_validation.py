@@ -725,6 +725,8 @@ EXEMPT = {
     "deepnet.lengthened": "a TrainResult that train returned, from the session's RunSettings",
     "deepnet.settled": "TrainResults that train returned, with a ruling of this module",
     "deepnet.record_l1_decision": "writes a claim test's evidence from a Ruling a rule of this module returned",
+    "deepnet.record_l1_reading": "writes a claim test's note from a Ruling a rule of this module returned",
+    "scales.saturation_steps": "an optimiser name of v2's loop (validation.one_of)",
     "scales.hands_on": "reads a TrainConfig, which checked itself",
     "scales.may_run_on": "a scale name, which scales.l1 checks",
     "scales.successor_config": "what is not an App. C successor and its optimiser's λ1 = 2 run is a ValueError "
@@ -759,6 +761,7 @@ EXEMPT = {
     "deepnet.v2_cells": "lists (optimiser, procedure) pairs of the optimisers given",
     "deepnet.cell_name": "a card's label for an (optimiser, procedure) pair from v2_cells",
     "deepnet.describe_l1_run": "writes a claim test's evidence from a TrainResult that train returned",
+    "deepnet.miniature_gaps": "reads a TrainResult that train returned and the DeviceData it trained on",
     "deepnet.prediction_row": "formats a table row from a TrainResult that train returned",
     "scales.ConvergenceScale": "preset records; their values are checked when scales turn them into TrainConfig",
     "scales.L1Scale": "preset records; their values are checked when scales turn them into TrainConfig",
