@@ -524,6 +524,9 @@ class RecordedEvidence:
         self.calls.append(("decision", ruling.decision, cell))
         self.finding = finding
 
+    def note(self, text):
+        self.calls.append(("note", text))
+
 
 @pytest.mark.parametrize(("steps", "large", "horizon", "stationary"), [
     (LONG, 50.0, True, True),     # certified: the decision counts
@@ -539,6 +542,17 @@ def test_an_l1_decision_carries_the_certificates_its_rule_read(steps, large, hor
     # a certified cell's finding gives the value at half the length too: its side is certified, not its value
     assert evidence.finding == ("L1 norm ratio r = 5 (5 at half the length; paper: r = 32.7)" if stationary else
                                 "L1 norm ratio r = 5 (paper: r = 32.7)" if steps == 6_000 else "")
+
+
+def test_a_fresh_optimiser_per_run_is_a_second_reading_that_never_counts():
+    # Fig. 3 and Table 2 came from App. C's code: a refuting fresh-state pair is shown as a note, not a decision
+    evidence = RecordedEvidence()
+    ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0, optimiser="adam"), l1_run(2.0, LONG, 5.0, optimiser="adam"))
+    assert ruling.decision == "refutes"
+    deepnet.record_l1_reading(evidence, "v2 Fig. 3, Adam", ruling, "r > 1")
+    [(kind, text)] = evidence.calls
+    assert kind == "note" and text.startswith("v2 Fig. 3, Adam, second reading with fresh optimiser state per run: "
+                                              "refutes, L1 norm ratio r = 0.5") and "does not count" in text
 
 
 def test_adaptive_optimisers_at_a_batch_other_than_the_papers_cannot_speak():
