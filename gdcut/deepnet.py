@@ -482,10 +482,14 @@ def _sides(low: float, high: float, edge: float) -> str:
 
 
 #: A reading of one rule: for each test the rule makes, where its statistic lies over the runs' settling windows
-#: (``_sides``); the window-averaged values it decides by; and each test's distance from its edge
-#: (|ln(value / edge)| for a ratio, |value − edge| in points for a share), which must not shrink by more than the
-#: noise band when the runs double.
-Reading = tuple[dict[str, str], dict[str, float], dict[str, float]]
+#: (``_sides``); the window-averaged values it decides by; and, per test, the window-averaged statistic, its edge
+#: and whether it is a "ratio" or in percentage "points" (``_moved`` compares them when the runs double).
+Reading = tuple[dict[str, str], dict[str, float], dict[str, tuple[float, float, str]]]
+
+
+def _distance(position: float, edge: float, kind: str) -> float:
+    # how far a statistic lies from its edge: |ln(position / edge)| for a ratio, |position − edge| in points
+    return abs(math.log(position / edge)) if kind == "ratio" else abs(position - edge)
 
 
 def _l1_order_reading(runs: list[train.TrainResult]) -> Reading:
@@ -493,7 +497,7 @@ def _l1_order_reading(runs: list[train.TrainResult]) -> Reading:
     small, large = sorted(runs, key=lambda r: r.config.lambda1)
     (small_low, small_high), (large_low, large_high) = window(small, "epoch_l1"), window(large, "epoch_l1")
     r = settled_l1(large) / settled_l1(small)
-    return {"r": _sides(large_low / small_high, large_high / small_low, 1.0)}, {"r": r}, {"r": abs(math.log(r))}
+    return {"r": _sides(large_low / small_high, large_high / small_low, 1.0)}, {"r": r}, {"r": (r, 1.0, "ratio")}
 
 
 def _optimisers_differ_reading(runs: list[train.TrainResult]) -> Reading:
@@ -504,7 +508,7 @@ def _optimisers_differ_reading(runs: list[train.TrainResult]) -> Reading:
     finals = [settled_l1(r) for r in runs]
     ratio = max(finals) / min(finals)
     return {"ratio": _sides(low, high, rules.SUBSTANTIAL_FACTOR)}, {"ratio": ratio}, \
-        {"ratio": abs(math.log(ratio / rules.SUBSTANTIAL_FACTOR))}
+        {"ratio": (ratio, rules.SUBSTANTIAL_FACTOR, "ratio")}
 
 
 def _share_reading(paper_small: float, paper_large: float) -> Callable[[list[train.TrainResult]], Reading]:
@@ -520,11 +524,11 @@ def _share_reading(paper_small: float, paper_large: float) -> Callable[[list[tra
         states = {"difference": _sides(*ends, half), "small λ1 share": _sides(s_low, s_high, 100 * SHARE_SIDE),
                   "large λ1 share": _sides(l_low, l_high, 100 * SHARE_SIDE)}
         measured = (100 * settled_share(small), 100 * settled_share(large))
-        distances = {"difference": abs(sign * (measured[0] - measured[1]) - half),
-                     "small λ1 share": abs(measured[0] - 100 * SHARE_SIDE),
-                     "large λ1 share": abs(measured[1] - 100 * SHARE_SIDE)}
+        edges = {"difference": (sign * (measured[0] - measured[1]), half, "points"),
+                 "small λ1 share": (measured[0], 100 * SHARE_SIDE, "points"),
+                 "large λ1 share": (measured[1], 100 * SHARE_SIDE, "points")}
         return states, {"small λ1 %": measured[0], "large λ1 %": measured[1],
-                        "difference": measured[0] - measured[1]}, distances
+                        "difference": measured[0] - measured[1]}, edges
     return reading
 
 
@@ -652,10 +656,22 @@ def _run_name(result: train.TrainResult) -> str:
     return f"{_run_label(result)} ({result.steps} steps)"
 
 
-def _moved(states: dict, distances: dict, earlier_states: dict, earlier_distances: dict) -> list[str]:
-    # the tests whose reading one doubling earlier differs, or lay farther from the edge by more than the noise band
-    return [name for name in distances if earlier_states[name] != states[name]
-            or distances[name] < earlier_distances[name] / NOISE_BAND]
+def _moved(states: dict, edges: dict, earlier_states: dict, earlier_edges: dict) -> list[str]:
+    """The tests whose reading one doubling earlier differs: another side of the edge; on one side, farther from
+    the edge by more than the noise band (moving toward it); inside the band, a value that moved by more than half
+    the band, either way (a trend inside the band is motion, not noise)."""
+    moved = []
+    for name, (position, edge, kind) in edges.items():
+        earlier = earlier_edges[name][0]
+        if earlier_states[name] != states[name]:
+            moved.append(name)
+        elif states[name] == "band":  # half the band: ln(1.1)/2 for a ratio, 5% of the edge in points
+            change = abs(math.log(position / earlier)) if kind == "ratio" else abs(position - earlier) / edge
+            if change > (math.log(NOISE_BAND) if kind == "ratio" else NOISE_BAND - 1) / 2:
+                moved.append(name)
+        elif _distance(position, edge, kind) < _distance(earlier, edge, kind) / NOISE_BAND:
+            moved.append(name)
+    return moved
 
 
 def _flattened(result: train.TrainResult) -> train.TrainResult:
@@ -668,7 +684,7 @@ def _flattened(result: train.TrainResult) -> train.TrainResult:
     return dataclasses.replace(result, **curves, key=None if result.key is None else f"{result.key}:flat")
 
 
-def _movers(results: list[train.TrainResult], states: dict, distances: dict, read, crossing: int | None,
+def _movers(results: list[train.TrainResult], states: dict, edges: dict, read, crossing: int | None,
             halves: list[train.TrainResult] | None) -> list[train.TrainResult]:
     """The runs to run on: those whose own motion moved the statistic. Without ``halves`` (it crosses an edge within
     the settling windows), a run whose window held still removes a crossing; with them, a run that alone at its
@@ -685,8 +701,8 @@ def _movers(results: list[train.TrainResult], states: dict, distances: dict, rea
         if _premise_problems(mixed, crossing):
             movers.append(result)
             continue
-        mixed_states, _, mixed_distances = read(mixed)
-        if _moving(mixed_states) or _moved(states, distances, mixed_states, mixed_distances):
+        mixed_states, _, mixed_edges = read(mixed)
+        if _moving(mixed_states) or _moved(states, edges, mixed_states, mixed_edges):
             movers.append(result)
     return movers or results
 
@@ -721,24 +737,26 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     problems = _premise_problems(results, crossing)
     if problems:
         return void("; ".join(problems))
-    states, values, distances = read(results)
+    states, values, edges = read(results)
     steps = {f"steps, {_run_label(r)}": r.steps for r in results}
     if _moving(states):
         return void(f"not settled over the settling windows ({_moving(states)})",
-                    _movers(results, states, distances, read, crossing, None), values)
+                    _movers(results, states, edges, read, crossing, None), values)
     halves = _first_halves(results)
     half_problems = ["a run of one epoch"] if halves is None else _premise_problems(halves, crossing)
     if half_problems:
-        movers = results if halves is None else _movers(results, states, distances, read, crossing, halves)
+        movers = results if halves is None else _movers(results, states, edges, read, crossing, halves)
         return void("no stationarity certificate: at half these lengths the runs cannot speak ("
                     + "; ".join(half_problems) + "), so the runs must run on to twice their length", movers, values)
-    half_states, half_values, half_distances = read(halves)
-    approaching = [name for name in distances if distances[name] < half_distances[name] / NOISE_BAND]
-    if _moving(half_states) or _moved(states, distances, half_states, half_distances):
-        toward = f"; moving toward its edge: {', '.join(approaching)}" if approaching else ""
+    half_states, half_values, half_edges = read(halves)
+    moved = _moved(states, edges, half_states, half_edges)
+    if _moving(half_states) or moved:
+        toward = "".join(f"; {how}: {', '.join(names)}" for how, names in (
+            ("moving toward its edge", [n for n in moved if half_states[n] == states[n] != "band"]),
+            ("moving inside the noise band", [n for n in moved if half_states[n] == states[n] == "band"])) if names)
         return void("no stationarity certificate: the statistic moved between half these lengths and these "
                     f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values)}{toward})",
-                    _movers(results, states, distances, read, crossing, halves), values)
+                    _movers(results, states, edges, read, crossing, halves), values)
     decision = decide(states)
     values = {**certificates, STATIONARY: "yes", **values, **{f"{k} at half length": v for k, v in half_values.items()},
               **steps}

@@ -399,6 +399,16 @@ def test_a_statistic_that_reaches_the_noise_band_from_one_side_is_inconclusive_a
     assert deepnet.UNSETTLED not in ruling.values
 
 
+def test_a_trend_inside_the_noise_band_runs_on_either_way():
+    # r from 1.00 at half the length to 1.08 (the band is 1/1.1 to 1.1): motion, not noise, so it runs on rather
+    # than stop at "inconclusive"; from 1.00 to 0.93 the same, the other way
+    for final in (10.8, 9.3):
+        trending = l1_run(2.0, LONG, final, l1_curve=[10.0] * 5 + [final] * 5)
+        ruling = deepnet.l1_order_ruling(l1_run(0.002, LONG, 10.0), trending)
+        assert ruling.decision == "inconclusive" and "moving inside the noise band: r" in ruling.reason, final
+        assert ruling.values[deepnet.MOVING] == "SGD λ1=2"
+
+
 def test_a_moving_l1_norm_decides_either_way_when_the_ratio_stays_on_one_side():
     # the certificate reads the statistic the rule decides on: r from any epoch of the windows, not each L1 norm
     small = l1_run(0.002, LONG, 10.0)
