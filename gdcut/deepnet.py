@@ -916,10 +916,12 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     config = scales.l1_config(settings.scale, version, optimiser, lambda1, procedure=procedure,
                               forward_dtype=settings.forward_dtype)
     paper_scale = settings.scale == "paper"
-    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
+    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale. App. C's λ1 = 2 run
+    # is trained inside its successor's chain (gdcut.program), which keeps no final state: a run-on of it trains
+    # again from step 0 (deepnet.lengthened)
     return train.train(config, data, settings.cache_dir, progress=paper_scale,
                        checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=scales.hands_on(config),
-                       keep_final_state=scales.may_run_on(settings.scale))
+                       keep_final_state=scales.may_run_on(settings.scale) and not scales.hands_on(config))
 
 
 def _may_double(settings: scales.RunSettings, result: train.TrainResult) -> bool:
