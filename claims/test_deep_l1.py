@@ -39,7 +39,7 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     try:
         results = deepnet.v1_runs(run_settings, dataset)
     except scales.HorizonBeyondCap as error:
-        return evidence.decision("v1 §3, SGD α = 0.01, λ1 = 0.001 vs 0.1: shares of weights below 1e-5",
+        return evidence.decision("v1 §3 shares, SGD α = 0.01, λ1 = 0.001 vs 0.1",
                                  deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
     shares = {0.001: claim("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: claim("L18").paper_value("large λ1: share of weights below threshold")}
@@ -50,7 +50,7 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
                    deepnet.PREDICTION_HEADER,
                    [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
-    deepnet.record_l1_decision(evidence, "v1 §3, SGD α = 0.01, λ1 = 0.001 vs 0.1: shares of weights below 1e-5",
+    deepnet.record_l1_decision(evidence, "v1 §3 shares, SGD α = 0.01, λ1 = 0.001 vs 0.1",
                                deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]),
                                f"{shares[0.001]:g}% vs {shares[0.1]:g}%")
     evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
@@ -70,7 +70,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     try:
         results = deepnet.v1_runs(run_settings, dataset)
     except scales.HorizonBeyondCap as error:
-        return evidence.decision("v1 §3, SGD α = 0.01, λ1 = 0.1 vs 0.001: L1-norm order",
+        return evidence.decision("v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001",
                                  deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
     results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
@@ -78,7 +78,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
                      paper="L1 norm ratio λ1=0.1 / λ1=0.001")
-    deepnet.record_l1_decision(evidence, "v1 §3, SGD α = 0.01, λ1 = 0.1 vs 0.001: L1-norm order", ruling,
+    deepnet.record_l1_decision(evidence, "v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001", ruling,
                                f"r = {claim('L18').paper_value('L1 norm ratio λ1=0.1 / λ1=0.001'):g}")
     evidence.caveat("This cell decides the direction of the order (r ≥ 1.1 supports, r ≤ 1/1.1 refutes), not the "
                     "size of the paper's ratio, 69,178 / 2,114 ≈ 32.7, which stands beside the measured r.")
@@ -135,7 +135,7 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
             results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         except scales.HorizonBeyondCap as error:
             if procedure == "app-c":
-                evidence.decision(f"v2 Fig. 3, {deepnet.cell_name(opt, procedure)}, λ1 = 2 vs 0.002: L1-norm order",
+                evidence.decision(f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002",
                                   deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
             continue
         if procedure == "app-c":  # Fig. 3 came from App. C's code: only its procedure decides, and runs on to settle
@@ -145,7 +145,7 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
         record = deepnet.record_l1_decision if procedure == "app-c" else deepnet.record_l1_reading
-        record(evidence, f"v2 Fig. 3, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002: L1-norm order",
+        record(evidence, f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002",
                deepnet.l1_order_ruling(results[0.002], results[2.0]), "the larger λ1 ends with the larger L1 norm, r > 1")
 
 
