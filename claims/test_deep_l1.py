@@ -186,7 +186,7 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                         "the last step beside the penalty-only prediction; the paper's 1e-5 (line, settled share) decides")
     if optimiser == "sgd":
         evidence.note(deepnet.SGD_STATELESS)
-    if optimiser != "sgd":
+    else:
         evidence.note("Runs with fresh optimiser state are shown as a robustness check; they do not decide L20, since "
                       "Table 2 came from App. C's code, which reuses one optimiser across its λ1 loop.")
     if optimiser == "rmsprop":

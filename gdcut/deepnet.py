@@ -47,9 +47,9 @@ L18-L20 (v1 §3, App. B; v2 §4, Fig. 3, Table 2, App. C)
       the halves cannot speak. (A statistic that reaches the 10% noise band
       from one side is within noise of its edge: inconclusive once certified,
       since running on cannot settle noise.) An uncertified pair runs on
-      up to the scale's cap (``settled``): the runs whose own doubling moved
-      the statistic (every run when none alone did, or when it straddles an
-      edge within the windows), twice as long, resumed where they ended; an
+      up to the scale's cap (``settled``): the runs whose own motion moved
+      the statistic (``_movers``; every run when none alone did), twice as
+      long, resumed where they ended; an
       App. C λ1 = 2 run that runs on hands its successor a new optimiser state,
       so the successor starts again from it.
     The statistics average the settling window, so one lucky step cannot decide.
@@ -590,27 +590,28 @@ RUNS = "runs"
 STATIONARY = "stationary when the runs double"
 
 
+#: The statistic of each L18-L20 reading, as its ruling's values key it: (key, how a finding names it, unit after it).
+_FINDINGS = (("r", "L1 norm ratio r = ", ""), ("ratio", "largest / smallest L1 norm ", ""),
+             ("small λ1 %", "", " of weights below 1e-5"))
+
+
 def l1_finding(values: dict, paper: str) -> str:
     """An L18-L20 cell's finding in the paper's terms: the measured statistic of its ruling's ``values`` beside
     ``paper``, the paper's number or words for it ("" when the runs could not speak)."""
     if not isinstance(paper, str) or not paper.strip():
         raise ValueError(f"paper must name the paper's number or words for the statistic, got {paper!r}")
-    if "r" in values:
-        measured = f"L1 norm ratio r = {values['r']:.3g}"
-    elif "ratio" in values:
-        measured = f"largest / smallest L1 norm {values['ratio']:.3g}"
-    elif "small λ1 %" in values:
-        measured = f"{values['small λ1 %']:.2f}% vs {values['large λ1 %']:.2f}% of weights below 1e-5"
-    else:
+    found = next(((key, name, unit) for key, name, unit in _FINDINGS if key in values), None)
+    if found is None:
         return ""
-    key = {"r": "r", "ratio": "ratio", "small λ1 %": "small λ1 %"}[next(k for k in ("r", "ratio", "small λ1 %")
-                                                                     if k in values)]
-    half = values.get(f"{key} at half length")
-    if half is None:
-        return f"{measured} (paper: {paper})"
-    earlier = f"{half:.3g}" if key != "small λ1 %" else \
-        f"{half:.2f}% vs {values['large λ1 % at half length']:.2f}%"
-    return f"{measured} ({earlier} at half the length; paper: {paper})"
+    key, name, unit = found
+
+    def reading(at: str) -> str:  # at: "" for the run, " at half length" for its first half
+        if key == "small λ1 %":
+            return f"{values['small λ1 %' + at]:.2f}% vs {values['large λ1 %' + at]:.2f}%"
+        return f"{values[key + at]:.3g}"
+
+    half = f"{reading(' at half length')} at half the length; " if f"{key} at half length" in values else ""
+    return f"{name}{reading('')}{unit} ({half}paper: {paper})"
 
 
 def record_l1_decision(evidence, cell: str, ruling: rules.Ruling, paper: str) -> None:
@@ -675,13 +676,15 @@ def _moved(states: dict, edges: dict, earlier_states: dict, earlier_edges: dict)
 
 
 def _flattened(result: train.TrainResult) -> train.TrainResult:
-    # the run with its settling window held at its average: no motion within the window (its key marks the copy)
+    # the run with its settling window held at its average: no motion within the window. It keeps the run's key,
+    # so predict's memo serves its prediction, which reads neither curve (first_epochs changes the steps, and so
+    # its key)
     width = settle_window(result)
     curves = {}
     for curve in ("epoch_l1", "epoch_share"):
         values = getattr(result, curve)
         curves[curve] = values[:-width] + (sum(values[-width:]) / width,) * width
-    return dataclasses.replace(result, **curves, key=None if result.key is None else f"{result.key}:flat")
+    return dataclasses.replace(result, **curves)
 
 
 def _movers(results: list[train.TrainResult], states: dict, edges: dict, read, crossing: int | None,
@@ -924,6 +927,10 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
                        keep_final_state=scales.may_run_on(settings.scale) and not scales.hands_on(config))
 
 
+def _doubled(config: train.TrainConfig) -> train.TrainConfig:
+    return dataclasses.replace(config, epochs=2 * config.epochs)
+
+
 def _may_double(settings: scales.RunSettings, result: train.TrainResult) -> bool:
     # a run that may run on (scales.may_run_on) and stays within the scale's cap at twice its length
     return scales.may_run_on(settings.scale) and 2 * result.steps <= scales.l1(settings.scale).step_cap
@@ -936,7 +943,7 @@ def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) ->
     successor's chain kept no final state, so it trains again from step 0 (bit for bit the same prefix)."""
     if not _may_double(settings, result):
         return None
-    longer = dataclasses.replace(result.config, epochs=2 * result.config.epochs)
+    longer = _doubled(result.config)
     # The program trained the first length; a longer one is new training, so it reports progress at every scale.
     return train.train(longer, data, settings.cache_dir, progress=True, keep_final_state=True, extends=result.config,
                        keep_optimiser_state=scales.hands_on(longer))
@@ -979,8 +986,7 @@ def settled(settings: scales.RunSettings, data, runs: dict, ruling_of: Callable[
             return runs
         try:
             for label in restarting:  # the restarts' lengths, before any training
-                source = dataclasses.replace(runs[sources[label]].config, epochs=2 * runs[sources[label]].config.epochs)
-                scales.successor_config(settings.scale, runs[label].config, source)
+                scales.successor_config(settings.scale, runs[label].config, _doubled(runs[sources[label]].config))
         except scales.HorizonBeyondCap:
             return runs
         runs = {**runs, **{label: lengthened(settings, data, runs[label]) for label in doubling}}
@@ -1047,8 +1053,8 @@ def miniature_gaps(result: train.TrainResult, data) -> list[str]:
         gaps.append(f"VGG16 narrowed {config.width_divisor}x ({result.parameters:,} parameters)")
     if not result.initialisation.startswith("pretrained"):  # gdcut.models.vgg16 says which it got
         gaps.append(result.initialisation)
-    if "CIFAR" not in getattr(data, "name", ""):
-        gaps.append(f"data {getattr(data, 'name', 'unnamed')}, not CIFAR-10")
+    if "CIFAR" not in data.name:
+        gaps.append(f"data {data.name}, not CIFAR-10")
     if config.batch_size != PAPER_BATCH:
         gaps.append(f"{optimisers.DISPLAY_NAMES[config.optimiser]} at batch {config.batch_size}, not the paper's "
                     f"{PAPER_BATCH} (its penalty step does not depend on the batch, v2 B.3.1; its data noise does)")

@@ -97,7 +97,8 @@ def cell_names(test: dict, cell: dict) -> list[str]:
 
 
 def _test_cells(outcome, book) -> list[dict]:
-    """A passing test's cells after the rulebook, as card data: condition, what it counts as, why."""
+    """A passing test's cells after the rulebook, as card data: condition, what it counts as, why, where the paper
+    states its setting, and the finding."""
     return [{"condition": c.condition, "counts_as": c.count, "reason": c.reason, "paper_setting": list(c.paper_setting),
              "finding": c.finding}
             for c in cells(outcome, book)]
