@@ -383,6 +383,34 @@ def test_partial_run_lists_every_claim_and_deselected_ones_are_not_run(project, 
     assert claims["X1"]["verdict"] == "not-testable"
 
 
+PARAMETRISED_MODULE = """
+import pytest
+
+@pytest.mark.claim("S1")
+@pytest.mark.parametrize("optimiser", ["sgd", "adam"])
+def test_row(optimiser):
+    pass
+"""
+
+
+def test_a_deselected_parameter_leaves_its_claim_partial_and_the_card_names_it(project):
+    project.claims_module("test_rows", PARAMETRISED_MODULE)
+    project.run("claims", "-k", "not adam")
+    card = project.claims()["S1"]
+    assert card["verdict"] == "holds" and not card["complete"]
+    assert card["unrun"] == ["claims/test_rows.py::test_row[adam]"]
+    assert "(partial: 1 of its tests did not run" in card["sentence"]
+    project.run("claims")
+    assert project.claims()["S1"]["complete"]
+
+
+def test_a_deselected_parameter_is_known_to_the_controller_of_xdist_workers(project):
+    project.claims_module("test_rows", PARAMETRISED_MODULE)
+    project.run_subprocess("claims", "-n", "2", "-k", "not adam")
+    card = project.claims()["S1"]
+    assert not card["complete"] and card["unrun"] == ["claims/test_rows.py::test_row[adam]"]
+
+
 def test_claim_option_selects_only_that_claims_tests(project):
     project.claims_module("test_verdicts", VERDICT_MODULE)
     result = project.run("claims", "--claim", "S3")

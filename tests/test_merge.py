@@ -33,8 +33,10 @@ def run(pytester, root: Path, reports: str, *args: str) -> dict:
 
 
 def comparable(ledger: dict) -> dict:
-    """Per claim: verdict, reasons, decisions, measures and tables (timings and figure bytes differ run to run)."""
-    return {c["id"]: (c["verdict"], c["verdict_reasons"], c["decisions"], c["evidence"], c["tables"],
+    """Per claim: verdict, reasons, completeness, decisions, measures and tables (timings and figure bytes differ
+    run to run)."""
+    return {c["id"]: (c["verdict"], c["verdict_reasons"], c["complete"], c["unrun"], c["decisions"], c["evidence"],
+                      c["tables"],
                       sorted((t["nodeid"], t["outcome"]) for t in c["tests"])) for c in ledger["claims"]}
 
 

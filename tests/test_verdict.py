@@ -99,6 +99,22 @@ def test_complete_only_when_every_encoded_function_ran_and_none_skipped():
     assert full.verdict == "conditional" and full.complete
 
 
+def test_a_collected_parameter_that_did_not_run_leaves_the_claim_partial_and_is_named():
+    encoded = frozenset({f"{FILE}::test_row"})
+    collected = frozenset({f"{FILE}::test_row[sgd]", f"{FILE}::test_row[adam]"})
+    partial = claim_verdict([outcome("test_row[sgd]")], encoded, collected=collected)
+    assert partial.verdict == "holds" and not partial.complete
+    assert partial.unrun == (f"{FILE}::test_row[adam]",)
+    full = claim_verdict([outcome("test_row[sgd]"), outcome("test_row[adam]")], encoded, collected=collected)
+    assert full.complete and full.unrun == ()
+
+
+def test_unrun_lists_uncollected_functions_then_skipped_tests():
+    encoded = frozenset({f"{FILE}::test_a", f"{FILE}::test_b", f"{FILE}::test_c"})
+    verdict = claim_verdict([outcome("test_a"), outcome("test_c", "skipped")], encoded)
+    assert verdict.unrun == (f"{FILE}::test_b", f"{FILE}::test_c")
+
+
 def test_parametrised_cases_count_for_their_test_function():
     encoded = frozenset({f"{FILE}::TestK::test_a"})
     ran = [outcome("TestK::test_a[1-x]"), outcome("TestK::test_a[<b>[2]]")]

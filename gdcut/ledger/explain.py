@@ -146,18 +146,30 @@ def _listed(items: list[str]) -> str:
     return shown + (f" (and {more} more, listed below)" if more > 0 else "")
 
 
-def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[str], complete: bool = True) -> str:
+def partial_phrase(unrun: int, set_aside: int) -> str:
+    """What leaves a verdict partial, counted: ``unrun`` tests that did not run, ``set_aside`` cells that count
+    for nothing. Empty when nothing does."""
+    parts = []
+    if unrun:
+        parts.append(f"{unrun} of its tests did not run" if unrun > 1 else "1 of its tests did not run")
+    if set_aside:
+        parts.append(f"{set_aside} cells were set aside" if set_aside > 1 else "1 cell was set aside")
+    return "; ".join(parts)
+
+
+def verdict_sentence(verdict: str, sides: dict[str, list[str]], reasons: list[str], partial: str = "") -> str:
     """The card's opening sentence.
 
     ``sides`` maps "supports", "refutes", "inconclusive" and "aside" (counts for
     nothing) to the conditions on that side (see ``_sides`` in render); ``reasons``
     are the verdict's reasons (used where no side explains the verdict: not-run,
-    unexpected, ...).
+    unexpected, ...); ``partial`` what leaves a decided verdict partial
+    (``partial_phrase``), said in its sentence.
     """
     supports, refutes = sides.get("supports", []), sides.get("refutes", [])
     void = sides.get("inconclusive", [])
     aside = sides.get("aside", [])
-    partial = "" if complete else " (partial: some evidence did not run, or was set aside by the rulebook)"
+    partial = f" (partial: {partial}, listed below)" if partial else ""
     tail = f" Inconclusive: {_listed(void)}." if void and verdict in ("holds", "conditional", "refuted") else ""
     if verdict == "holds":
         return f"Holds when {_listed(supports)}{partial}.{tail}" if supports else f"Holds{partial}.{tail}"

@@ -33,7 +33,12 @@ pytest_plugins = ["gdcut.distribute"]
 ledger_key = pytest.StashKey["LedgerPlugin"]()
 #: Where an xdist worker puts ``provenance.runtime_facts`` for the controller (``config.workeroutput``).
 RUNTIME_FACTS_KEY = "gdcut_runtime_facts"
+#: Where an xdist worker puts the node IDs of the claim tests it collected, deselected ones included.
+COLLECTED_KEY = "gdcut_collected"
 registry_key = pytest.StashKey[dict]()
+#: Node IDs of every claim test this process collected, each parameter included, before any deselection:
+#: a claim whose ``[adam]`` row was deselected is partial (``verdict.claim_verdict``'s ``collected``).
+collected_key = pytest.StashKey[set]()
 
 PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing torch here
 #: The markers this plugin gives meaning to (gdcut.distribute adds ``gdcut_training``); with
@@ -177,6 +182,8 @@ def pytest_make_collect_report(collector: pytest.Collector):
             report.outcome = "failed"
             report.longrepr = "\n".join(problems)
             report.result = []
+        collector.config.stash.setdefault(collected_key, set()).update(
+            node.nodeid for node in report.result if isinstance(node, pytest.Item))
     return report
 
 
@@ -197,13 +204,15 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker sends the controller its runtime facts for the ledger (the controller runs no test)."""
+    """An xdist worker sends the controller its runtime facts and the claim tests it collected (the controller
+    runs and collects no test)."""
     config = session.config
     if hasattr(config, "workeroutput"):
         from gdcut.ledger import provenance
 
         config.workeroutput[RUNTIME_FACTS_KEY] = provenance.runtime_facts(config.getoption("--gdcut-precision"),
                                                                           config.getoption("--gdcut-cifar10"))
+        config.workeroutput[COLLECTED_KEY] = sorted(config.stash.get(collected_key, set()))
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -305,10 +314,12 @@ class LedgerPlugin:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        """pytest-xdist: a worker finished; keep the runtime facts it sent (the module's ``pytest_sessionfinish``)."""
-        facts = getattr(node, "workeroutput", {}).get(RUNTIME_FACTS_KEY)
-        if facts:
-            self.worker_facts.append(facts)
+        """pytest-xdist: a worker finished; keep the runtime facts and collected tests it sent (the module's
+        ``pytest_sessionfinish``)."""
+        output = getattr(node, "workeroutput", {})
+        if output.get(RUNTIME_FACTS_KEY):
+            self.worker_facts.append(output[RUNTIME_FACTS_KEY])
+        self.config.stash.setdefault(collected_key, set()).update(output.get(COLLECTED_KEY, ()))
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
@@ -400,15 +411,16 @@ class LedgerPlugin:
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
             training = [{"nodeid": nodeid, "duration_s": seconds} for nodeid, seconds in self.training.items()]
+            collected = sorted(self.config.stash.get(collected_key, set()))
             fresh = render.build_ledger(_registry(self.config), results, linked, prov,
                                         rerun_scale=scales.resolve_scale("auto", cuda), root=self.config.rootpath,
-                                        training=training, other_tests_s=self.other_tests_s)
+                                        training=training, other_tests_s=self.other_tests_s, collected=collected)
             previous = carry.load_previous(reports_dir / "ledger.json", render.SCHEMA)
             ledger, self.carried = carry.carry_over(previous, fresh)
             ledger["summary"] = dict(render.summarise(ledger["claims"], ledger["runs"]),
                                      unknown_claim_tests=fresh["summary"]["unknown_claim_tests"])
             # this run's own per-test results, for gdcut-ledger merge (carried cards are not re-decided there)
-            ledger[MERGE_KEY] = merge_input(results, linked, training)
+            ledger[MERGE_KEY] = merge_input(results, linked, training, collected)
             self.written = render.write_ledger(ledger, reports_dir)
             self.summary = ledger["summary"]["by_verdict"]
             self.fresh_claims = [c for c in fresh["claims"] if c["tests"] or not c["linked_tests"]]

@@ -161,8 +161,10 @@ def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
 
 
 def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], run: str, rerun_scale: str,
-                 root: Path | None = None, training_s: float = 0.0) -> dict:
-    """One claim's card: verdict, its sentence and sides, evidence and tests."""
+                 root: Path | None = None, training_s: float = 0.0, collected: frozenset[str] = frozenset()) -> dict:
+    """One claim's card: verdict, its sentence and sides, evidence and tests.
+
+    ``collected``: the node IDs this run collected, selected or not (see ``build_ledger``)."""
     # Reports arrive in completion order, which pytest-xdist changes from run to
     # run; listing tests in source order keeps ledgers of equal runs equal.
     position = {test.key: index for index, test in enumerate(linked)}
@@ -173,7 +175,9 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
     }
     book = claim.rulebook()
     outcomes = [outcome_from_result(r, own_records[r["nodeid"]]) for r in results]
-    verdict = claim_verdict(outcomes, frozenset(t.key for t in linked), claim.not_testable, book)
+    encoded = frozenset(t.key for t in linked)
+    verdict = claim_verdict(outcomes, encoded, claim.not_testable, book,
+                            frozenset(n for n in collected if function_key(n) in encoded))
     records = []
     tests = []
     for result, result_outcome in zip(results, outcomes):
@@ -209,10 +213,12 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "where": dict(claim.where),
         "kind": claim.kind,
         "verdict": verdict.verdict,
-        "sentence": explain.verdict_sentence(verdict.verdict, sides, list(verdict.reasons), verdict.complete),
+        "sentence": explain.verdict_sentence(verdict.verdict, sides, list(verdict.reasons),
+                                             explain.partial_phrase(len(verdict.unrun), verdict.set_aside)),
         "sides": sides,
         "verdict_reasons": list(verdict.reasons),
         "complete": verdict.complete,
+        "unrun": list(verdict.unrun),
         "run": run,
         "conditions": conditions,
         "decisions": _decisions(_by_kind(records, "decision"), passed, root, tests),
@@ -350,7 +356,8 @@ def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
 
 def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],
                  provenance: dict, generated_at: datetime | None = None, rerun_scale: str = "smoke",
-                 root: Path | None = None, training: list[dict] | None = None, other_tests_s: float = 0.0) -> dict:
+                 root: Path | None = None, training: list[dict] | None = None, other_tests_s: float = 0.0,
+                 collected: list[str] | None = None) -> dict:
     """The whole ledger as JSON-able data.
 
     ``results``: one dict per test node that reported, with keys nodeid,
@@ -360,7 +367,9 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     project root the tests' paths are relative to (for the rules' digests).
     ``training``: the deep-net training items of the run (nodeid, duration_s),
     attributed to the claims they train for; ``other_tests_s``: the time of the
-    run's tests that serve no claim (the tests of gdcut itself).
+    run's tests that serve no claim (the tests of gdcut itself). ``collected``:
+    the node IDs of claim tests the run collected, deselected ones included, so
+    that a claim one of whose parameters did not run is partial.
     """
     generated_at = datetime.now(timezone.utc) if generated_at is None else generated_at
     if not isinstance(generated_at, datetime):
@@ -383,8 +392,9 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     # A run's identity on its cards: to the microsecond, since two runs can end within one second.
     run = generated_at.isoformat(timespec="microseconds")
     shares, unattributed = attribute_training(training or [], {c for c, tests in per_claim.items() if tests})
+    seen = frozenset(collected or ())
     claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale, root,
-                           shares.get(claim.id, 0.0))
+                           shares.get(claim.id, 0.0), seen)
               for claim in registry.values()]
     workers = str(provenance.get("xdist workers", "0"))
     runs = {run: run_entry(stamp, provenance, {

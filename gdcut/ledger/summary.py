@@ -119,7 +119,7 @@ def _found(card: dict) -> str:
     from gdcut.ledger.explain import verdict_sentence
 
     sides = {side: card["sides"].get(side, []) for side in ("supports", "refutes")}
-    return verdict_sentence(card["verdict"], sides, card.get("verdict_reasons", []), True)
+    return verdict_sentence(card["verdict"], sides, card.get("verdict_reasons", []))
 
 
 def cost(claims: list[dict], runs: dict[str, dict]) -> list[dict]:

@@ -149,6 +149,11 @@ class Verdict:
     reasons: tuple[str, ...] = ()
     #: True when every test the source links to the claim ran and passed, and every cell counted.
     complete: bool = False
+    #: The claim's tests that did not run: collected parameters and linked functions that never reported, then
+    #: the skipped ones (node IDs, or ``path::name`` for a function this run did not collect).
+    unrun: tuple[str, ...] = ()
+    #: How many cells the rulebook set aside (they count for nothing).
+    set_aside: int = 0
 
 
 def function_key(nodeid: str) -> str:
@@ -231,13 +236,16 @@ def counted_as(outcome: Outcome, book: Rulebook = Rulebook()) -> str:
 
 
 def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset(), not_testable: str = "",
-                  book: Rulebook = Rulebook()) -> Verdict:
+                  book: Rulebook = Rulebook(), collected: frozenset[str] = frozenset()) -> Verdict:
     """The verdict of one claim.
 
     ``outcomes`` are the linked tests that reported in this run; ``encoded``
     holds the test functions (``path::name``) the source links to the claim,
-    run or not; ``not_testable`` is the registry's reason for context claims;
-    ``book`` the claim's rulebook entry from the registry.
+    run or not; ``collected`` the node IDs of its tests this run collected,
+    every parameter included, selected or not (a deselected ``[adam]`` row
+    leaves the claim partial although its function ran); ``not_testable`` is
+    the registry's reason for context claims; ``book`` the claim's rulebook
+    entry from the registry.
     """
     broken = [o for o in outcomes if o.outcome in ("failed", "error")]
     if broken:
@@ -252,12 +260,15 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
     supporting = any(c.count == "supports" for _, c in counting)
     refuting = any(c.count == "refutes" for _, c in counting)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
-    complete = (bool(outcomes) and not skipped and not aside
-                and encoded <= {function_key(o.nodeid) for o in outcomes})
+    reported = {o.nodeid for o in outcomes}
+    never = sorted(encoded - {function_key(nodeid) for nodeid in reported}) + sorted(collected - reported)
+    unrun = tuple(never + [o.nodeid for o in skipped])
+    complete = bool(outcomes) and not unrun and not aside
+    set_aside = sum(1 for _, c in ruled if c.count not in ("supports", "refutes"))
     if supporting and refuting:
-        return Verdict("conditional", decided + aside, complete)
+        return Verdict("conditional", decided + aside, complete, unrun, set_aside)
     if supporting or refuting:
-        return Verdict("holds" if supporting else "refuted", decided + aside, complete)
+        return Verdict("holds" if supporting else "refuted", decided + aside, complete, unrun, set_aside)
     if aside:
         return Verdict("inconclusive", aside)
     if skipped:
