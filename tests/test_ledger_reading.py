@@ -203,6 +203,15 @@ def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_t
     assert settle["command"].endswith("--gdcut-scale=paper") and "SGD (too short)" in settle["text"]
 
 
+def test_a_partial_claim_in_what_reproduces_names_the_cells_that_did_not_settle():
+    decides = {"nodeid": "t", "role": "decides", "refutes": False, "conditions": [], "cells": [
+        {"condition": "v1 §3 shares", "counts_as": "supports", "reason": "", "paper_setting": []},
+        {"condition": "v1 §3 L1-norm order", "counts_as": "inconclusive", "reason": "not settled", "paper_setting": []}]}
+    card = _summary_card("L18", "holds", tests=[decides], complete=False, unrun=["t2"])
+    [entry] = summary.reproducibility([card], {"r": {"duration_s": 1, "processes": 1}})["reproduces"]
+    assert entry["partial"] and entry["not_settled"] == ["v1 §3 L1-norm order"] and entry["unrun"] == 1
+
+
 def test_the_cost_adds_up_with_training_attributed_to_the_claims_that_use_it():
     training = [{"nodeid": "gdcut-training::L19-20:v2-sgd-lambda2", "duration_s": 10.0},
                 {"nodeid": "gdcut-training::C5-6:11-relu-seed0", "duration_s": 4.0}]

@@ -74,6 +74,14 @@ def failing_in_paper_setting(card: dict) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(found))
 
 
+def not_counting(card: dict) -> list[str]:
+    """The cells of a card that count for nothing (inconclusive, void, set aside), as a reader knows them."""
+    from gdcut.ledger.render import cell_names
+
+    return list(dict.fromkeys(name for test in card.get("tests", []) for cell in test.get("cells", [])
+                              if cell["counts_as"] not in ("supports", "refutes") for name in cell_names(test, cell)))
+
+
 def settle(card: dict, run: dict) -> dict:
     """What would settle an open claim, from its reasons, its scale and its re-run command.
 
@@ -167,7 +175,9 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
         # the deep-net scale of the runs that ran a deep-net claim
         "scales": sorted({runs.get(c.get("run"), {}).get("deep-net scale", "") for c in ran if c.get("gpu")} - {""}),
     }
-    reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True)}
+    # A partial claim says what of it did not settle: its title may promise more than its counting cells show.
+    reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True),
+                   "not_settled": not_counting(c), "unrun": len(c.get("unrun", []))}
                   for c in claims if c["verdict"] == "holds"]
     fails, counterexamples = [], []
     for c in claims:
