@@ -82,7 +82,6 @@ TRAINED = 0.75 * CHANCE
 MARGIN = math.log(1.02)
 HORIZON_QUANTILE = scales.HORIZON_QUANTILE
 L1_ORDER_BAND = 1.1
-OPTIMISERS_DIFFER = 2.0
 SHARE_SIDE = 0.05
 #: Fewest epochs at the end of an L1 run over which its L1 norm and share must have settled, and are averaged
 #: (the window is longer for a long horizon: ``settle_window``).
@@ -617,7 +616,8 @@ def l1_finding(values: dict, paper: str) -> str:
 def record_l1_decision(evidence, cell: str, ruling: rules.Ruling, paper: str) -> None:
     """An L18-L20 decision with the two rule-4 certificates its rule read (a limit claim counts a cell, either
     way, only when they hold): the horizon, passed before every settling window starts, and stationarity; and its
-    finding beside ``paper``, the paper's number or words (``l1_finding``)."""
+    finding beside ``paper``, the paper's number or words (``l1_finding``), and, where a rule of several parts
+    spoke, the part that decided it (``share_pattern_ruling``)."""
     values = ruling.values
     if AFTER_HORIZON in values:
         evidence.certificate("horizon", values[AFTER_HORIZON], values[RUNS], values[AFTER_HORIZON] == values[RUNS],
@@ -626,7 +626,10 @@ def record_l1_decision(evidence, cell: str, ruling: rules.Ruling, paper: str) ->
         evidence.certificate("stationarity", values[STATIONARY], "yes", values[STATIONARY] == "yes",
                              "the decided statistic does not reach both sides of an edge over the settling windows, "
                              "and reads the same at half the run lengths", cell=cell)
-    evidence.decision(cell, ruling, finding=l1_finding(values, paper))
+    finding = l1_finding(values, paper)
+    if ruling.decision != "inconclusive" and ruling.reason:  # which part of a several-part rule decided it
+        finding = f"{finding}; {ruling.reason}"
+    evidence.decision(cell, ruling, finding=finding)
 
 
 FRESH_READING = ("Fig. 3 and Table 2 came from App. C's code, which reuses one optimiser per kind across the λ1 "
@@ -715,7 +718,8 @@ def _moving(states: dict[str, str]) -> str:
 
 
 def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, threshold: str, read,
-                 decide: Callable[[dict[str, str]], str], crossing: int | None = None) -> rules.Ruling:
+                 decide: Callable[[dict[str, str], dict[str, float]], tuple[str, str]],
+                 crossing: int | None = None) -> rules.Ruling:
     """The one way an L18-L20 rule decides: premises, then the rulebook's stationarity certificate.
 
     The runs must speak (``_premise_problems``); the statistic ``read`` measures must
@@ -723,8 +727,9 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
     windows; and it must read the same at the runs' first halves, one doubling
     earlier, without moving toward any edge by more than the noise band on the
     way (rule 4: the statistic stops moving when the horizon doubles). Then
-    ``decide`` maps the sides to supports, refutes or inconclusive (a statistic
-    that reaches the noise band at some epoch of the windows). A pair that fails the
+    ``decide`` maps the sides and values to supports, refutes or inconclusive (a
+    statistic that reaches the noise band at some epoch of the windows), and says
+    which part decided where the rule has several. A pair that fails the
     certificate is marked ``UNSETTLED``: running it on may settle it (``settled``).
     """
     after = [predict(r).reached and predict(r).horizon <= _window_start(r) for r in results]
@@ -760,7 +765,7 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
         return void("no stationarity certificate: the statistic moved between half these lengths and these "
                     f"({', '.join(f'{k} {half_values[k]:.4g} → {values[k]:.4g}' for k in values)}{toward})",
                     _movers(results, states, edges, read, crossing, halves), values)
-    decision = decide(states)
+    decision, why = decide(states, values)
     values = {**certificates, STATIONARY: "yes", **values, **{f"{k} at half length": v for k, v in half_values.items()},
               **steps}
     if decision == "inconclusive":
@@ -768,7 +773,7 @@ def _l1_decision(results: list[train.TrainResult], rule: str, statistic: str, th
         return rules.Ruling("inconclusive", rule, statistic, threshold, len(results), values,
                             f"{near} within the 10% noise band of its decision edge at some epoch of the settling "
                             "windows (one run per setting)")
-    return rules.Ruling(decision, rule, statistic, threshold, len(results), values)
+    return rules.Ruling(decision, rule, statistic, threshold, len(results), values, why)
 
 
 SPEAK = (f"inconclusive unless every run uses the paper's batch (RMSProp, Adam), passed the horizon (99% of sampled "
@@ -782,14 +787,17 @@ L1_ORDER_RULE = (f"L1-norm order: r = L1 norm at the larger λ1 / at the smaller
                  f"closed-form crossing step")
 
 
+#: What a one-edge statistic decides from its side of the edge ("band" and crossings decide nothing).
+_SPEAKING_SIDES = {"above": "supports", "below": "refutes"}
+
+
 def l1_order_ruling(small: train.TrainResult, large: train.TrainResult) -> rules.Ruling:
     """Does the larger λ1 end with the larger L1 norm (the paradox of v1 §3, v2 §4)?"""
     threshold = f"supports: r ≥ {L1_ORDER_BAND}; refutes: r ≤ 1/{L1_ORDER_BAND}; inconclusive between"
     statistic = "r = L1(larger λ1) / L1(smaller λ1), each averaged over its settling window"
     crossing = sgd_crossing_step(small, large) if small.config.optimiser == "sgd" else None
     return _l1_decision([small, large], L1_ORDER_RULE, statistic, threshold, _l1_order_reading,
-                        lambda sides: {"above": "supports", "below": "refutes"}.get(sides["r"], "inconclusive"),
-                        crossing)
+                        lambda sides, _: (_SPEAKING_SIDES.get(sides["r"], "inconclusive"), ""), crossing)
 
 
 OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ substantially across SGD, RMSProp "
@@ -797,11 +805,11 @@ OPTIMISERS_DIFFER_RULE = (f"L19a: L1 norms (settling window averaged) differ sub
 
 
 def optimisers_differ_ruling(results: list[train.TrainResult]) -> rules.Ruling:
-    threshold = (f"supports: largest / smallest ≥ {OPTIMISERS_DIFFER:g} × 1.1; refutes: ≤ {OPTIMISERS_DIFFER:g} / 1.1; "
-                 "inconclusive between")
+    factor = rules.SUBSTANTIAL_FACTOR
+    threshold = f"supports: largest / smallest ≥ {factor:g} × 1.1; refutes: ≤ {factor:g} / 1.1; inconclusive between"
     statistic = "largest / smallest L1 norm across the three optimisers"
     return _l1_decision(results, OPTIMISERS_DIFFER_RULE, statistic, threshold, _optimisers_differ_reading,
-                        lambda sides: {"above": "supports", "below": "refutes"}.get(sides["ratio"], "inconclusive"))
+                        lambda sides, _: (_SPEAKING_SIDES.get(sides["ratio"], "inconclusive"), ""))
 
 
 SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; settling window averaged) agrees "
@@ -816,14 +824,33 @@ def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, pap
                  "and both shares on the paper's side of 5%; refutes when any of these fails; inconclusive when "
                  "any lies within 10% of its edge")
     statistic = "share(small λ1) − share(large λ1), percentage points"
-    paper_sides = {"small λ1 share": "below" if paper_small < 100 * SHARE_SIDE else "above",
+    paper_sides = {"difference": "above",
+                   "small λ1 share": "below" if paper_small < 100 * SHARE_SIDE else "above",
                    "large λ1 share": "below" if paper_large < 100 * SHARE_SIDE else "above"}
+    names = {"difference": "the difference", "small λ1 share": f"the λ1 = {small.config.lambda1:g} share",
+             "large λ1 share": f"the λ1 = {large.config.lambda1:g} share"}
 
-    def decide(sides: dict[str, str]) -> str:
+    def part(name: str, values: dict[str, float]) -> str:  # one part of the row, ours beside the paper's
+        if name == "difference":
+            return (f"the difference ({values['difference']:+.4g} points against half the paper's "
+                    f"{paper_small - paper_large:+.4g}, with its sign)")
+        ours, paper = ((values["small λ1 %"], paper_small) if name == "small λ1 share"
+                       else (values["large λ1 %"], paper_large))
+        return f"{names[name]} ({ours:.2f}% against the paper's {paper:g}%, across 5%)"
+
+    def decide(sides: dict[str, str], values: dict[str, float]) -> tuple[str, str]:
         if "band" in sides.values():
-            return "inconclusive"
-        agrees = sides["difference"] == "above" and all(sides[k] == v for k, v in paper_sides.items())
-        return "supports" if agrees else "refutes"
+            return "inconclusive", ""
+        failing = [name for name, side in paper_sides.items() if sides[name] != side]
+        if not failing:
+            return "supports", ""
+        failed = " and ".join(part(name, values) for name in failing)
+        agreeing = [names[name] for name in paper_sides if name not in failing]
+        if not agreeing:
+            return "refutes", f"all three parts fail: {failed}"
+        verb = "fails" if len(failing) == 1 else "fail"
+        return "refutes", (f"only {failed} {verb}; {' and '.join(agreeing)} "
+                           f"{'agrees' if len(agreeing) == 1 else 'agree'}")
 
     return _l1_decision([small, large], SHARE_RULE, statistic, threshold, _share_reading(paper_small, paper_large),
                         decide)

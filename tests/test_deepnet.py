@@ -366,6 +366,20 @@ def test_share_pattern_needs_the_papers_order_size_and_side_of_five_percent():
     assert share_rule(0.30, 0.02, paper=(3.31, 2.28)).decision == "refutes"  # wrong side of 5%
 
 
+def test_a_refuting_share_row_names_the_part_that_fails_beside_the_papers_number():
+    # Table 2's RMSProp row (0.09% vs 1.21%) against 0.01% vs 74.51%: the sign, the size and the λ1 = 0.002 share
+    # agree; only the λ1 = 2 share is on the other side of 5%
+    ruling = share_rule(0.0001, 0.7451, paper=(0.09, 1.21))
+    assert ruling.decision == "refutes"
+    assert ruling.reason == ("only the λ1 = 2 share (74.51% against the paper's 1.21%, across 5%) fails; "
+                             "the difference and the λ1 = 0.002 share agree")
+    assert share_rule(0.98, 0.002, paper=(0.09, 1.21)).reason == (
+        "only the difference (+97.8 points against half the paper's -1.12, with its sign) and the λ1 = 0.002 share "
+        "(98.00% against the paper's 0.09%, across 5%) fail; the λ1 = 2 share agrees")
+    assert share_rule(0.98, 0.40, paper=(0.09, 1.21)).reason.startswith("all three parts fail: the difference")
+    assert share_rule(0.98, 0.002).reason == ""  # a supporting row has nothing to single out
+
+
 def test_a_share_pattern_near_an_edge_decides_nothing_either_way():
     # one run per λ1: within 10% of half the paper's difference, or of 5%, is noise
     assert share_rule(0.50, 0.002).decision == "inconclusive"
