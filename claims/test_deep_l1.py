@@ -75,10 +75,11 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
+    cell = "v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001"
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
-                     paper="L1 norm ratio λ1=0.1 / λ1=0.001")
-    deepnet.record_l1_decision(evidence, "v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001", ruling,
+                     paper="L1 norm ratio λ1=0.1 / λ1=0.001", cell=cell)
+    deepnet.record_l1_decision(evidence, cell, ruling,
                                f"r = {claim('L18').paper_value('L1 norm ratio λ1=0.1 / λ1=0.001'):g}")
     evidence.caveat("This cell decides the direction of the order (r ≥ 1.1 supports, r ≤ 1/1.1 refutes), not the "
                     "size of the paper's ratio, 69,178 / 2,114 ≈ 32.7, which stands beside the measured r.")
@@ -154,12 +155,14 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
 def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
     table2 = {lam: claim("L20").paper_value(f"{DISPLAY_NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}
     for opt, procedure in deepnet.v2_cells((optimiser,)):
+        # Table 2 is what App. C's code printed: only its procedure decides; a fresh optimiser is a second reading
+        cell = f"Table 2, {DISPLAY_NAMES[opt]}, λ1 = 0.002 vs 2" if procedure == "app-c" else \
+            f"Table 2 with {deepnet.cell_name(opt, procedure)}"
         try:
             results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         except scales.HorizonBeyondCap as error:
             if procedure == "app-c":
-                evidence.decision(f"Table 2, {DISPLAY_NAMES[opt]}, λ1 = 0.002 vs 2",
-                                  deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
+                evidence.decision(cell, deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
             continue
         if procedure == "app-c":  # the procedure that decides L20 runs on until its shares have settled
             results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
@@ -173,9 +176,9 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
             evidence.measure(f"{DISPLAY_NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
                              100 * deepnet.settled_share(result), paper=f"{DISPLAY_NAMES[opt]}, λ1={lam:g}", unit="%",
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
-                                       f"{100 * p.share:.2f}%")
-        if procedure == "app-c":  # Table 2 is what App. C's code printed: only its procedure decides
-            deepnet.record_l1_decision(evidence, f"Table 2, {DISPLAY_NAMES[opt]}, λ1 = 0.002 vs 2",
+                                       f"{100 * p.share:.2f}%", cell=cell)
+        if procedure == "app-c":
+            deepnet.record_l1_decision(evidence, cell,
                                        deepnet.share_pattern_ruling(results[0.002], results[2.0], table2[0.002],
                                                                     table2[2.0]),
                                        f"{table2[0.002]:g}% vs {table2[2.0]:g}%")

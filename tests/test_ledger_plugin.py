@@ -265,6 +265,24 @@ def test_nan_statistic(evidence):
 """
 
 
+def test_a_row_counts_as_the_cell_it_names_and_a_row_naming_an_undecided_cell_is_a_second_reading(project):
+    project.claims_module("test_rows", """
+        import pytest
+        from gdcut import rules
+
+        @pytest.mark.claim("S3")
+        def test_mixed(evidence):
+            evidence.measure("deciding row", 1.0, paper=None, cell="without BN")
+            evidence.measure("fresh-state row", 2.0, paper=None, cell="with a fresh optimiser")
+            evidence.measure("plain row", 3.0, paper=None)
+            evidence.decision("with BN", rules.Ruling("supports", "r", "s", "t", 5, {"mean": 0.5}))
+            evidence.decision("without BN", rules.Ruling("refutes", "r", "s", "t", 5, {"mean": 0.5}))
+    """)
+    project.run("claims")
+    rows = {r["name"]: r["counts_as"] for r in project.claims()["S3"]["evidence"]}
+    assert rows == {"deciding row": "refutes", "fresh-state row": "reading", "plain row": "decides"}
+
+
 def test_decisions_decide_the_verdict_and_every_decision_passes(project):
     project.claims_module("test_decisions", DECISION_MODULE)
     result = project.run("claims")

@@ -126,13 +126,15 @@ class Evidence:
         self._user_properties.append((RECORD_KEY, record))
 
     def measure(self, name: str, measured, *, paper: str | None, unit: str = "", condition: str = "",
-                claim=None) -> None:
+                cell: str = "", claim=None) -> None:
         """A measured value beside the paper's.
 
         ``paper`` names the entry of the claim's ``paper_values`` in ``claims.toml``
         that the measurement is compared with; the record carries that entry's value
         and where the paper states it. ``paper=None`` says the paper gives no
-        counterpart.
+        counterpart. ``cell`` names the decision the value is evidence for (the row
+        then counts as that cell does); a cell the test does not decide makes the row
+        a second reading, shown and compared, never counted.
         """
         claim_id = self._claim(claim)
         value, where = None, ""
@@ -143,7 +145,7 @@ class Evidence:
                 raise ValueError(f"paper: {error}") from None
             value, where = entry.value, entry.where
         self._add("measure", claim_id, name=str(name), measured=measured, paper=value, paper_where=where,
-                  unit=str(unit), condition=str(condition))
+                  unit=str(unit), condition=str(condition), **_cell(cell))
 
     def condition(self, text: str, *, claim=None) -> None:
         """A condition the test ran under: arithmetic, dtype, implementation, scale, seeds."""

@@ -114,18 +114,22 @@ def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
 def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
     """What the test behind an evidence row counts as for this row, and why when it cannot speak.
 
-    A decision test's row recorded under the condition of one of its cells counts as that
-    cell; any other row of a decision test is a second reading when all its cells are, and
-    speaks when some cell of the test does.
+    A decision test's row that names one of its cells (``evidence.measure``'s ``cell``, else
+    its condition) counts as that cell; a row naming a cell the test did not decide is a
+    second reading; any other row of a decision test is a second reading when all its cells
+    are, and speaks when some cell of the test does.
     """
     if test is None or test["outcome"] != "passed":
         return "", ""
     if test["role"] != "decides":
         cell = test["cells"][0] if test["cells"] else {"counts_as": test["counts_as"], "reason": ""}
         return cell["counts_as"], cell["reason"]
-    matching = [c for c in test["cells"] if c["condition"] == row["condition"]]
+    named = row.get("cell") or row["condition"]
+    matching = [c for c in test["cells"] if c["condition"] == named]
     if matching:
         return matching[0]["counts_as"], matching[0]["reason"]
+    if row.get("cell"):
+        return SECOND_READING, f"{named}: shown beside the decisions, not counted"
     if test["cells"] and all(c["counts_as"] == SECOND_READING for c in test["cells"]):
         return SECOND_READING, test["cells"][0]["reason"]  # a float reading of an exact claim: its rows compare
     if any(c["counts_as"] in SPEAKING for c in test["cells"]):
@@ -147,6 +151,7 @@ def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
+        row["cell"] = r.get("cell", "")
         row["paper_where"] = r.get("paper_where", "")  # absent from records of ledgers before paper values had a place
         row.update(explain.compare(r["measured"], r["paper"]))
         row["counts_as"], why = _row_count(row, by_test.get(r["test"]))
