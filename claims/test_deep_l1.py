@@ -43,15 +43,14 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
                                  deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
     shares = {0.001: claim("L18").paper_value("small λ1: share of weights below threshold"),
               0.1: claim("L18").paper_value("large λ1: share of weights below threshold")}
-    results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
+    results, ruling = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
         rs[0.001], rs[0.1], shares[0.001], shares[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
     evidence.parameter("optimiser", "SGD lr=0.01", note="v1 App. B")
     evidence.table("v1 §3 as measured, beside the paper and the penalty-only prediction",
                    deepnet.PREDICTION_HEADER,
                    [deepnet.prediction_row(f"SGD λ1={lam:g}", results[lam], shares[lam]) for lam in results])
-    deepnet.record_l1_decision(evidence, "v1 §3 shares, SGD α = 0.01, λ1 = 0.001 vs 0.1",
-                               deepnet.share_pattern_ruling(results[0.001], results[0.1], shares[0.001], shares[0.1]),
+    deepnet.record_l1_decision(evidence, "v1 §3 shares, SGD α = 0.01, λ1 = 0.001 vs 0.1", ruling,
                                f"{shares[0.001]:g}% vs {shares[0.1]:g}%")
     evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
         {f"SGD λ1={lam:g}": r for lam, r in results.items()}, {f"SGD λ1={lam:g}": shares[lam] for lam in results}),
@@ -72,9 +71,9 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
     except scales.HorizonBeyondCap as error:
         return evidence.decision("v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001",
                                  deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
-    results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
+    results, ruling = deepnet.settled(run_settings, dataset, results,
+                                      lambda rs: deepnet.l1_order_ruling(rs[0.001], rs[0.1]))
     deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[0.1])
-    ruling = deepnet.l1_order_ruling(results[0.001], results[0.1])
     cell = "v1 §3 L1-norm order, SGD α = 0.01, λ1 = 0.1 vs 0.001"
     evidence.measure(f"L1 norm ratio λ1=0.1 / λ1=0.001 ({deepnet.SETTLED} averaged)",
                      deepnet.settled_l1(results[0.1]) / deepnet.settled_l1(results[0.001]),
@@ -93,12 +92,15 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
     for procedure, description in deepnet.PROCEDURES.items():
         try:
             runs = {opt: deepnet.v2_runs(run_settings, dataset, opt, procedure) for opt in scales.V2_L1["optimisers"]}
-            first, at_lambda = scales.V2_L1["lambdas"][0], {}
+            first, at_lambda, rulings = scales.V2_L1["lambdas"][0], {}, {}
             for lam in scales.V2_L1["lambdas"]:  # λ1 = 2 first: App. C's successors start from those runs as settled
                 cell = {opt: deepnet.rebased(run_settings, dataset, rs[lam], at_lambda[first][opt]) if at_lambda
                         else rs[lam] for opt, rs in runs.items()}
-                at_lambda[lam] = cell if procedure == "fresh" else deepnet.settled(  # fresh: a second reading
-                    run_settings, dataset, cell, lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
+                if procedure == "fresh":  # a second reading: read as the runs are
+                    at_lambda[lam], rulings[lam] = cell, deepnet.optimisers_differ_ruling(list(cell.values()))
+                else:
+                    at_lambda[lam], rulings[lam] = deepnet.settled(
+                        run_settings, dataset, cell, lambda rs: deepnet.optimisers_differ_ruling(list(rs.values())))
         except scales.HorizonBeyondCap as error:
             if procedure == "app-c":
                 evidence.decision("v2 Fig. 3, SGD, RMSProp and Adam",
@@ -115,8 +117,7 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                         for opt, rs in results.items() for r in rs.values()])
         record = deepnet.record_l1_decision if procedure == "app-c" else deepnet.record_l1_reading
         for lam in scales.V2_L1["lambdas"]:
-            record(evidence, f"v2 Fig. 3, SGD, RMSProp and Adam at λ1 = {lam:g}",
-                   deepnet.optimisers_differ_ruling([rs[lam] for rs in results.values()]),
+            record(evidence, f"v2 Fig. 3, SGD, RMSProp and Adam at λ1 = {lam:g}", rulings[lam],
                    "'differ substantially', at least 2")
         batches = {DISPLAY_NAMES[opt]: rs[2.0].config.batch_size for opt, rs in results.items()}
         if len(set(batches.values())) > 1 and procedure == "app-c":
@@ -139,15 +140,16 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
                 evidence.decision(f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002",
                                   deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
             continue
+        ruling = deepnet.l1_order_ruling(results[0.002], results[2.0])
         if procedure == "app-c":  # Fig. 3 came from App. C's code: only its procedure decides, and runs on to settle
-            results = deepnet.settled(run_settings, dataset, results,
-                                      lambda rs: deepnet.l1_order_ruling(rs[0.002], rs[2.0]))
+            results, ruling = deepnet.settled(run_settings, dataset, results,
+                                              lambda rs: deepnet.l1_order_ruling(rs[0.002], rs[2.0]))
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])
         record = deepnet.record_l1_decision if procedure == "app-c" else deepnet.record_l1_reading
-        record(evidence, f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002",
-               deepnet.l1_order_ruling(results[0.002], results[2.0]), "the larger λ1 ends with the larger L1 norm, r > 1")
+        record(evidence, f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002", ruling,
+               "the larger λ1 ends with the larger L1 norm, r > 1")
 
 
 @pytest.mark.claim("L20")
@@ -165,7 +167,7 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                 evidence.decision(cell, deepnet.beyond_cap_ruling(error, deepnet.SHARE_RULE))
             continue
         if procedure == "app-c":  # the procedure that decides L20 runs on until its shares have settled
-            results = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
+            results, ruling = deepnet.settled(run_settings, dataset, results, lambda rs: deepnet.share_pattern_ruling(
                 rs[0.002], rs[2.0], table2[0.002], table2[2.0]))
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"Table 2, {deepnet.cell_name(opt, procedure)}: measured, paper, predicted",
@@ -178,10 +180,7 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
                                        f"{100 * p.share:.2f}%", cell=cell)
         if procedure == "app-c":
-            deepnet.record_l1_decision(evidence, cell,
-                                       deepnet.share_pattern_ruling(results[0.002], results[2.0], table2[0.002],
-                                                                    table2[2.0]),
-                                       f"{table2[0.002]:g}% vs {table2[2.0]:g}%")
+            deepnet.record_l1_decision(evidence, cell, ruling, f"{table2[0.002]:g}% vs {table2[2.0]:g}%")
             evidence.figure(figures.threshold_curve(deepnet.threshold_rows(
                 {f"λ1={lam:g}": r for lam, r in results.items()}, {f"λ1={lam:g}": table2[lam] for lam in results}),
                 deepnet.THRESHOLDS, deepnet.train.PAPER_THRESHOLD),

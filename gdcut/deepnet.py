@@ -958,9 +958,16 @@ def _doubled(config: train.TrainConfig) -> train.TrainConfig:
     return dataclasses.replace(config, epochs=2 * config.epochs)
 
 
-def _may_double(settings: scales.RunSettings, result: train.TrainResult) -> bool:
-    # a run that may run on (scales.may_run_on) and stays within the scale's cap at twice its length
-    return scales.may_run_on(settings.scale) and 2 * result.steps <= scales.l1(settings.scale).step_cap
+def _why_not_double(settings: scales.RunSettings, result: train.TrainResult) -> str:
+    # "" for a run that may run on (scales.may_run_on) and stays within the scale's cap at twice its length;
+    # else why not, in words
+    if not scales.may_run_on(settings.scale):
+        return f"the {settings.scale} scale's runs do not run on (its run lengths are fixed)"
+    cap = scales.l1(settings.scale).step_cap
+    if 2 * result.steps > cap:
+        return (f"{_run_label(result)} at twice its {result.steps:,} steps would pass the {settings.scale} scale's "
+                f"cap of {cap:,} steps")
+    return ""
 
 
 def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) -> train.TrainResult | None:
@@ -968,7 +975,7 @@ def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) ->
 
     An App. C λ1 = 2 run keeps its new final optimiser state for a successor (``rebased``). One trained inside its
     successor's chain kept no final state, so it trains again from step 0 (bit for bit the same prefix)."""
-    if not _may_double(settings, result):
+    if _why_not_double(settings, result):
         return None
     longer = _doubled(result.config)
     # The program trained the first length; a longer one is new training, so it reports progress at every scale.
@@ -994,31 +1001,39 @@ def _sources(runs: dict) -> dict:
             if run.config.optimiser_state_from == source.config}
 
 
-def settled(settings: scales.RunSettings, data, runs: dict, ruling_of: Callable[[dict], rules.Ruling]) -> dict:
+def settled(settings: scales.RunSettings, data, runs: dict,
+            ruling_of: Callable[[dict], rules.Ruling]) -> tuple[dict, rules.Ruling]:
     """``runs`` ({label: TrainResult}) run on while the ruling ``ruling_of(runs)`` is ``UNSETTLED``: the runs it
-    names (``MOVING``), twice as long each time, until it is certified or a run would pass the cap.
+    names (``MOVING``), twice as long each time, until it is certified or a run would pass the cap. Returns the
+    runs and their last ruling; one left uncertified says in its reason why the runs stopped (the cap).
 
     A named App. C λ1 = 2 run that runs on ends with another optimiser state, so its successor in ``runs`` starts
     again from it (``rebased``). The certificate failed after the horizon the closed form gives: the runs go on
     rather than stop at "inconclusive"; what is still uncertified at the cap stays inconclusive, with its reason.
     Every cap is checked before any run trains, so no run trains for a pair another run's cap leaves undecided.
     """
+    def stopped(why: str) -> tuple[dict, rules.Ruling]:
+        return runs, dataclasses.replace(ruling, reason=f"{ruling.reason}; running on stops there: {why}")
+
     while UNSETTLED in (ruling := ruling_of(runs)).values:
         named = ruling.values[MOVING].split(MOVING_SEPARATOR)
         doubling = [label for label, run in runs.items() if _run_label(run) in named]
         sources = _sources(runs)
         restarting = [label for label in runs if sources.get(label) in doubling]
         doubling = [label for label in doubling if label not in restarting]  # a restart supersedes a doubling
-        if not doubling or not all(_may_double(settings, runs[label]) for label in doubling):
-            return runs
+        blocked = [why for why in (_why_not_double(settings, runs[label]) for label in doubling) if why]
+        if not doubling:  # the ruling named no run of ``runs``: nothing could settle it
+            blocked = [f"the runs it names ({ruling.values[MOVING]}) are not among these"]
+        if blocked:
+            return stopped("; ".join(dict.fromkeys(blocked)))
         try:
             for label in restarting:  # the restarts' lengths, before any training
                 scales.successor_config(settings.scale, runs[label].config, _doubled(runs[sources[label]].config))
-        except scales.HorizonBeyondCap:
-            return runs
+        except scales.HorizonBeyondCap as error:
+            return stopped(str(error).removeprefix("step_cap: "))
         runs = {**runs, **{label: lengthened(settings, data, runs[label]) for label in doubling}}
         runs = {**runs, **{label: rebased(settings, data, runs[label], runs[sources[label]]) for label in restarting}}
-    return runs
+    return runs, ruling
 
 
 def beyond_cap_ruling(error: scales.HorizonBeyondCap, rule: str) -> rules.Ruling:

@@ -438,14 +438,21 @@ def test_settled_runs_on_until_the_ruling_is_certified_up_to_the_cap(monkeypatch
     asked = []
     monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer.get(run.key))
     settings = SimpleNamespace(scale="cpu")
-    runs = deepnet.settled(settings, None, {0.002: small, 2.0: large}, order)
+    runs, ruling = deepnet.settled(settings, None, {0.002: small, 2.0: large}, order)
     assert asked == [small] and runs == {0.002: longer[small.key], 2.0: large}
-    assert order(runs).decision == "supports"
+    assert ruling == order(runs) and ruling.decision == "supports"
+    runs, ruling = deepnet.settled(SimpleNamespace(scale="smoke"), None, {0.002: small, 2.0: large}, order)
+    assert runs == {0.002: small, 2.0: large} and ruling.reason.endswith(
+        "running on stops there: the smoke scale's runs do not run on (its run lengths are fixed)")
     asked.clear()  # the run that moved would pass the cap at twice its length: the pair stays, and no run trains
     steps = scales.l1("cpu").step_cap // 2 + 500
     capped = l1_run(2.0, steps, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
     pair = {0.002: l1_run(0.002, steps, 10.0), 2.0: capped}
-    assert deepnet.settled(settings, None, pair, order) == pair and asked == []
+    runs, ruling = deepnet.settled(settings, None, pair, order)
+    assert runs == pair and asked == [] and ruling.decision == "inconclusive"
+    # the card says why the runs stopped: the cap, with the run and its length
+    assert ruling.reason.endswith(f"running on stops there: SGD λ1=2 at twice its {steps:,} steps would pass the "
+                                  f"cpu scale's cap of {scales.l1('cpu').step_cap:,} steps")
 
 
 def test_an_app_c_successor_of_a_source_whose_second_moment_had_not_settled_cannot_speak():
@@ -505,8 +512,8 @@ def test_settled_runs_on_only_the_runs_whose_doubling_moved_the_statistic(monkey
     longer = l1_run(2.0, 2 * LONG, 50.0)
     asked = []
     monkeypatch.setattr(deepnet, "lengthened", lambda settings, data, run: asked.append(run) or longer)
-    runs = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: small, 2.0: moved}, order)
-    assert asked == [moved] and runs == {0.002: small, 2.0: longer} and order(runs).decision == "supports"
+    runs, ruling = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: small, 2.0: moved}, order)
+    assert asked == [moved] and runs == {0.002: small, 2.0: longer} and ruling.decision == "supports"
 
 
 def test_a_source_that_runs_on_gives_its_app_c_successor_a_new_start(monkeypatch):
@@ -525,16 +532,16 @@ def test_a_source_that_runs_on_gives_its_app_c_successor_a_new_start(monkeypatch
         (run, new_source)) or restarted)
     monkeypatch.setattr(scales, "successor_config", lambda scale, config, new_source: config)
     assert deepnet.l1_order_ruling(successor, source).values[deepnet.MOVING] == "RMSProp λ1=2"
-    runs = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order)
+    runs, _ = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order)
     assert trained == [source, (successor, longer_source)] and runs == {0.002: restarted, 2.0: longer_source}
     trained.clear()  # the successor's new start would pass the cap: nothing trains, and the pair stays
 
     def beyond(scale, config, new_source):
         raise scales.HorizonBeyondCap("step_cap: planted")
     monkeypatch.setattr(scales, "successor_config", beyond)
-    assert deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order) == \
-        {0.002: successor, 2.0: source}
-    assert trained == []
+    runs, ruling = deepnet.settled(SimpleNamespace(scale="cpu"), None, {0.002: successor, 2.0: source}, order)
+    assert runs == {0.002: successor, 2.0: source} and trained == []
+    assert ruling.reason.endswith("running on stops there: planted")
 
 
 class RecordedEvidence:
