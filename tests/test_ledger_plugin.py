@@ -207,7 +207,8 @@ def test_every_verdict_rule_end_to_end(project):
     assert claims["S1"]["complete"] and claims["S3"]["complete"]
     assert claims["S1"]["evidence"] == [{
         "name": "upper point", "measured": 0.0053, "paper": 0.0053, "paper_where": "§1", "unit": "1", "condition": "alpha=0.01",
-        "test": "claims/test_verdicts.py::test_holds", "count": 1, "agreement": "agrees", "relative_difference": 0.0,
+        "test": "claims/test_verdicts.py::test_holds", "count": 1, "cell": "", "agreement": "agrees",
+        "relative_difference": 0.0,
         "criterion": "≈ 0.0053 (within 5%)", "counts_as": "supports", "basis": "comparison",
     }]
     assert claims["S3"]["sentence"] == "Holds when float64, and fails when float32."
