@@ -58,9 +58,11 @@ def test_sentences_name_both_sides():
     assert explain.verdict_sentence("refuted", {"refutes": ["p = 0.5"]}, []).startswith("Fails when p = 0.5; no ")
     assert explain.verdict_sentence("inconclusive", {"inconclusive": ["VGG11 (too short)"]}, []) == \
         "Inconclusive because VGG11 (too short)."
-    assert explain.verdict_sentence("holds", {}, [], explain.partial_phrase(1, 2)) == \
-        "Holds (partial: 1 of its tests did not run; 2 cells were set aside, listed below)."
-    assert explain.partial_phrase(0, 0) == ""
+    assert explain.verdict_sentence("holds", {}, [], explain.partial_phrase(1, 2, 1)) == \
+        "Holds (partial: 1 of its tests did not run; 2 cells were inconclusive; 1 cell was void (outside its " \
+        "premise or at a bound), listed below)."
+    assert explain.partial_phrase(0) == ""
+    assert explain.partial_phrase(0, collection_known=False).startswith("the run stopped before its workers")
 
 
 def test_a_counting_decision_shows_its_finding_beside_the_papers_number_in_the_first_sentence():

@@ -109,6 +109,21 @@ def test_a_collected_parameter_that_did_not_run_leaves_the_claim_partial_and_is_
     assert full.complete and full.unrun == ()
 
 
+def test_without_knowing_what_was_collected_no_verdict_is_complete():
+    encoded = frozenset({f"{FILE}::test_row"})
+    verdict = claim_verdict([outcome("test_row[sgd]")], encoded, collected=None)
+    assert verdict.verdict == "holds" and not verdict.complete
+
+
+def test_an_inconclusive_verdict_still_names_the_tests_that_did_not_run():
+    encoded = frozenset({f"{FILE}::test_row"})
+    collected = frozenset({f"{FILE}::test_row[sgd]", f"{FILE}::test_row[adam]"})
+    void = claim_verdict([outcome("test_row[sgd]", refutes=True, decisions=(
+        Decision("SGD", "inconclusive", "too short"),))], encoded, collected=collected)
+    assert void.verdict == "inconclusive" and void.unrun == (f"{FILE}::test_row[adam]",)
+    assert void.inconclusive_cells == 1
+
+
 def test_unrun_lists_uncollected_functions_then_skipped_tests():
     encoded = frozenset({f"{FILE}::test_a", f"{FILE}::test_b", f"{FILE}::test_c"})
     verdict = claim_verdict([outcome("test_a"), outcome("test_c", "skipped")], encoded)
@@ -250,7 +265,7 @@ def test_a_proposition_that_fails_only_in_float32_is_decided_by_the_exact_readin
     float32 = outcome("test_float32", refutes=True, arithmetic="float32")
     assert counted_as(float32) == "reading"
     verdict = claim_verdict([exact, float32])
-    assert verdict.verdict == "holds" and not verdict.complete
+    assert verdict.verdict == "holds" and verdict.complete  # a second reading is shown beside: nothing is missing
     assert any(r.startswith("reading: ") and "float32" in r for r in verdict.reasons)
 
 

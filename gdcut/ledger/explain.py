@@ -146,14 +146,22 @@ def _listed(items: list[str]) -> str:
     return shown + (f" (and {more} more, listed below)" if more > 0 else "")
 
 
-def partial_phrase(unrun: int, set_aside: int) -> str:
-    """What leaves a verdict partial, counted: ``unrun`` tests that did not run, ``set_aside`` cells that count
-    for nothing. Empty when nothing does."""
+def partial_phrase(unrun: int, inconclusive: int = 0, void: int = 0, collection_known: bool = True) -> str:
+    """What leaves a verdict partial, counted: ``unrun`` tests that did not run, ``inconclusive`` and ``void``
+    cells that could not speak, and a run that cannot say what it collected. Empty when nothing does."""
+    def counted(n: int, one: str, many: str) -> str:
+        return one if n == 1 else many.format(n=n)
+
     parts = []
+    if not collection_known:
+        parts.append("the run stopped before its workers said which tests they collected")
     if unrun:
-        parts.append(f"{unrun} of its tests did not run" if unrun > 1 else "1 of its tests did not run")
-    if set_aside:
-        parts.append(f"{set_aside} cells were set aside" if set_aside > 1 else "1 cell was set aside")
+        parts.append(counted(unrun, "1 of its tests did not run", "{n} of its tests did not run"))
+    if inconclusive:
+        parts.append(counted(inconclusive, "1 cell was inconclusive", "{n} cells were inconclusive"))
+    if void:
+        parts.append(counted(void, "1 cell was void (outside its premise or at a bound)",
+                             "{n} cells were void (outside their premise or at a bound)"))
     return "; ".join(parts)
 
 

@@ -37,14 +37,16 @@ PRECEDENCE = ("failed", "error", "passed", "skipped")
 
 
 def merge_input(results: list[dict], linked: dict, training: list[dict] | None = None,
-                collected: list[str] | None = None) -> dict:
+                collected: list[str] | tuple[str, ...] | None = ()) -> dict:
     """What a merge needs to recompute verdicts: the per-test results, the source's claim links, the training items
-    and the claim tests collected (deselected ones included: ``render.build_ledger``'s ``collected``).
+    and the claim tests collected (deselected ones included, None when unknown: ``render.build_ledger``'s
+    ``collected``).
 
     The plugin stores it in ledger.json under ``MERGE_KEY``, beside what
     ``render.build_ledger`` makes.
     """
-    return {"results": results, "training": list(training or []), "collected": sorted(collected or ()),
+    return {"results": results, "training": list(training or []),
+            "collected": None if collected is None else sorted(collected),
             "inventory": {claim_id: [{"key": t.key, "refutes": t.refutes, "markers": sorted(t.markers)}
                                      for t in tests] for claim_id, tests in linked.items()}}
 
@@ -90,8 +92,10 @@ def merge_ledgers(ledgers: list[dict], names: list[str]) -> dict:
     # The rules' digests are read from the checkout the merge runs in (the shards' commit, checked above):
     # the working directory when it holds claims/, else the checkout gdcut is imported from.
     root = Path.cwd() if (Path.cwd() / "claims").is_dir() else None
-    # Each shard collected every test and deselected the other shards' share: the union is the run's.
-    collected = sorted({nodeid for ledger in ledgers for nodeid in ledger[MERGE_KEY].get("collected", [])})
+    # Each shard collected every test and deselected the other shards' share: the union is the run's; unknown
+    # when a shard could not say what it collected.
+    shards = [ledger[MERGE_KEY].get("collected", []) for ledger in ledgers]
+    collected = None if None in shards else sorted({nodeid for shard in shards for nodeid in shard})
     merged = render.build_ledger(registry, merged_results, inventory, provenance, root=root, training=training,
                                  other_tests_s=other_s, collected=collected)
     merged[MERGE_KEY] = merge_input(merged_results, inventory, training, collected)

@@ -319,7 +319,8 @@ class LedgerPlugin:
         output = getattr(node, "workeroutput", {})
         if output.get(RUNTIME_FACTS_KEY):
             self.worker_facts.append(output[RUNTIME_FACTS_KEY])
-        self.config.stash.setdefault(collected_key, set()).update(output.get(COLLECTED_KEY, ()))
+        if COLLECTED_KEY in output:  # a worker stopped before its session finished sends none
+            self.config.stash.setdefault(collected_key, set()).update(output[COLLECTED_KEY])
 
     def _result(self, nodeid: str) -> dict:
         return self.results.setdefault(nodeid, {
@@ -411,7 +412,8 @@ class LedgerPlugin:
             results = [r for r in self.results.values() if r["outcome"]]
             linked = inventory.scan_claims(_claims_dir(self.config), self.config.rootpath)
             training = [{"nodeid": nodeid, "duration_s": seconds} for nodeid, seconds in self.training.items()]
-            collected = sorted(self.config.stash.get(collected_key, set()))
+            # None: no process told what it collected (xdist workers interrupted): no card can be complete
+            collected = sorted(self.config.stash[collected_key]) if collected_key in self.config.stash else None
             fresh = render.build_ledger(_registry(self.config), results, linked, prov,
                                         rerun_scale=scales.resolve_scale("auto", cuda), root=self.config.rootpath,
                                         training=training, other_tests_s=self.other_tests_s, collected=collected)

@@ -166,10 +166,11 @@ def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
 
 
 def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], run: str, rerun_scale: str,
-                 root: Path | None = None, training_s: float = 0.0, collected: frozenset[str] = frozenset()) -> dict:
+                 root: Path | None = None, training_s: float = 0.0,
+                 collected: frozenset[str] | None = frozenset()) -> dict:
     """One claim's card: verdict, its sentence and sides, evidence and tests.
 
-    ``collected``: the node IDs this run collected, selected or not (see ``build_ledger``)."""
+    ``collected``: the node IDs this run collected, selected or not, None when unknown (see ``build_ledger``)."""
     # Reports arrive in completion order, which pytest-xdist changes from run to
     # run; listing tests in source order keeps ledgers of equal runs equal.
     position = {test.key: index for index, test in enumerate(linked)}
@@ -181,7 +182,7 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
     book = claim.rulebook()
     outcomes = [outcome_from_result(r, own_records[r["nodeid"]]) for r in results]
     encoded = frozenset(t.key for t in linked)
-    verdict = claim_verdict(outcomes, encoded, claim.not_testable, book,
+    verdict = claim_verdict(outcomes, encoded, claim.not_testable, book, None if collected is None else
                             frozenset(n for n in collected if function_key(n) in encoded))
     records = []
     tests = []
@@ -218,8 +219,8 @@ def _claim_entry(claim: Claim, results: list[dict], linked: list[LinkedTest], ru
         "where": dict(claim.where),
         "kind": claim.kind,
         "verdict": verdict.verdict,
-        "sentence": explain.verdict_sentence(verdict.verdict, sides, list(verdict.reasons),
-                                             explain.partial_phrase(len(verdict.unrun), verdict.set_aside)),
+        "sentence": explain.verdict_sentence(verdict.verdict, sides, list(verdict.reasons), explain.partial_phrase(
+            len(verdict.unrun), verdict.inconclusive_cells, verdict.void_cells, collected is not None)),
         "sides": sides,
         "verdict_reasons": list(verdict.reasons),
         "complete": verdict.complete,
@@ -362,7 +363,7 @@ def summarise(claims: list[dict], runs: dict[str, dict]) -> dict:
 def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dict[str, list[LinkedTest]],
                  provenance: dict, generated_at: datetime | None = None, rerun_scale: str = "smoke",
                  root: Path | None = None, training: list[dict] | None = None, other_tests_s: float = 0.0,
-                 collected: list[str] | None = None) -> dict:
+                 collected: list[str] | tuple[str, ...] | None = ()) -> dict:
     """The whole ledger as JSON-able data.
 
     ``results``: one dict per test node that reported, with keys nodeid,
@@ -374,7 +375,8 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     attributed to the claims they train for; ``other_tests_s``: the time of the
     run's tests that serve no claim (the tests of gdcut itself). ``collected``:
     the node IDs of claim tests the run collected, deselected ones included, so
-    that a claim one of whose parameters did not run is partial.
+    that a claim one of whose parameters did not run is partial; None when the
+    run cannot know them (then no card is complete).
     """
     generated_at = datetime.now(timezone.utc) if generated_at is None else generated_at
     if not isinstance(generated_at, datetime):
@@ -397,7 +399,7 @@ def build_ledger(registry: dict[str, Claim], results: list[dict], inventory: dic
     # A run's identity on its cards: to the microsecond, since two runs can end within one second.
     run = generated_at.isoformat(timespec="microseconds")
     shares, unattributed = attribute_training(training or [], {c for c, tests in per_claim.items() if tests})
-    seen = frozenset(collected or ())
+    seen = None if collected is None else frozenset(collected)
     claims = [_claim_entry(claim, per_claim[claim.id], inventory.get(claim.id, []), run, rerun_scale, root,
                            shares.get(claim.id, 0.0), seen)
               for claim in registry.values()]

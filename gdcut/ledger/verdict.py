@@ -45,7 +45,8 @@ The verdict:
 - ``not-run``, ``not-testable``, ``not-encoded``: as their names say.
 
 Cells that do not count beside ones that do leave the verdict as it is; they
-are listed in its reasons and make it partial (``complete`` False).
+are listed in its reasons, and inconclusive or void ones make it partial
+(``complete`` False); second readings do not.
 """
 from __future__ import annotations
 
@@ -152,8 +153,10 @@ class Verdict:
     #: The claim's tests that did not run: collected parameters and linked functions that never reported, then
     #: the skipped ones (node IDs, or ``path::name`` for a function this run did not collect).
     unrun: tuple[str, ...] = ()
-    #: How many cells the rulebook set aside (they count for nothing).
-    set_aside: int = 0
+    #: Cells that could not speak: inconclusive ones, and void ones (outside the premise, at a bound). Second
+    #: readings are neither: they are shown beside the decision by design, and leave the verdict complete.
+    inconclusive_cells: int = 0
+    void_cells: int = 0
 
 
 def function_key(nodeid: str) -> str:
@@ -236,14 +239,16 @@ def counted_as(outcome: Outcome, book: Rulebook = Rulebook()) -> str:
 
 
 def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset(), not_testable: str = "",
-                  book: Rulebook = Rulebook(), collected: frozenset[str] = frozenset()) -> Verdict:
+                  book: Rulebook = Rulebook(), collected: frozenset[str] | None = frozenset()) -> Verdict:
     """The verdict of one claim.
 
     ``outcomes`` are the linked tests that reported in this run; ``encoded``
     holds the test functions (``path::name``) the source links to the claim,
     run or not; ``collected`` the node IDs of its tests this run collected,
     every parameter included, selected or not (a deselected ``[adam]`` row
-    leaves the claim partial although its function ran); ``not_testable`` is
+    leaves the claim partial although its function ran), None when the run
+    cannot know them (pytest-xdist workers interrupted before they reported:
+    then no verdict is complete); ``not_testable`` is
     the registry's reason for context claims; ``book`` the claim's rulebook
     entry from the registry.
     """
@@ -261,21 +266,22 @@ def claim_verdict(outcomes: list[Outcome], encoded: frozenset[str] = frozenset()
     refuting = any(c.count == "refutes" for _, c in counting)
     skipped = [o for o in outcomes if o.outcome == "skipped"]
     reported = {o.nodeid for o in outcomes}
-    never = sorted(encoded - {function_key(nodeid) for nodeid in reported}) + sorted(collected - reported)
+    never = sorted(encoded - {function_key(nodeid) for nodeid in reported}) + sorted((collected or set()) - reported)
     unrun = tuple(never + [o.nodeid for o in skipped])
-    complete = bool(outcomes) and not unrun and not aside
-    set_aside = sum(1 for _, c in ruled if c.count not in ("supports", "refutes"))
+    silent = {count: sum(1 for _, c in ruled if c.count == count) for count in ("inconclusive", "void")}
+    complete = bool(outcomes) and collected is not None and not unrun and not any(silent.values())
+    partial = {"unrun": unrun, "inconclusive_cells": silent["inconclusive"], "void_cells": silent["void"]}
     if supporting and refuting:
-        return Verdict("conditional", decided + aside, complete, unrun, set_aside)
+        return Verdict("conditional", decided + aside, complete, **partial)
     if supporting or refuting:
-        return Verdict("holds" if supporting else "refuted", decided + aside, complete, unrun, set_aside)
+        return Verdict("holds" if supporting else "refuted", decided + aside, complete, **partial)
     if aside:
-        return Verdict("inconclusive", aside)
+        return Verdict("inconclusive", aside, **partial)
     if skipped:
         reasons = tuple(dict.fromkeys(o.reason or "skipped" for o in skipped))
-        return Verdict("not-run", reasons)
+        return Verdict("not-run", reasons, **partial)
     if encoded:
-        return Verdict("not-run", ("not selected in this run (deselected, filtered or interrupted)",))
+        return Verdict("not-run", ("not selected in this run (deselected, filtered or interrupted)",), **partial)
     if not_testable:
         return Verdict("not-testable", (not_testable,))
     return Verdict("not-encoded", ("no test is linked to this claim yet",))
