@@ -158,8 +158,7 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
     table2 = {lam: claim("L20").paper_value(f"{DISPLAY_NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}
     for opt, procedure in deepnet.v2_cells((optimiser,)):
         # Table 2 is what App. C's code printed: only its procedure decides; a fresh optimiser is a second reading
-        cell = f"Table 2, {DISPLAY_NAMES[opt]}, λ1 = 0.002 vs 2" if procedure == "app-c" else \
-            f"Table 2 with {deepnet.cell_name(opt, procedure)}"
+        cell = f"Table 2, {DISPLAY_NAMES[opt]}, λ1 = 0.002 vs 2"
         try:
             results = deepnet.v2_runs(run_settings, dataset, opt, procedure)
         except scales.HorizonBeyondCap as error:
@@ -178,7 +177,8 @@ def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
             evidence.measure(f"{DISPLAY_NAMES[opt]} % |w|<1e-5, λ1={lam:g}" + ("" if opt == "sgd" else f" ({procedure})"),
                              100 * deepnet.settled_share(result), paper=f"{DISPLAY_NAMES[opt]}, λ1={lam:g}", unit="%",
                              condition=f"{deepnet.SETTLED} averaged; penalty-only prediction "
-                                       f"{100 * p.share:.2f}%", cell=cell)
+                                       f"{100 * p.share:.2f}%",
+                             **({"cell": cell} if procedure == "app-c" else {"reading": True}))
         if procedure == "app-c":
             deepnet.record_l1_decision(evidence, cell, ruling, f"{table2[0.002]:g}% vs {table2[2.0]:g}%")
             evidence.figure(figures.threshold_curve(deepnet.threshold_rows(

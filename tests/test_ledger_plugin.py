@@ -207,7 +207,7 @@ def test_every_verdict_rule_end_to_end(project):
     assert claims["S1"]["complete"] and claims["S3"]["complete"]
     assert claims["S1"]["evidence"] == [{
         "name": "upper point", "measured": 0.0053, "paper": 0.0053, "paper_where": "§1", "unit": "1", "condition": "alpha=0.01",
-        "test": "claims/test_verdicts.py::test_holds", "count": 1, "cell": "", "agreement": "agrees",
+        "test": "claims/test_verdicts.py::test_holds", "count": 1, "cell": "", "reading": False, "agreement": "agrees",
         "relative_difference": 0.0,
         "criterion": "≈ 0.0053 (within 5%)", "counts_as": "supports", "basis": "comparison",
     }]
@@ -266,7 +266,7 @@ def test_nan_statistic(evidence):
 """
 
 
-def test_a_row_counts_as_the_cell_it_names_and_a_row_naming_an_undecided_cell_is_a_second_reading(project):
+def test_a_row_counts_as_the_cell_it_names_or_as_the_second_reading_it_declares(project):
     project.claims_module("test_rows", """
         import pytest
         from gdcut import rules
@@ -274,14 +274,17 @@ def test_a_row_counts_as_the_cell_it_names_and_a_row_naming_an_undecided_cell_is
         @pytest.mark.claim("S3")
         def test_mixed(evidence):
             evidence.measure("deciding row", 1.0, paper=None, cell="without BN")
-            evidence.measure("fresh-state row", 2.0, paper=None, cell="with a fresh optimiser")
+            evidence.measure("fresh-state row", 2.0, paper=None, reading=True)
+            evidence.measure("misnamed row", 2.5, paper=None, cell="without  BN")
             evidence.measure("plain row", 3.0, paper=None)
             evidence.decision("with BN", rules.Ruling("supports", "r", "s", "t", 5, {"mean": 0.5}))
             evidence.decision("without BN", rules.Ruling("refutes", "r", "s", "t", 5, {"mean": 0.5}))
     """)
     project.run("claims")
     rows = {r["name"]: r["counts_as"] for r in project.claims()["S3"]["evidence"]}
-    assert rows == {"deciding row": "refutes", "fresh-state row": "reading", "plain row": "decides"}
+    # a cell name its test did not decide (a typo: two spaces) cannot speak, rather than pass for a second reading
+    assert rows == {"deciding row": "refutes", "fresh-state row": "reading", "misnamed row": "inconclusive",
+                    "plain row": "decides"}
 
 
 def test_decisions_decide_the_verdict_and_every_decision_passes(project):

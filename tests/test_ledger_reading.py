@@ -205,6 +205,15 @@ def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_t
     assert settle["command"].endswith("--gdcut-scale=paper") and "SGD (too short)" in settle["text"]
 
 
+def test_a_second_reading_is_never_the_number_a_refutation_shows():
+    reading = {"name": "fresh-state share", "measured": 70.0, "paper": 1.21, "paper_where": "Table 2", "unit": "%",
+               "condition": "", "agreement": "disagrees", "counts_as": "reading", "basis": "comparison",
+               "criterion": "≈ 1.21 (within 5%)"}
+    assert summary.key_number({"evidence": [reading]}) is None
+    deciding = dict(reading, name="App. C share", counts_as="refutes")
+    assert summary.key_number({"evidence": [reading, deciding]})["name"] == "App. C share"
+
+
 def test_a_partial_claim_in_what_reproduces_names_the_cells_that_did_not_settle():
     decides = {"nodeid": "t", "role": "decides", "refutes": False, "conditions": [], "cells": [
         {"condition": "v1 §3 shares", "counts_as": "supports", "reason": "", "paper_setting": []},

@@ -120,7 +120,9 @@ def test_evidence_rejects_undeclared_parameters_bad_sweeps_ranges_and_arithmetic
            (lambda: evidence.statistic("period", float("nan"), 0, 1), "value"),
            (lambda: evidence.arithmetic("float8"), "kind"),
            (lambda: evidence.arithmetic("float64", error_bound=1e-12), "margin"),
-           (lambda: evidence.premise("p", True, cell=3), "cell")]
+           (lambda: evidence.premise("p", True, cell=3), "cell"),
+           (lambda: evidence.measure("m", 1.0, paper=None, reading="yes"), "reading"),
+           (lambda: evidence.measure("m", 1.0, paper=None, reading=True, cell="c"), "reading")]
     if declared:
         bad.append((lambda: evidence.swept(declared[0], []), "values"))
     for call, argument in bad:

@@ -126,16 +126,21 @@ class Evidence:
         self._user_properties.append((RECORD_KEY, record))
 
     def measure(self, name: str, measured, *, paper: str | None, unit: str = "", condition: str = "",
-                cell: str = "", claim=None) -> None:
+                cell: str = "", reading: bool = False, claim=None) -> None:
         """A measured value beside the paper's.
 
         ``paper`` names the entry of the claim's ``paper_values`` in ``claims.toml``
         that the measurement is compared with; the record carries that entry's value
         and where the paper states it. ``paper=None`` says the paper gives no
         counterpart. ``cell`` names the decision the value is evidence for (the row
-        then counts as that cell does); a cell the test does not decide makes the row
-        a second reading, shown and compared, never counted.
+        then counts as that cell does; a name the test does not decide makes the row
+        unable to speak, so a typo never counts). ``reading=True`` marks a second
+        reading, shown and compared, never counted.
         """
+        if not isinstance(reading, bool):
+            raise ValueError(f"reading must be True or False, got {reading!r}")
+        if reading and cell:
+            raise ValueError(f"a second reading decides no cell: give reading=True or cell={cell!r}, not both")
         claim_id = self._claim(claim)
         value, where = None, ""
         if paper is not None:
@@ -145,7 +150,7 @@ class Evidence:
                 raise ValueError(f"paper: {error}") from None
             value, where = entry.value, entry.where
         self._add("measure", claim_id, name=str(name), measured=measured, paper=value, paper_where=where,
-                  unit=str(unit), condition=str(condition), **_cell(cell))
+                  unit=str(unit), condition=str(condition), **_cell(cell), **({"reading": True} if reading else {}))
 
     def condition(self, text: str, *, claim=None) -> None:
         """A condition the test ran under: arithmetic, dtype, implementation, scale, seeds."""

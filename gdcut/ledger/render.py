@@ -114,13 +114,16 @@ def rerun_commands(claim_id: str, gpu: bool, scale: str) -> list[str]:
 def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
     """What the test behind an evidence row counts as for this row, and why when it cannot speak.
 
-    A decision test's row that names one of its cells (``evidence.measure``'s ``cell``, else
-    its condition) counts as that cell; a row naming a cell the test did not decide is a
-    second reading; any other row of a decision test is a second reading when all its cells
-    are, and speaks when some cell of the test does.
+    A row marked a second reading (``evidence.measure(reading=True)``) is one. A decision
+    test's row that names one of its cells (``evidence.measure``'s ``cell``, else its
+    condition) counts as that cell; one naming a cell the test did not decide cannot speak;
+    any other row of a decision test is a second reading when all its cells are, and is
+    measured beside the decisions when some cell of the test speaks.
     """
     if test is None or test["outcome"] != "passed":
         return "", ""
+    if row.get("reading"):
+        return SECOND_READING, "shown beside the decisions, not counted"
     if test["role"] != "decides":
         cell = test["cells"][0] if test["cells"] else {"counts_as": test["counts_as"], "reason": ""}
         return cell["counts_as"], cell["reason"]
@@ -129,7 +132,7 @@ def _row_count(row: dict, test: dict | None) -> tuple[str, str]:
     if matching:
         return matching[0]["counts_as"], matching[0]["reason"]
     if row.get("cell"):
-        return SECOND_READING, f"{named}: shown beside the decisions, not counted"
+        return "inconclusive", f"it names {named!r}, which its test did not decide"
     if test["cells"] and all(c["counts_as"] == SECOND_READING for c in test["cells"]):
         return SECOND_READING, test["cells"][0]["reason"]  # a float reading of an exact claim: its rows compare
     if any(c["counts_as"] in SPEAKING for c in test["cells"]):
@@ -151,7 +154,7 @@ def _evidence_rows(records: list[dict], tests: list[dict]) -> list[dict]:
     rows = []
     for r in records:
         row = {key: r[key] for key in ("name", "measured", "paper", "unit", "condition", "test", "count")}
-        row["cell"] = r.get("cell", "")
+        row["cell"], row["reading"] = r.get("cell", ""), r.get("reading", False)
         row["paper_where"] = r.get("paper_where", "")  # absent from records of ledgers before paper values had a place
         row.update(explain.compare(r["measured"], r["paper"]))
         row["counts_as"], why = _row_count(row, by_test.get(r["test"]))

@@ -41,7 +41,8 @@ def key_number(card: dict, tests: frozenset[str] = frozenset()) -> dict | None:
     a row that disagrees by comparison, from a test or cell that counts as refuting; then
     one that disagrees by the test's assertion.
     """
-    rows = [r for r in card.get("evidence", []) if r.get("agreement") == "disagrees"]
+    # a second reading is shown beside the decision and never counted: it cannot be the number a refutation shows
+    rows = [r for r in card.get("evidence", []) if r.get("agreement") == "disagrees" and r.get("counts_as") != "reading"]
     rows.sort(key=lambda r: (r.get("test") not in tests, r.get("counts_as") not in ("refutes", "decides"),
                              r.get("basis") != "comparison"))
     if not rows:
@@ -74,12 +75,13 @@ def failing_in_paper_setting(card: dict) -> list[tuple[str, str, str]]:
     return list(dict.fromkeys(found))
 
 
-def not_counting(card: dict) -> list[str]:
-    """The cells of a card that count for nothing (inconclusive, void, set aside), as a reader knows them."""
+def not_settled(card: dict) -> list[str]:
+    """The inconclusive cells of a card, as a reader knows them: what a further run could still settle (void cells
+    and second readings are not listed: no run settles them)."""
     from gdcut.ledger.render import cell_names
 
     return list(dict.fromkeys(name for test in card.get("tests", []) for cell in test.get("cells", [])
-                              if cell["counts_as"] not in ("supports", "refutes") for name in cell_names(test, cell)))
+                              if cell["counts_as"] == "inconclusive" for name in cell_names(test, cell)))
 
 
 def settle(card: dict, run: dict) -> dict:
@@ -177,7 +179,7 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     }
     # A partial claim says what of it did not settle: its title may promise more than its counting cells show.
     reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True),
-                   "not_settled": not_counting(c), "unrun": len(c.get("unrun", []))}
+                   "not_settled": not_settled(c), "unrun": len(c.get("unrun", []))}
                   for c in claims if c["verdict"] == "holds"]
     fails, counterexamples = [], []
     for c in claims:
