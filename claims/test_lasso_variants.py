@@ -568,8 +568,10 @@ def test_fig5_ordering_over_many_seeds(evidence):
                                  "P = 10, α = 0.1, 50-500 seeds per λ1")
     crossing = [lam for lam, s in zip(PHASE_LAMBDAS, shares) if s >= 0.5]
     assert all(0 <= s <= 1 for s in shares)
-    evidence.measure("smallest λ1 with RMSProp lower for at least half the seeds", min(crossing) if crossing else "none on the grid",
-                     paper="λ1 where the lower curve changes")
+    # the float runs' transition beside the paper's "≈ 1": no rule decides its location (the exact one is 1 − ε)
+    evidence.measure("smallest λ1 with RMSProp lower for at least half the seeds",
+                     min(crossing) if crossing else "none on the grid", paper="λ1 where the lower curve changes",
+                     reading=True)
 
 
 L17_PENALTIES = (float(claim("L17").paper_value("small λ1")), float(claim("L17").paper_value("large λ1")))
