@@ -966,7 +966,7 @@ def _why_not_double(settings: scales.RunSettings, result: train.TrainResult) -> 
     # else why not, in words
     if not scales.may_run_on(settings.scale):
         return f"the {settings.scale} scale's runs do not run on (its run lengths are fixed)"
-    cap = scales.l1(settings.scale).step_cap
+    cap = scales.run_step_cap(scales.l1(settings.scale), result.config)
     if 2 * result.steps > cap:
         return (f"{_run_label(result)} at twice its {result.steps:,} steps would pass the {settings.scale} scale's "
                 f"cap of {cap:,} steps")

@@ -92,8 +92,11 @@ class L1Scale:
     adaptive_batch_size: int | None = None
     #: Run lengths from the closed-form horizon of each run's own initial weights (``l1_run_epochs``).
     horizon_runs: bool = False
-    #: The most optimiser steps a horizon-length run may take; a run that needs more is not trained.
+    #: The most optimiser steps a horizon-length run at ``batch_size`` may take; a run that needs more is not
+    #: trained (``run_step_cap``).
     step_cap: int | None = None
+    #: The same at ``adaptive_batch_size``, where a step costs more (None: ``step_cap``).
+    adaptive_step_cap: int | None = None
     #: The fewest optimiser steps of a horizon-length run, so that the loss has time to act.
     min_steps: int = 1
 
@@ -162,8 +165,8 @@ L1 = {
              "prediction": "the penalty-only prediction uses this run's own steps and initial weights"}),
     "cpu": L1Scale(
         width_divisor=16, epochs_v1=None, epochs_v2=None, batch_size=16, train_size=8192, test_size=500,
-        adaptive_batch_size=claim("L19").paper_value("batch size"), horizon_runs=True, step_cap=60_000,
-        min_steps=320,
+        adaptive_batch_size=claim("L19").paper_value("batch size"), horizon_runs=True, step_cap=250_000,
+        adaptive_step_cap=60_000, min_steps=320,
         why={"width": "VGG16 narrowed 16x as the smoke scale (0.78M parameters), torchvision's random init",
              "steps": ("each run is as long as the closed-form horizon of its own initial weights needs (99% of "
                        "sampled weights at 0 under the penalty alone, the same torch.optim rule; for SGD's "
@@ -171,8 +174,11 @@ L1 = {
                        "3 epochs and a fifth of that horizon; at least 320 steps (20 epochs at batch 512); where a "
                        "pair's decided statistic has not settled, the runs whose own doubling moved it run on, twice "
                        "as long, from where they ended (an App. C λ1 = 2 run that runs on gives its successor a new "
-                       "start); no run beyond 60,000 steps (a run that needs more is not trained: its cell is "
-                       "inconclusive)"),
+                       "start); no run beyond 250,000 steps at batch 16 or 60,000 at batch 512 (a run that needs "
+                       "more is not trained: its cell is inconclusive)"),
+             "cap": ("the caps bound what a run costs, not what it finds: an SGD step at batch 16 took 0.0036 s "
+                     "and a batch-512 step 0.13-0.16 s on one core (2026-12-03/04), so 250,000 SGD steps are "
+                     "about 15 min and 60,000 RMSProp or Adam steps about 2.5 h"),
              "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
                        "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "
                        "depend on the batch (v2 B.3.1) and a small batch buys the most steps per CPU second"),
@@ -310,6 +316,14 @@ class HorizonBeyondCap(ValueError):
     """A run would need more optimiser steps than its scale's cap allows; the message names both."""
 
 
+def run_step_cap(preset: L1Scale, config) -> int | None:
+    """The most steps a horizon-length run of ``config`` may take at ``preset``: ``adaptive_step_cap`` at the
+    adaptive batch (RMSProp, Adam at the paper's 512 on the cpu scale), else ``step_cap``."""
+    if preset.adaptive_step_cap is not None and config.batch_size == preset.adaptive_batch_size:
+        return preset.adaptive_step_cap
+    return preset.step_cap
+
+
 def steps_per_epoch(config, train_size: int) -> int:
     validation.positive_int("train_size", train_size)
     return math.ceil(train_size / config.batch_size)
@@ -401,27 +415,27 @@ def l1_run_epochs(config, preset: L1Scale, partner_lambda1: float | None = None)
     (``penalty_horizon``); the settling window is ``settle_epochs`` after it, and
     the run has at least ``preset.min_steps``; a run App. C hands on runs until its second moment has settled
     (``saturation_steps``), since its successor starts from that state. Raises ``HorizonBeyondCap`` when that
-    takes more than ``preset.step_cap`` steps: such a run is not trained, and its
+    takes more than the run's cap (``run_step_cap``): such a run is not trained, and its
     cell is inconclusive with that reason.
     """
     if not isinstance(preset, L1Scale) or preset.step_cap is None or preset.train_size is None:
         raise ValueError("preset must be an L1Scale with a step_cap and a train_size for horizon-length runs")
+    cap = run_step_cap(preset, config)
     per_epoch = steps_per_epoch(config, preset.train_size)
     source = config.optimiser_state_from
     before = None if source is None else source.epochs * per_epoch
-    needed = penalty_horizon(config, before, preset.step_cap)
+    needed = penalty_horizon(config, before, cap)
     if partner_lambda1 is not None:
         sample = initial_weight_sample(config.model, config.width_divisor, config.pretrained, config.seed)
         needed = max(needed, sgd_crossing_step(sample.double().numpy(), config.lr, config.lambda1, partner_lambda1,
-                                               preset.step_cap + 1))
-    if needed > preset.step_cap:
-        raise HorizonBeyondCap(f"step_cap: {config.describe()} needs more than {preset.step_cap:,} steps to pass "
+                                               cap + 1))
+    if needed > cap:
+        raise HorizonBeyondCap(f"step_cap: {config.describe()} needs more than {cap:,} steps to pass "
                                f"its horizon (99% of sampled weights at 0 under the penalty alone), beyond the "
-                               f"scale's cap of {preset.step_cap:,}")
+                               f"scale's cap of {cap:,}")
     floor = max(preset.min_steps, saturation_steps(config.optimiser) if hands_on(config) else 0)
     epochs = max(math.ceil(floor / per_epoch), math.ceil(needed / per_epoch) + settle_epochs(needed, per_epoch))
-    if epochs * per_epoch > preset.step_cap:
+    if epochs * per_epoch > cap:
         raise HorizonBeyondCap(f"step_cap: {config.describe()} needs {epochs * per_epoch:,} steps (horizon "
-                               f"{needed:,} and its settling window), beyond the scale's cap of "
-                               f"{preset.step_cap:,}")
+                               f"{needed:,} and its settling window), beyond the scale's cap of {cap:,}")
     return epochs

@@ -37,17 +37,26 @@ def test_cpu_scale_runs_pass_their_horizon_and_settle_after_it(version, optimise
     config = scales.l1_config("cpu", version, optimiser, lambda1)
     per_epoch = scales.steps_per_epoch(config, preset.train_size)
     before = None
-    horizon = scales.penalty_horizon(config, before, preset.step_cap)
+    cap = scales.run_step_cap(preset, config)
+    horizon = scales.penalty_horizon(config, before, cap)
     window = scales.settle_epochs(horizon, per_epoch)
     assert (config.epochs - window) * per_epoch >= horizon  # the window lies after the horizon
-    assert config.epochs * per_epoch <= preset.step_cap
+    assert config.epochs * per_epoch <= cap
     if optimiser != "sgd":
         assert config.batch_size == deepnet.PAPER_BATCH
     if optimiser == "sgd" and lambda1 == min(scales.V1_L1["lambdas"] if version == "v1" else scales.V2_L1["lambdas"]):
         sample = scales.initial_weight_sample(config.model, config.width_divisor, config.pretrained, config.seed)
         large = max(scales.V1_L1["lambdas"] if version == "v1" else scales.V2_L1["lambdas"])
         assert config.epochs * per_epoch >= scales.sgd_crossing_step(sample.double().numpy(), config.lr, lambda1,
-                                                                     large, preset.step_cap + 1)
+                                                                     large, cap + 1)
+
+
+def test_a_batch_512_run_has_its_own_cap_since_its_steps_cost_more():
+    preset = scales.l1("cpu")
+    sgd, adam = scales.l1_config("cpu", "v2", "sgd", 2.0), scales.l1_config("cpu", "v2", "adam", 2.0)
+    assert scales.run_step_cap(preset, sgd) == preset.step_cap == 250_000
+    assert adam.batch_size == deepnet.PAPER_BATCH and scales.run_step_cap(preset, adam) == 60_000
+    assert scales.run_step_cap(scales.l1("smoke"), sgd) is None
 
 
 def test_a_cap_below_the_horizon_is_an_error_naming_the_cap_and_leaves_the_job_out():

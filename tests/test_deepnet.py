@@ -447,14 +447,15 @@ def test_settled_runs_on_until_the_ruling_is_certified_up_to_the_cap(monkeypatch
     assert runs == {0.002: small, 2.0: large} and ruling.reason.endswith(
         "running on stops there: the smoke scale's runs do not run on (its run lengths are fixed)")
     asked.clear()  # the run that moved would pass the cap at twice its length: the pair stays, and no run trains
-    steps = scales.l1("cpu").step_cap // 2 + 500
+    cap = scales.run_step_cap(scales.l1("cpu"), small.config)  # planted runs: the paper's batch of 512
+    steps = cap // 2 + 500
     capped = l1_run(2.0, steps, 50.0, l1_curve=[8.0] * 5 + [50.0] * 5)
     pair = {0.002: l1_run(0.002, steps, 10.0), 2.0: capped}
     runs, ruling = deepnet.settled(settings, None, pair, order)
     assert runs == pair and asked == [] and ruling.decision == "inconclusive"
     # the card says why the runs stopped: the cap, with the run and its length
     assert ruling.reason.endswith(f"running on stops there: SGD λ1=2 at twice its {steps:,} steps would pass the "
-                                  f"cpu scale's cap of {scales.l1('cpu').step_cap:,} steps")
+                                  f"cpu scale's cap of {cap:,} steps")
 
 
 def test_an_app_c_successor_of_a_source_whose_second_moment_had_not_settled_cannot_speak():

@@ -737,6 +737,7 @@ EXEMPT = {
     "scales.HorizonBeyondCap": "an exception type",
     "scales.initial_weight_sample": "called by l1_config with a checked TrainConfig's fields",
     "scales.penalty_horizon": "called by l1_run_epochs with a checked TrainConfig",
+    "scales.run_step_cap": "reads a scale preset from scales.l1 and a checked TrainConfig (tests/test_cpu_scale.py)",
     "scales.sgd_crossing_step": "bisection called with a checked run's initial weights, lr and lambda1",
     "scales.l1_run_epochs": "a cap below the horizon is a HorizonBeyondCap naming step_cap, a preset without a cap "
                             "a ValueError (tests/test_cpu_scale.py)",
