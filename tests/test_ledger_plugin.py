@@ -275,16 +275,29 @@ def test_a_row_counts_as_the_cell_it_names_or_as_the_second_reading_it_declares(
         def test_mixed(evidence):
             evidence.measure("deciding row", 1.0, paper=None, cell="without BN")
             evidence.measure("fresh-state row", 2.0, paper=None, reading=True)
-            evidence.measure("misnamed row", 2.5, paper=None, cell="without  BN")
             evidence.measure("plain row", 3.0, paper=None)
             evidence.decision("with BN", rules.Ruling("supports", "r", "s", "t", 5, {"mean": 0.5}))
             evidence.decision("without BN", rules.Ruling("refutes", "r", "s", "t", 5, {"mean": 0.5}))
     """)
     project.run("claims")
     rows = {r["name"]: r["counts_as"] for r in project.claims()["S3"]["evidence"]}
-    # a cell name its test did not decide (a typo: two spaces) cannot speak, rather than pass for a second reading
-    assert rows == {"deciding row": "refutes", "fresh-state row": "reading", "misnamed row": "inconclusive",
-                    "plain row": "decides"}
+    assert rows == {"deciding row": "refutes", "fresh-state row": "reading", "plain row": "decides"}
+
+
+def test_a_record_naming_a_cell_its_test_never_decides_makes_the_test_error(project):
+    # a typo (two spaces) in a row's cell would count for nothing unseen: the evidence fixture fails the test
+    project.claims_module("test_typo", """
+        import pytest
+        from gdcut import rules
+
+        @pytest.mark.claim("S3")
+        def test_typo(evidence):
+            evidence.measure("misnamed row", 2.5, paper=None, cell="without  BN")
+            evidence.decision("without BN", rules.Ruling("refutes", "r", "s", "t", 5, {"mean": 0.5}))
+    """)
+    result = project.run("claims")
+    result.assert_outcomes(passed=1, errors=1)
+    assert project.verdicts()["S3"] == "unexpected"
 
 
 def test_decisions_decide_the_verdict_and_every_decision_passes(project):

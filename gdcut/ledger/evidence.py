@@ -194,6 +194,14 @@ class Evidence:
                   statistic=ruling.statistic, threshold=ruling.threshold, n=ruling.n, values=ruling.values,
                   reason=ruling.reason, **({"finding": finding.strip()} if finding.strip() else {}))
 
+    def undecided_cells(self) -> list[str]:
+        """The cells records name (``cell=``) that no ``decision`` covers: a misspelt or forgotten decision. The
+        ``evidence`` fixture fails the test on any, since a record of a cell that is never decided counts for
+        nothing and would go unseen."""
+        records = [record for key, record in self._user_properties if key == RECORD_KEY]
+        decided = {(r["claim"], r["condition"]) for r in records if r["kind"] == "decision"}
+        return list(dict.fromkeys(r["cell"] for r in records if r.get("cell") and (r["claim"], r["cell"]) not in decided))
+
     def caveat(self, text: str, *, claim=None) -> None:
         """Something worth knowing about the claim's scope, in words; shown under Caveats, it never moves the verdict."""
         self._add("caveat", claim, text=_nonempty("text", text))

@@ -245,12 +245,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture
-def evidence(request: pytest.FixtureRequest) -> Evidence:
-    """Record measurements, conditions, parameters, notes, tables and figures for the ledger."""
+def evidence(request: pytest.FixtureRequest):
+    """Record measurements, conditions, parameters, notes, tables and figures for the ledger.
+
+    A test whose records name a cell it never decided errors at teardown (``Evidence.undecided_cells``)."""
     claim_ids = [claim_id for claim_id, _ in _claim_links(request.node)]
     if not claim_ids:
         raise ValueError("the evidence fixture needs a test with @pytest.mark.claim(\"ID\")")
-    return Evidence(request.node.user_properties, claim_ids, _registry(request.config))
+    recorder = Evidence(request.node.user_properties, claim_ids, _registry(request.config))
+    yield recorder
+    undecided = recorder.undecided_cells()
+    if undecided:
+        raise ValueError(f"cell: {undecided} named by this test's records, but no evidence.decision covers them")
 
 
 def settings_from_config(config: pytest.Config) -> scales.RunSettings:
