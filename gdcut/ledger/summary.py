@@ -179,7 +179,8 @@ def reproducibility(claims: list[dict], runs: dict[str, dict]) -> dict:
     }
     # A partial claim says what of it did not settle: its title may promise more than its counting cells show.
     reproduces = [{"id": c["id"], "title": c["title"], "partial": not c.get("complete", True),
-                   "not_settled": not_settled(c), "unrun": len(c.get("unrun", []))}
+                   "not_settled": not_settled(c), "unrun": len(c.get("unrun", [])),
+                   "run_at": runs.get(c.get("run"), {}).get("generated_at", "")}
                   for c in claims if c["verdict"] == "holds"]
     fails, counterexamples = [], []
     for c in claims:
