@@ -140,10 +140,11 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
                 evidence.decision(f"v2 Fig. 3 L1-norm order, {DISPLAY_NAMES[opt]}, λ1 = 2 vs 0.002",
                                   deepnet.beyond_cap_ruling(error, deepnet.L1_ORDER_RULE))
             continue
-        ruling = deepnet.l1_order_ruling(results[0.002], results[2.0])
         if procedure == "app-c":  # Fig. 3 came from App. C's code: only its procedure decides, and runs on to settle
             results, ruling = deepnet.settled(run_settings, dataset, results,
                                               lambda rs: deepnet.l1_order_ruling(rs[0.002], rs[2.0]))
+        else:  # a second reading: read as the runs are
+            ruling = deepnet.l1_order_ruling(results[0.002], results[2.0])
         deepnet.describe_l1_run(evidence, run_settings, dataset, preset, results[2.0])
         evidence.table(f"{deepnet.cell_name(opt, procedure)}: final L1 norms", deepnet.PREDICTION_HEADER,
                        [deepnet.prediction_row(f"λ1={lam:g}", r, None) for lam, r in results.items()])

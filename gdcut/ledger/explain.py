@@ -156,7 +156,7 @@ def partial_phrase(unrun: int, inconclusive: int = 0, void: int = 0, collection_
     if not collection_known:
         parts.append("the run stopped before its workers said which tests they collected")
     if unrun:
-        parts.append(counted(unrun, "1 of its tests did not run", "{n} of its tests did not run"))
+        parts.append(f"{unrun} of its tests did not run")
     if inconclusive:
         parts.append(counted(inconclusive, "1 cell was inconclusive", "{n} cells were inconclusive"))
     if void:
