@@ -13,6 +13,7 @@ torch simulation of the same penalty-only dynamics on a deep net's weights
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 import numpy as np
@@ -198,22 +199,38 @@ def penalty_only_run(initial_weights, optimiser: str, lr: float, lambda1: float,
 
     from gdcut.optimisers import make_optimiser
 
-    start = torch.as_tensor(initial_weights).detach().float()
-    weights = start.clone().requires_grad_(True)
-    opt = make_optimiser(optimiser, [weights], lr)
-    if before is not None:
-        for _ in range(before[1]):
-            weights.grad = before[0] * torch.sign(weights.detach())
+    with _one_thread():
+        start = torch.as_tensor(initial_weights).detach().float()
+        weights = start.clone().requires_grad_(True)
+        opt = make_optimiser(optimiser, [weights], lr)
+        if before is not None:
+            for _ in range(before[1]):
+                weights.grad = before[0] * torch.sign(weights.detach())
+                opt.step()
+            with torch.no_grad():
+                weights.copy_(start)
+        start_sign = torch.sign(start)
+        arrival = torch.full(start.shape, steps + 1, dtype=torch.int64)
+        arrival[start == 0] = 0
+        for step in range(1, steps + 1):
+            # the gradient autograd gives lambda1 * sum|w| (tested equal), without building a graph each step
+            weights.grad = lambda1 * torch.sign(weights.detach())
             opt.step()
-        with torch.no_grad():
-            weights.copy_(start)
-    start_sign = torch.sign(start)
-    arrival = torch.full(start.shape, steps + 1, dtype=torch.int64)
-    arrival[start == 0] = 0
-    for step in range(1, steps + 1):
-        # the gradient autograd gives lambda1 * sum|w| (tested equal), without building a graph each step
-        weights.grad = lambda1 * torch.sign(weights.detach())
-        opt.step()
-        reached = (torch.sign(weights.detach()) != start_sign) & (arrival > steps)
-        arrival[reached] = step
-    return weights.detach(), arrival
+            reached = (torch.sign(weights.detach()) != start_sign) & (arrival > steps)
+            arrival[reached] = step
+        return weights.detach(), arrival
+
+
+@contextlib.contextmanager
+def _one_thread():
+    # penalty_only_run's steps are a few elementwise kernels on ~20,000 weights: more threads only add
+    # synchronisation, which on a busy machine cost 30 times (Adam's App. C successor horizon took 135 s on 2 threads
+    # beside a training process, 4.8 s on 1, 2026-12-04). Elementwise float32 arithmetic is the same on any count.
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
