@@ -949,12 +949,10 @@ def l1_run(settings: scales.RunSettings, data, version: str, optimiser: str, lam
     config = scales.l1_config(settings.scale, version, optimiser, lambda1, procedure=procedure,
                               forward_dtype=settings.forward_dtype)
     paper_scale = settings.scale == "paper"
-    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale. App. C's λ1 = 2 run
-    # is trained inside its successor's chain (gdcut.program), which keeps no final state: a run-on of it trains
-    # again from step 0 (deepnet.lengthened)
+    # a full VGG16 checkpoint with Adam state is ~1.6 GB: every 10 epochs at the paper scale
     return train.train(config, data, settings.cache_dir, progress=paper_scale,
                        checkpoint_every=10 if paper_scale else 1, keep_optimiser_state=scales.hands_on(config),
-                       keep_final_state=scales.may_run_on(settings.scale) and not scales.hands_on(config))
+                       keep_final_state=scales.may_run_on(settings.scale))
 
 
 def _doubled(config: train.TrainConfig) -> train.TrainConfig:
@@ -976,8 +974,8 @@ def _why_not_double(settings: scales.RunSettings, result: train.TrainResult) -> 
 def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) -> train.TrainResult | None:
     """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap.
 
-    An App. C λ1 = 2 run keeps its new final optimiser state for a successor (``rebased``). One trained inside its
-    successor's chain kept no final state, so it trains again from step 0 (bit for bit the same prefix)."""
+    An App. C λ1 = 2 run keeps its new final optimiser state for a successor (``rebased``). A run that kept no final
+    state (one trained before its chain kept its source's) trains again from step 0, bit for bit the same prefix."""
     if _why_not_double(settings, result):
         return None
     longer = _doubled(result.config)

@@ -177,8 +177,8 @@ L1 = {
                        "start); no run beyond 250,000 steps at batch 16 or 60,000 at batch 512 (a run that needs "
                        "more is not trained: its cell is inconclusive)"),
              "cap": ("the caps bound what a run costs, not what it finds: an SGD step at batch 16 took 0.0036 s "
-                     "and a batch-512 step 0.13-0.16 s on one core (2026-12-03/04), so 250,000 SGD steps are "
-                     "about 15 min and 60,000 RMSProp or Adam steps about 2.5 h"),
+                     "and a batch-512 step 0.12-0.16 s on one core (2026-12-03/04), so 250,000 SGD steps are "
+                     "about 15 min and 60,000 RMSProp or Adam steps 2-2.7 h"),
              "batch": ("RMSProp and Adam at the paper's 512 (their step divides by the root of a second moment "
                        "that holds the minibatch noise); SGD at 16, since the penalty's pull per step does not "
                        "depend on the batch (v2 B.3.1) and a small batch buys the most steps per CPU second"),
@@ -274,13 +274,18 @@ def may_run_on(scale: str) -> bool:
 
 
 def successor_config(scale: str, config, source):
-    """v2 App. C's run ``config`` started from the optimiser state of the run ``source`` instead, as long as its
-    horizon after that state needs (``l1_run_epochs``; raises ``HorizonBeyondCap`` beyond the scale's cap)."""
+    """v2 App. C's run ``config`` started from the optimiser state of the run ``source`` instead: as long as its
+    horizon after that state needs (``l1_run_epochs``; raises ``HorizonBeyondCap`` beyond the scale's cap), or as
+    long as ``config`` where that ran on past its own horizon: it had not settled before that length, so a new
+    start at the horizon would only run on to the same length again."""
     if getattr(config, "optimiser_state_from", None) is None or not hands_on(source):
         raise ValueError("config must be an App. C successor and source the λ1 = 2 run of its optimiser, "
                          f"got {getattr(config, 'optimiser_state_from', None)!r} and {source!r}")
+    preset = l1(scale)
     rebased = dataclasses.replace(config, optimiser_state_from=source)
-    return dataclasses.replace(rebased, epochs=l1_run_epochs(rebased, l1(scale)))
+    horizon = l1_run_epochs(rebased, preset)
+    ran_on = config.epochs > l1_run_epochs(config, preset)
+    return dataclasses.replace(rebased, epochs=max(horizon, config.epochs) if ran_on else horizon)
 
 
 # --------------------------------------------------------------------------- horizon-length runs (cpu scale)

@@ -79,12 +79,14 @@ def test_horizon_runs_need_a_preset_with_a_cap():
 
 
 def test_program_leaves_out_a_run_beyond_the_cap(monkeypatch):
-    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3_000)
+    # both caps low, so that no horizon is simulated beyond 3,000 steps (Adam's App. C source alone needs 5,008)
+    capped = dataclasses.replace(scales.l1("cpu"), step_cap=3_000, adaptive_step_cap=3_000)
     monkeypatch.setitem(scales.L1, "cpu", capped)
     scales.penalty_horizon.cache_clear()
     names = [job.name for job in program._l1_jobs("cpu", "float32")]
     assert "L18:v1-sgd-lambda0.1" in names and "L18:v1-sgd-lambda0.001" not in names
     assert "L19-20:v2-sgd-lambda0.002" not in names
+    assert "L19-20:v2-adam-lambda2-then-0.002-appC" not in names and "L19-20:v2-rmsprop-lambda0.002-fresh" in names
 
 
 def test_the_cpu_sweep_covers_two_optimisers_by_two_rates_and_program_trains_each_setting():
@@ -134,16 +136,18 @@ def test_a_run_that_has_not_settled_runs_on_twice_as_long_from_where_it_ended_up
     assert deepnet.lengthened(settings, None, run) is None  # twice as long would pass the cap
 
 
-def test_a_successor_starts_again_from_a_lengthened_source_at_the_length_its_horizon_needs():
+def test_a_successor_starts_again_from_a_lengthened_source_at_its_horizon_or_the_length_it_ran_on_to():
     """v2 App. C: the λ1 = 0.002 run starts from the optimiser state the λ1 = 2 run ends with, so a longer λ1 = 2
-    run gives it another start; its horizon after that state sets its length again."""
+    run gives it another start: as long as its horizon after that state needs, or as long as it had run on to past
+    its own horizon (it had not settled before that length)."""
     successor = scales.l1_config("cpu", "v2", "rmsprop", 0.002, procedure="app-c")
     source = successor.optimiser_state_from
     longer = dataclasses.replace(source, epochs=2 * source.epochs)
+    horizon = scales.l1_run_epochs(dataclasses.replace(successor, optimiser_state_from=longer), scales.l1("cpu"))
     rebased = scales.successor_config("cpu", successor, longer)
-    assert rebased.optimiser_state_from == longer
-    assert rebased.epochs == scales.l1_run_epochs(dataclasses.replace(successor, optimiser_state_from=longer),
-                                                  scales.l1("cpu"))
+    assert rebased.optimiser_state_from == longer and rebased.epochs == horizon
+    ran_on = dataclasses.replace(successor, epochs=4 * max(horizon, successor.epochs))
+    assert scales.successor_config("cpu", ran_on, longer).epochs == ran_on.epochs
     assert scales.successor_config("cpu", successor, source) == successor
     with pytest.raises(ValueError, match="config must be an App. C successor"):
         scales.successor_config("cpu", source, longer)

@@ -95,7 +95,7 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
             for config in job.configs:
                 made.add((config, job.keep_optimiser_state, job.keep_final_state))
                 if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
-                    made.add((config.optimiser_state_from, True, False))
+                    made.add((config.optimiser_state_from, True, job.keep_final_state))
         assert made == asked
 
 
