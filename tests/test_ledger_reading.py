@@ -214,6 +214,19 @@ def test_a_second_reading_is_never_the_number_a_refutation_shows():
     assert summary.key_number({"evidence": [reading, deciding]})["name"] == "App. C share"
 
 
+def test_a_refutation_whose_cells_state_their_findings_shows_no_other_number():
+    # L20's Adam row: the λ1 = 2 share differs from the paper's by more than 5% but agrees by the rule, which
+    # refuted on the difference; the cell's finding says so, and a row's own comparison must not stand beside it
+    share = {"name": "Adam share, λ1=2", "measured": 2.65, "paper": 2.28, "paper_where": "Table 2", "unit": "%",
+             "condition": "", "agreement": "disagrees", "counts_as": "refutes", "basis": "comparison",
+             "criterion": "≈ 2.28 (within 5%)"}
+    stated = {"condition": "Table 2, Adam", "counts_as": "refutes", "finding": "1.01% vs 2.65% (paper: 3.31% vs 2.28%)"}
+    unstated = dict(stated, finding="")
+    assert summary.key_number({"evidence": [share], "tests": [{"cells": [stated]}]}) is None
+    assert summary.key_number({"evidence": [share], "tests": [{"cells": [stated, unstated]}]})["name"] == share["name"]
+    assert summary.key_number({"evidence": [share], "tests": [{"cells": [dict(stated, counts_as="supports")]}]})
+
+
 def test_a_partial_claim_in_what_reproduces_names_the_cells_that_did_not_settle():
     decides = {"nodeid": "t", "role": "decides", "refutes": False, "conditions": [], "cells": [
         {"condition": "v1 §3 shares", "counts_as": "supports", "reason": "", "paper_setting": []},

@@ -39,8 +39,14 @@ def key_number(card: dict, tests: frozenset[str] = frozenset()) -> dict | None:
 
     A row from one of ``tests`` (those that ran the paper's own setting) comes first; then
     a row that disagrees by comparison, from a test or cell that counts as refuting; then
-    one that disagrees by the test's assertion.
+    one that disagrees by the test's assertion. None when every refuting cell states its own
+    finding: the summary's sentence quotes it, our number beside the paper's for the part of
+    the rule that decided, where a row compares by its own 5% and may pick a part that agrees.
     """
+    refuting = [cell for test in card.get("tests", []) for cell in test.get("cells", [])
+                if cell.get("counts_as") == "refutes"]
+    if refuting and all(cell.get("finding") for cell in refuting):
+        return None
     # a second reading is shown beside the decision and never counted: it cannot be the number a refutation shows
     rows = [r for r in card.get("evidence", []) if r.get("agreement") == "disagrees" and r.get("counts_as") != "reading"]
     rows.sort(key=lambda r: (r.get("test") not in tests, r.get("counts_as") not in ("refutes", "decides"),
