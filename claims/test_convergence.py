@@ -56,7 +56,7 @@ def _non_capture_runs(seed: int, dtype: torch.dtype):
 
 
 # --------------------------------------------------------------------------- C1
-@pytest.mark.claim("C1")
+@pytest.mark.claim("C1", decides=True)
 @pytest.mark.xdist_group("c1-non-capture-runs")
 def test_fig1_loss_decreases_while_infinity_norm_exceeds_one(evidence):
     """Decides Fig. 1 per dtype and learning rate (α is unstated, so the sweep's cells are the conditions).
@@ -459,7 +459,7 @@ C4_RATE_GAP = 0.5
 C4_STARTS = {"small": 0.1, "U[−1,1]": 1.0}
 
 
-@pytest.mark.claim("C4")
+@pytest.mark.claim("C4", decides=True)
 def test_smooth_gd_converges_faster_than_the_subgradient_method_on_matched_problems(evidence):
     """Decides the conclusion 'so smooth networks should converge faster', which the upper bounds do not imply.
 

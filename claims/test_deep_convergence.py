@@ -28,7 +28,7 @@ def preset(run_settings):
     return scales.convergence(run_settings.scale)
 
 
-@pytest.mark.claim("C5")
+@pytest.mark.claim("C5", decides=True)
 @pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
 def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settings, dataset, preset, depth):
     deepnet.skip_unless_at_scale(preset, depth)
@@ -39,7 +39,7 @@ def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settin
                                   deepnet.C5_RULE)
 
 
-@pytest.mark.claim("C5")
+@pytest.mark.claim("C5", decides=True)
 def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
     shallow, deep = preset.depths[0], preset.depths[-1]
     sweeps = {(depth, bn): deepnet.convergence_sweep(run_settings, dataset, depth, bn) for depth in preset.depths
@@ -58,7 +58,7 @@ def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
                     for setting in preset.settings for depth in preset.depths])
 
 
-@pytest.mark.claim("C6")
+@pytest.mark.claim("C6", decides=True)
 @pytest.mark.parametrize("depth", ["VGG11", "VGG13", "VGG19"])
 def test_c6_relu_and_gelu_indistinguishable_with_batch_norm(evidence, run_settings, dataset, preset, depth):
     deepnet.skip_unless_at_scale(preset, depth)

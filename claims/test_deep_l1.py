@@ -34,7 +34,7 @@ def preset(run_settings):
 
 
 # --------------------------------------------------------------------------- L18 (v1)
-@pytest.mark.claim("L18")
+@pytest.mark.claim("L18", decides=True)
 def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_settings, dataset, preset):
     try:
         results = deepnet.v1_runs(run_settings, dataset)
@@ -64,7 +64,7 @@ def test_l18_smaller_penalty_leaves_more_weights_below_threshold(evidence, run_s
                   "which the App. B code prints; whether it is a unit slip cannot be settled from the text.")
 
 
-@pytest.mark.claim("L18")
+@pytest.mark.claim("L18", decides=True)
 def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dataset, preset):
     try:
         results = deepnet.v1_runs(run_settings, dataset)
@@ -85,7 +85,7 @@ def test_l18_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dat
 
 
 # --------------------------------------------------------------------------- L19, L20 (v2)
-@pytest.mark.claim("L19")
+@pytest.mark.claim("L19", decides=True)
 def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, dataset, preset):
     evidence.parameter("lr", 0.003, note="v2 §4, App. C")
     evidence.parameter("λ1", "2 then 0.002", note="v2 Fig. 3, Table 2, App. C loop order (the §4 text writes 0.0002)")
@@ -127,7 +127,7 @@ def test_l19a_final_l1_norms_differ_across_optimisers(evidence, run_settings, da
                 "come from the batch or the run length rather than the optimiser.")
 
 
-@pytest.mark.claim("L19")
+@pytest.mark.claim("L19", decides=True)
 @pytest.mark.parametrize("optimiser", ["sgd", "adam"])
 def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, dataset, preset, optimiser):
     if optimiser == "sgd":
@@ -153,7 +153,7 @@ def test_l19b_larger_penalty_ends_with_larger_l1_norm(evidence, run_settings, da
                "the larger λ1 ends with the larger L1 norm, r > 1")
 
 
-@pytest.mark.claim("L20")
+@pytest.mark.claim("L20", decides=True)
 @pytest.mark.parametrize("optimiser", ["sgd", "rmsprop", "adam"])
 def test_l20_table2_row(evidence, run_settings, dataset, preset, optimiser):
     table2 = {lam: claim("L20").paper_value(f"{DISPLAY_NAMES[optimiser]}, λ1={lam:g}") for lam in scales.V2_L1["lambdas"]}

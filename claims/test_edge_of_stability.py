@@ -185,7 +185,7 @@ def _record_e1_counterexample(evidence, rows, start, how: str, detail: str) -> F
     return ratio
 
 
-@pytest.mark.claim("E1")
+@pytest.mark.claim("E1", decides=True)
 def test_prop51_on_a_two_dimensional_max_affine_function(evidence):
     """Decides Prop 5.1's three readings on f = max(−2x₁ − 3x₂, −2x₁ + 3x₂, 3x₁ − 2x₂) in exact rationals.
 
@@ -240,7 +240,7 @@ def test_prop51_on_a_two_dimensional_max_affine_function(evidence):
                   "can exceed αL². Non-divergence itself does hold for sharp minima.")
 
 
-@pytest.mark.claim("E1")
+@pytest.mark.claim("E1", decides=True)
 def test_prop51_counterexample_under_torch_sgd(evidence):
     """The exact counterexample re-run by torch.optim.SGD on autograd, float64 and float32: a second reading."""
     evidence.condition("the same function under torch.optim.SGD on autograd, float64 and float32, α = 1e-3, 1, 1e3")
@@ -315,7 +315,7 @@ E3_LARGEST_SHOWN = claim("E3").paper_value("largest α shown")
 E3_RISE_RATE = claim("E3").paper_value("α with initial loss rise")  # v1 §4: the loss first rises at α = 1
 
 
-@pytest.mark.claim("E3")
+@pytest.mark.claim("E3", decides=True)
 @pytest.mark.xdist_group("e3-huber-runs")
 def test_huber_training_curves_stay_bounded_and_oscillate_faster_with_alpha(evidence):
     """Decides 'never diverges' and 'oscillates faster as α grows' per dtype and data, by rules fixed before the run.
@@ -391,7 +391,7 @@ def test_huber_training_curves_stay_bounded_and_oscillate_faster_with_alpha(evid
                   "only separate step sizes below and above the edge; above it the comparison is void.")
 
 
-@pytest.mark.claim("E3")
+@pytest.mark.claim("E3", decides=True)
 @pytest.mark.xdist_group("e3-huber-runs")
 def test_huber_loss_first_rises_at_alpha_one(evidence):
     """Decides v1's 'at α = 1 the loss first rises', per start and data, by a rule fixed before the run.
@@ -529,7 +529,7 @@ E6_MULTIPLES = (1.05, 1.5, 3.0, 15.0)
 E6_STARTS = {"small": 1e-3, "0.5": 0.5, "3": 3.0}
 
 
-@pytest.mark.claim("E6")
+@pytest.mark.claim("E6", decides=True)
 def test_smooth_subquadratic_losses_converge_unstably_where_the_quadratic_diverges(evidence):
     """Ma et al.'s picture, per loss and α = m·(2/η): a C² L-smooth loss with sub-quadratic growth stays bounded
     above 2/η (from every start), while the quadratic with the same curvature at the minimum diverges.
@@ -638,7 +638,7 @@ def _e5_certificate(evidence, cell, condition):
                          cell=condition)
 
 
-@pytest.mark.claim("E5")
+@pytest.mark.claim("E5", decides=True)
 @pytest.mark.xdist_group("e5-huber-runs")
 def test_overparameterised_huber_has_a_quadratic_zero_minimum_and_converges_unstably(evidence):
     """Decides E5's premise (minimum 0, quadratic growth near it) and its 'converges unstably' above 2/η.
@@ -697,7 +697,7 @@ def test_overparameterised_huber_has_a_quadratic_zero_minimum_and_converges_unst
                      paper="step sizes without divergence", condition=f"{len(cases)} runs per step size, 2-cycles")
 
 
-@pytest.mark.claim("E5")
+@pytest.mark.claim("E5", decides=True)
 @pytest.mark.xdist_group("e5-huber-runs")
 def test_unstable_huber_convergence_as_a_counterexample_to_ma_et_al(evidence):
     """Decides 'a counterexample to Ma et al.': does the unstable orbit stay where the Huber loss grows quadratically?

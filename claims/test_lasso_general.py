@@ -133,7 +133,7 @@ def paradox_table(evidence, measured, seeds, count: int = len(START_LABELS)) -> 
 
 
 @pytest.mark.fast
-@pytest.mark.claim("L6")
+@pytest.mark.claim("L6", decides=True)
 @pytest.mark.xdist_group("l6-penalty-sweep")
 def test_larger_penalty_ends_with_larger_l1_norm(evidence):
     """Decides the paradox per α at the two largest steps of the grid, which reach their limits in 2·10^4 steps."""
@@ -158,7 +158,7 @@ def test_larger_penalty_ends_with_larger_l1_norm(evidence):
 
 
 @pytest.mark.slow
-@pytest.mark.claim("L6")
+@pytest.mark.claim("L6", decides=True)
 def test_larger_penalty_ends_with_larger_l1_norm_over_the_step_grid(evidence):
     """Decides the paradox per α over the whole grid from the natural starts, each run to its closed-form horizon."""
     evidence.note("Open point (review, 2026-12-02): the paper's printed norm for the large penalty, about Pαλ1/2, "
@@ -216,7 +216,7 @@ ISTA_STEPS = 10_000
 
 
 @pytest.mark.fast
-@pytest.mark.claim("L21")
+@pytest.mark.claim("L21", decides=True)
 @pytest.mark.xdist_group("l6-penalty-sweep")
 def test_soft_thresholding_gives_exact_zeros_and_the_optimum(evidence):
     """v1: soft thresholding gives the exact zeros NDGM cannot; v2: it gives sparsity but not optimality.

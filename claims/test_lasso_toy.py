@@ -96,7 +96,7 @@ def zero_hit_counts(dtype_name: str, alpha: float, lambda1: float = 1.0, entries
     return int(run.ever_zero.sum()), frozen, trials * entries
 
 
-@pytest.mark.claim("L1")
+@pytest.mark.claim("L1", decides=True)
 def test_uniform_initialisations_in_torch_floats(evidence):
     """The second reading of Prop B.1: torch.optim.SGD on β0 ~ U[−1,1] rounded to each float type, run past the band.
 
@@ -263,7 +263,7 @@ def _exact_starts(entries: int, seed: int) -> np.ndarray:
     return np.vectorize(F, otypes=[object])(draws)
 
 
-@pytest.mark.claim("L4")
+@pytest.mark.claim("L4", decides=True)
 def test_eq9_bound_and_larger_penalty_larger_error(evidence):
     """Decides eq. 9's two parts in exact arithmetic: the bound lim ‖β‖₁ < αλ1, and 'a larger λ1, a larger error'.
 

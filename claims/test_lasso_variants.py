@@ -189,7 +189,7 @@ def test_rmsprop_exact_run_stays_nonzero(evidence):
                   "like the step differences, O(γ^t). Floating point rounds that last gap to an exact 0.")
 
 
-@pytest.mark.claim("L13", refutes=True)
+@pytest.mark.claim("L13", refutes=True, decides=True)
 def test_rmsprop_zeros_in_torch_floats(evidence):
     """The floating-point reading of L13, per implementation, by rules fixed before the run (second readings).
 
@@ -258,7 +258,7 @@ L14_LAMBDAS = (1e-8, 1e-6, 1e-4, 1e-2, 1.0, 100.0, 1e4)
 L14_EPS = {"1e-8": 1e-8, "1e-7": 1e-7}
 
 
-@pytest.mark.claim("L14")
+@pytest.mark.claim("L14", decides=True)
 def test_rmsprop_eventual_step_whatever_lambda(evidence):
     """Prop B.5 in exact arithmetic, from the closed form of torch's step (v2 eq. 20-21 with ε after the root).
 
@@ -483,7 +483,7 @@ L16_SHARE = {True: "share of seeds with the predicted curve above at all final i
              False: "share of seeds with the other curve above at all final iterations"}
 
 
-@pytest.mark.claim("L16")
+@pytest.mark.claim("L16", decides=True)
 @pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_ordering_over_many_seeds(evidence):
     """Decides Fig. 5 per λ1 and horizon, in floating point as the figure was made, by a rule fixed before the run.
@@ -614,7 +614,7 @@ def test_fig5_worked_bounds(evidence):
     assert all(outcomes)
 
 
-@pytest.mark.claim("L17")
+@pytest.mark.claim("L17", decides=True)
 @pytest.mark.xdist_group("l16-fig5-runs")
 def test_fig5_worked_bounds_in_float64_torch(evidence):
     """The second reading: torch.optim.RMSprop in float64 over 500 seeds, where the loss can round to an exact 0."""

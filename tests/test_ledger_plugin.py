@@ -300,6 +300,29 @@ def test_a_record_naming_a_cell_its_test_never_decides_makes_the_test_error(proj
     assert project.verdicts()["S3"] == "unexpected"
 
 
+def test_a_test_marked_decides_that_records_no_decision_fails(project):
+    # a branch that skips evidence.decision would otherwise count as a plain pass: a support no rule gave
+    project.claims_module("test_silent", """
+        import pytest
+        from gdcut import rules
+
+        @pytest.mark.claim("S1", decides=True)
+        @pytest.mark.parametrize("records", [True, False])
+        def test_branch(evidence, records):
+            if records:
+                evidence.decision("cell", rules.Ruling("supports", "r", "s", "t", 5, {"mean": 0.5}))
+
+        @pytest.mark.claim("S2", decides=True)
+        def test_skipped(evidence):
+            pytest.skip("not at this scale")
+    """)
+    result = project.run("claims")
+    result.assert_outcomes(passed=1, failed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*test_branch?False? is marked claim(..., decides=True) but recorded no "
+                                 "evidence.decision*"])
+    assert project.verdicts()["S1"] == "unexpected"
+
+
 def test_decisions_decide_the_verdict_and_every_decision_passes(project):
     project.claims_module("test_decisions", DECISION_MODULE)
     result = project.run("claims")

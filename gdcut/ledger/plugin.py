@@ -46,8 +46,9 @@ PRECISIONS = ("paper", "bf16")  # gdcut.precision.PRECISIONS, without importing 
 MARKERS = (
     "fast: analytic claim, CPU only, seconds",
     "gpu: deep-net claim; paper scale on CUDA, cpu scale on a CPU (scripts/test uses smoke)",
-    "claim(id, refutes=False): links a test to a claim of the paper (see gdcut/ledger/claims.toml); "
-    "refutes=True when the test asserts a counterexample",
+    "claim(id, refutes=False, decides=False): links a test to a claim of the paper (see "
+    "gdcut/ledger/claims.toml); refutes=True when the test asserts a counterexample, decides=True when its "
+    "verdict is the decisions it records (evidence.decision), so that passing without one is an error",
     "slow: tests that take more than a few seconds: gdcut's own, and claims' long runs (scripts/test runs them, "
     "scripts/verify does not)",
     "rehearsal: the paper-scale code path for a few steps on a CPU (full VGG16 at batch 512); runs only when "
@@ -152,10 +153,29 @@ def pytest_configure(config: pytest.Config) -> None:
 def _claim_links(item: pytest.Item) -> list[tuple[str, bool]]:
     links = []
     for mark in item.iter_markers("claim"):
-        if len(mark.args) != 1 or not isinstance(mark.args[0], str) or set(mark.kwargs) - {"refutes"}:
-            raise ValueError(f'claim marker must be claim("ID") or claim("ID", refutes=True), got {mark}')
+        if len(mark.args) != 1 or not isinstance(mark.args[0], str) or set(mark.kwargs) - {"refutes", "decides"}:
+            raise ValueError(f'claim marker must be claim("ID"), claim("ID", refutes=True) or '
+                             f'claim("ID", decides=True), got {mark}')
         links.append((mark.args[0], bool(mark.kwargs.get("refutes", False))))
     return links
+
+
+def _decides(item: pytest.Item) -> bool:
+    """Whether the test's verdict is the decisions it records (``claim(..., decides=True)``)."""
+    return any(mark.kwargs.get("decides", False) for mark in item.iter_markers("claim"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    """A test marked ``decides=True`` that passes without recording a decision fails: it would count as a plain
+    pass, a support no rule gave (a branch that skips ``evidence.decision``, say)."""
+    report = yield
+    if report.when == "call" and report.passed and _decides(item) and not any(
+            key == RECORD_KEY and record.get("kind") == "decision" for key, record in item.user_properties):
+        report.outcome = "failed"
+        report.longrepr = (f"{item.nodeid} is marked claim(..., decides=True) but recorded no evidence.decision: "
+                           "its pass would count as a support no rule gave")
+    return report
 
 
 @pytest.hookimpl(wrapper=True)
