@@ -229,8 +229,9 @@ def lengths_ruling(by_length: dict[str, rules.Ruling]) -> rules.Ruling:
     if len(by_length) < 2:
         return dataclasses.replace(natural, decision="inconclusive", values=values,
                                    reason=natural.reason or "read at one training length only")
-    if len(decisions) == 1:
-        return dataclasses.replace(natural, values=values)
+    if len(decisions) == 1:  # it decides by the narrower of its lengths' clearances
+        cleared = [r.values[rules.CLEARANCE] for r in by_length.values() if rules.CLEARANCE in r.values]
+        return dataclasses.replace(natural, values=dict(values, **({rules.CLEARANCE: min(cleared)} if cleared else {})))
     at = "; ".join(f"{r.decision} at {label}" for label, r in by_length.items())
     return dataclasses.replace(natural, decision="inconclusive", values=values,
                                reason=f"the training lengths disagree ({at})")
@@ -936,6 +937,22 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
     evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
     evidence.swept("training length", read, cell=cell)
     evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
+    for setting, r in per_setting.items():
+        if r.decision in ("supports", "refutes") and r.values.get(rules.CLEARANCE, math.inf) < NARROW_CLEARANCE:
+            evidence.caveat(_narrow_note(f"{condition}, {setting_name(setting)}", r))
+
+
+#: A setting's decision whose bounds lie past their edge by less than this share of the margin: the 10% the L1 rules
+#: read as noise (``NOISE_BAND``, a factor 1.1). The card says so; the decision stands, fixed before the run.
+NARROW_CLEARANCE = 0.1
+
+
+def _narrow_note(where: str, ruling: rules.Ruling) -> str:
+    """The caveat of a setting that decides by less than ``NARROW_CLEARANCE`` of its margin, in numbers."""
+    margin, clearance = ruling.values["margin"], ruling.values[rules.CLEARANCE]
+    return (f"{where}: {ruling.decision} by a narrow {clearance * margin:.2g} past its edge, {clearance:.0%} of the "
+            f"margin {margin:.3g} (the narrower of its two lengths); a decision this close can move with another "
+            "machine's floating-point rounding, and with it the count of settings that decide the sweep")
 
 
 #: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.
@@ -975,7 +992,8 @@ def lengthened(settings: scales.RunSettings, data, result: train.TrainResult) ->
     """The run twice as long, resumed from where it ended; None when it may not run on or would pass the cap.
 
     An App. C λ1 = 2 run keeps its new final optimiser state for a successor (``rebased``). A run that kept no final
-    state (one trained before its chain kept its source's) trains again from step 0, bit for bit the same prefix."""
+    state (one ``train`` trained inside its successor's chain) trains again from step 0, bit for bit the same
+    prefix; ``l1_run`` and ``program.Job.run`` train the λ1 = 2 run before its successor, keeping it."""
     if _why_not_double(settings, result):
         return None
     longer = _doubled(result.config)

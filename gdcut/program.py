@@ -46,6 +46,10 @@ class Job:
 
         if len(self.configs) > 1:
             return stacked.train_group(list(self.configs), data, cache_dir, progress=progress)
+        source = self.configs[0].optimiser_state_from
+        if source is not None:  # an App. C chain: its λ1 = 2 run first, kept as the claim tests keep it
+            train.train(source, data, cache_dir, progress=progress, checkpoint_every=self.checkpoint_every,
+                        keep_optimiser_state=True, keep_final_state=self.keep_final_state)
         return [train.train(self.configs[0], data, cache_dir, progress=progress,
                             checkpoint_every=self.checkpoint_every, keep_optimiser_state=self.keep_optimiser_state,
                             keep_final_state=self.keep_final_state)]
@@ -90,7 +94,8 @@ def _l1_jobs(scale: str, forward_dtype: str) -> list[Job]:
         if optimiser == "sgd":  # no optimiser state: both procedures are the same two runs
             singles += [j for lam in (first, second) for j in job(f"L19-20:v2-sgd-lambda{lam:g}", "v2", "sgd", lam)]
             continue
-        # train(after) trains its predecessor (λ1 = 2, keeping the optimiser state) first, under its own lock
+        # Job.run trains its predecessor (λ1 = 2, keeping the optimiser state, and the final state where runs may
+        # run on, so that a run-on of it resumes) first; so would train(after), without the final state
         chains += job(f"L19-20:v2-{optimiser}-lambda{first:g}-then-{second:g}-appC", "v2", optimiser, second, "app-c")
         singles += job(f"L19-20:v2-{optimiser}-lambda{second:g}-fresh", "v2", optimiser, second)
     v1 = [j for lam in scales.V1_L1["lambdas"] for j in job(f"L18:v1-sgd-lambda{lam:g}", "v1", "sgd", lam)]

@@ -430,8 +430,7 @@ def train(config: TrainConfig, data: DeviceData, cache_dir: Path | str | None = 
     ``keep_final_state`` keeps everything a resume needs after the last epoch
     (``<cache>/<key>.final.pt``), so that a longer run of the same config can
     start there: ``extends`` names such a shorter run, and this run resumes from
-    its kept final state when the cache holds one (else it trains from step 0). An App. C successor that keeps its
-    final state keeps its source's too, since the source may be lengthened as well.
+    its kept final state when the cache holds one (else it trains from step 0).
     Either way the result is the one training from step 0 gives, bit for bit: the
     kept state is a resume checkpoint, weights, optimiser and random states.
     """
@@ -466,8 +465,7 @@ def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progre
         if stored is not None and (kept is not None or not keep_optimiser_state):
             return TrainResult.from_plain(stored, from_cache=True), kept["optimiser"] if kept is not None else None
         # inside this run's lock: two runs sharing a predecessor take its lock in turn, and the second reads it
-        start_state = _starting_optimiser_state(config, data, cache_dir, progress, checkpoint_every,
-                                                keep_final_state)
+        start_state = _starting_optimiser_state(config, data, cache_dir, progress, checkpoint_every)
         shorter = None if extends is None else \
             _CacheEntry(cache_dir, cache_key(extends, data), dataclasses.asdict(extends)).load("final")
         result, final_state = _run(config, data, entry, progress, checkpoint_every, start_state, keep_optimiser_state,
@@ -481,13 +479,12 @@ def _train(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progre
 
 
 def _starting_optimiser_state(config: TrainConfig, data: DeviceData, cache_dir: Path | None, progress: bool,
-                              checkpoint_every: int, keep_final_state: bool = False) -> dict | None:
-    # v2 App. C: the optimiser state config.optimiser_state_from ended with, or None for a fresh optimiser. A run
-    # kept for running on keeps its source's final state too: the source may run on, and would else start at step 0
+                              checkpoint_every: int) -> dict | None:
+    # v2 App. C: the optimiser state config.optimiser_state_from ended with, or None for a fresh optimiser
     if config.optimiser_state_from is None:
         return None
     _, state = _train(config.optimiser_state_from, data, cache_dir, progress, checkpoint_every,
-                      keep_optimiser_state=True, keep_final_state=keep_final_state)
+                      keep_optimiser_state=True)
     return state
 
 

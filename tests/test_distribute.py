@@ -94,9 +94,26 @@ def test_jobs_train_exactly_the_runs_the_claim_tests_ask_for(monkeypatch, scale,
         for job in program.jobs(scale, precision, {program.CONVERGENCE_MODULE, program.L1_MODULE}, stack):
             for config in job.configs:
                 made.add((config, job.keep_optimiser_state, job.keep_final_state))
-                if config.optimiser_state_from is not None:  # train(config) trains it first, keeping its state
+                if config.optimiser_state_from is not None:  # Job.run trains it first, keeping its state
                     made.add((config.optimiser_state_from, True, job.keep_final_state))
         assert made == asked
+
+
+def test_an_app_c_chain_job_keeps_its_sources_final_state_so_a_run_on_of_the_source_resumes(tmp_path, monkeypatch):
+    data = tiny_data(n=32)
+    source = tiny_config(optimiser="adam", lr=3e-3, lambda1=2.0, epochs=2)
+    successor = tiny_config(optimiser="adam", lr=3e-3, lambda1=0.002, epochs=1, optimiser_state_from=source)
+    program.Job("chain", (successor,), (32, 16), keep_final_state=True).run(data, tmp_path, progress=False)
+    assert (tmp_path / f"{train.cache_key(source, data)}.final.pt").exists()
+    epochs_run = []
+    real_record = train._record_epoch
+    monkeypatch.setattr(train, "_record_epoch", lambda history, *rest: epochs_run.append(history["epoch"]) or
+                        real_record(history, *rest))
+    longer = train.train(tiny_config(optimiser="adam", lr=3e-3, lambda1=2.0, epochs=4), data, tmp_path,
+                         extends=source, keep_optimiser_state=True)
+    assert epochs_run == [2, 3] and longer.steps == 2 * 2 * 32 // source.batch_size  # resumed, not from step 0
+    program.Job("chain", (successor,), (32, 16)).run(data, tmp_path / "fixed", progress=False)
+    assert not list((tmp_path / "fixed").glob("*.final.pt"))  # a scale whose runs do not run on keeps none
 
 
 @pytest.mark.parametrize(("numprocesses", "dist", "expected"), [

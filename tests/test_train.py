@@ -266,27 +266,6 @@ def test_an_app_c_vgg16_run_with_dropout_resumes_from_a_shorter_one_bit_for_bit(
         assert getattr(extended, field) == getattr(reference, field), field
 
 
-def test_an_app_c_source_trained_in_its_successors_chain_keeps_its_final_state_and_resumes_from_it(tmp_path,
-                                                                                                   monkeypatch):
-    # a λ1 = 2 run that runs on after its successor trained it: it resumes, and does not train from step 0 again
-    data = tiny_data()
-    source = tiny_config(optimiser="adam", lr=3e-3, lambda1=2.0, epochs=2)
-    successor = tiny_config(optimiser="adam", lr=3e-3, lambda1=0.002, epochs=1, optimiser_state_from=source)
-    train.train(successor, data, cache_dir=tmp_path / "chain", keep_final_state=True)
-    source_key = train.cache_key(source, data)
-    assert (tmp_path / "chain" / f"{source_key}.final.pt").exists()
-    longer = dataclasses.replace(source, epochs=4)
-    reference = train.train(longer, data, cache_dir=tmp_path / "straight", keep_optimiser_state=True)
-    epochs_run = []
-    real_record = train._record_epoch
-    monkeypatch.setattr(train, "_record_epoch", lambda history, *rest: epochs_run.append(history["epoch"]) or
-                        real_record(history, *rest))
-    resumed = train.train(longer, data, cache_dir=tmp_path / "chain", extends=source, keep_optimiser_state=True)
-    assert epochs_run == [2, 3] and resumed.step_loss == reference.step_loss
-    train.train(successor, data, cache_dir=tmp_path / "unkept")  # a successor not kept for running on keeps neither
-    assert not list((tmp_path / "unkept").glob("*.final.pt"))
-
-
 @pytest.mark.parametrize("extends", [tiny_config(epochs=4), tiny_config(epochs=1, lr=0.5), "short"])
 def test_extends_must_name_a_shorter_run_of_the_same_config(extends):
     with pytest.raises(ValueError, match="extends"):
