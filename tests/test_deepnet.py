@@ -214,6 +214,27 @@ def test_a_setting_decides_only_where_its_training_lengths_agree_either_way():
         deepnet.lengths_ruling({half: ruled("supports")})
 
 
+def test_a_setting_that_decides_by_less_than_a_tenth_of_its_margin_leaves_a_caveat_with_its_numbers():
+    half = "its first 512 steps"
+    narrow = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("refutes", margin=0.0195, clearance=0.4),
+                                     half: ruled("refutes", margin=0.0195, clearance=0.0564)})
+    assert narrow.values[rules.CLEARANCE] == 0.0564  # the narrower length decides how narrow
+    wide = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("supports", margin=0.02, clearance=0.5),
+                                   half: ruled("supports", margin=0.02, clearance=0.1)})
+    split = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("refutes", margin=0.02, clearance=0.01),
+                                    half: ruled("inconclusive", margin=0.02)})
+    recorded = []
+    evidence = SimpleNamespace(table=lambda *a, **k: None, swept=lambda *a, **k: None, decision=lambda *a, **k: None,
+                               caveat=recorded.append)
+    deepnet.record_sweep_decision(evidence, "VGG11 with batch norm",
+                                  {("momentum", 0.01): narrow, ("adam", 3e-4): wide, ("adam", 1e-3): split},
+                                  deepnet.C6_RULE)
+    assert recorded == ["VGG11 with batch norm, SGD with momentum 0.9 lr=0.01: refutes by a narrow 0.0011 past its "
+                        "edge, 6% of the margin 0.0195 (the narrower of its two lengths); a decision this close can "
+                        "move with another machine's floating-point rounding, and with it the count of settings that "
+                        "decide the sweep"]
+
+
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])
 def test_penalty_only_sgd_share_matches_the_closed_form(steps):
     # tier 1: torch.optim.SGD on the penalty against v2 Prop. B.1-B.2 in closed form (gdcut.closed_forms)

@@ -52,6 +52,24 @@ def test_welch_difference_decides_both_ways():
                                         **RULE).decision == "refutes"
 
 
+def test_a_deciding_ruling_says_how_far_its_bounds_lie_past_the_edge_as_a_share_of_the_margin():
+    refuted = rules.paired_equivalence([0.5, 0.6, 0.55, 0.52, 0.58], margin=0.05, **RULE)
+    assert refuted.values[rules.CLEARANCE] == pytest.approx((refuted.values["lower bound"] - 0.05) / 0.05)
+    mirrored = rules.paired_equivalence([-0.5, -0.6, -0.55, -0.52, -0.58], margin=0.05, **RULE)
+    assert mirrored.values[rules.CLEARANCE] == pytest.approx(refuted.values[rules.CLEARANCE])
+    held = rules.paired_equivalence([0.001, -0.002, 0.0, 0.001, -0.001], margin=0.05, **RULE)
+    low, high = held.values["lower bound"], held.values["upper bound"]
+    assert held.values[rules.CLEARANCE] == pytest.approx(min(low + 0.05, 0.05 - high) / 0.05)
+    small = rules.paired_superiority([0.001, 0.002, 0.0015, 0.001, 0.002], margin=0.1, **RULE)
+    assert small.values[rules.CLEARANCE] == pytest.approx((0.1 - small.values["upper bound"]) / 0.1)
+    large = rules.paired_superiority([1.0, 1.1, 0.9, 1.05, 0.95], margin=0.1, **RULE)
+    assert large.values[rules.CLEARANCE] == pytest.approx(min(large.values["lower bound"], 1.0 - 0.1) / 0.1)
+    welch = rules.difference_superiority([2.0, 2.1, 1.9, 2.05, 1.95], [1.0, 1.1, 0.9, 1.05, 0.95], margin=0.5, **RULE)
+    assert welch.values[rules.CLEARANCE] == pytest.approx(min(welch.values["lower bound"], 1.0 - 0.5) / 0.5)
+    undecided = rules.paired_superiority([1.0, -1.0, 0.5, -0.6, 0.2], margin=0.1, **RULE)
+    assert rules.CLEARANCE not in undecided.values  # only a decision has an edge it lies past
+
+
 def test_a_nan_statistic_is_a_programming_error_not_a_decision():
     with pytest.raises(ValueError, match="non-finite"):
         rules.paired_superiority([1.0, math.nan, 1.0, 1.0, 1.0], margin=0.1, **RULE)
