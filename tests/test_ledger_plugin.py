@@ -190,7 +190,7 @@ def test_the_plugin_registers_its_markers_so_strict_markers_accepts_them(project
     assert result.ret == pytest.ExitCode.OK, result.stdout.str()[-2000:]
     result.assert_outcomes(passed=2)
     markers = project.pytester.runpytest("--markers", "-p", "no:cacheprovider").stdout.str()
-    assert all(f"@pytest.mark.{name}" in markers for name in ("fast", "gpu", "claim(id, refutes=False)", "slow",
+    assert all(f"@pytest.mark.{name}" in markers for name in ("fast", "gpu", "claim(id, refutes=False, decides=False)", "slow",
                                                                "gdcut_training"))
 
 
