@@ -36,7 +36,7 @@ def test_c5_gelu_trains_faster_than_relu_without_batch_norm(evidence, run_settin
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} no BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} without batch norm",
                                   deepnet.over_lengths(deepnet.c5_ruling, sweep),
-                                  deepnet.C5_RULE)
+                                  deepnet.C5_RULE, deepnet.data_sets(sweep))
 
 
 @pytest.mark.claim("C5", decides=True)
@@ -47,7 +47,7 @@ def test_c5_gap_widens_with_depth(evidence, run_settings, dataset, preset):
     deepnet.record_sweep_decision(
         evidence, f"{shallow} → {deep} without batch norm",
         deepnet.over_lengths(deepnet.c5_widening_ruling, sweeps[(deep, False)], sweeps[(shallow, False)]),
-        deepnet.C5_WIDENING_RULE)
+        deepnet.C5_WIDENING_RULE, deepnet.data_sets(sweeps[(deep, False)], sweeps[(shallow, False)]))
     for setting in preset.settings:
         evidence.figure(figures.figure_2({cell: sweep[setting] for cell, sweep in sweeps.items()}),
                         caption=f"Fig. 2 regenerated ({run_settings.scale} scale, {deepnet.setting_name(setting)}; "
@@ -66,4 +66,4 @@ def test_c6_relu_and_gelu_indistinguishable_with_batch_norm(evidence, run_settin
     deepnet.record_convergence_cell(evidence, run_settings, dataset, preset, f"{depth} +BN", sweep)
     deepnet.record_sweep_decision(evidence, f"{depth} with batch norm",
                                   deepnet.over_lengths(deepnet.c6_ruling, sweep),
-                                  deepnet.C6_RULE)
+                                  deepnet.C6_RULE, deepnet.data_sets(sweep))

@@ -214,6 +214,11 @@ def lengths(runs: PairedRuns) -> dict[str, PairedRuns]:
     return cells
 
 
+#: A setting that decides carries, beside its narrowest ``rules.CLEARANCE``, that length's margin and label.
+NARROWEST_MARGIN = "margin where narrowest"
+NARROWEST_LENGTH = "length where narrowest"
+
+
 def lengths_ruling(by_length: dict[str, rules.Ruling]) -> rules.Ruling:
     """One setting's decision over its training lengths ({label: Ruling}, the scale's run length first).
 
@@ -229,9 +234,11 @@ def lengths_ruling(by_length: dict[str, rules.Ruling]) -> rules.Ruling:
     if len(by_length) < 2:
         return dataclasses.replace(natural, decision="inconclusive", values=values,
                                    reason=natural.reason or "read at one training length only")
-    if len(decisions) == 1:  # it decides by the narrower of its lengths' clearances
-        cleared = [r.values[rules.CLEARANCE] for r in by_length.values() if rules.CLEARANCE in r.values]
-        return dataclasses.replace(natural, values=dict(values, **({rules.CLEARANCE: min(cleared)} if cleared else {})))
+    if len(decisions) == 1:  # it decides by the narrower of its lengths' clearances, each against its own margin
+        cleared = [(r.values[rules.CLEARANCE], r.values["margin"], label) for label, r in by_length.items()
+                   if rules.CLEARANCE in r.values]
+        narrowest = dict(zip((rules.CLEARANCE, NARROWEST_MARGIN, NARROWEST_LENGTH), min(cleared))) if cleared else {}
+        return dataclasses.replace(natural, values=dict(values, **narrowest))
     at = "; ".join(f"{r.decision} at {label}" for label, r in by_length.items())
     return dataclasses.replace(natural, decision="inconclusive", values=values,
                                reason=f"the training lengths disagree ({at})")
@@ -921,8 +928,21 @@ def record_convergence_cell(evidence, settings: scales.RunSettings, data, preset
                                                       "final loss ReLU", "final loss GELU"], rows)
 
 
-def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str) -> None:
-    """The decision across the sweep, with a table of what each setting's rule found beside it."""
+#: How a card names the data set a run trained on (``TrainResult.data`` begins with ``gdcut.data``'s name of it).
+DATA_SET_LABELS = {"cifar10": "CIFAR-10", "fashion-mnist": "Fashion-MNIST"}
+
+
+def data_sets(*sweeps: SweepRuns) -> list[str]:
+    """The data sets the runs of ``sweeps`` trained on, as the cards name them: what C5/C6 swept of the data set the
+    paper leaves open (rule 5), read from the runs themselves."""
+    names = [r.data.split(":", 1)[0] for sweep in sweeps for runs in sweep.values() for rs in runs.values() for r in rs]
+    return list(dict.fromkeys(DATA_SET_LABELS.get(name, name) for name in names))
+
+
+def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str, swept_data: list[str]) -> None:
+    """The decision across the sweep, with a table of what each setting's rule found beside it; ``swept_data`` is
+    what the runs trained on (``data_sets``), which the rulebook checks against the data set the paper leaves
+    open."""
     read = list(dict.fromkeys(k.removeprefix(LENGTH_DECISION) for r in per_setting.values() for k in r.values
                               if k.startswith(LENGTH_DECISION)))
     rows = [[setting_name(setting), r.decision, *(round(r.values[k], 4) if k in r.values else "—"
@@ -936,6 +956,7 @@ def record_sweep_decision(evidence, condition: str, per_setting: dict, rule: str
     # The rulebook (rule 5) checks the same sweep that SWEEP_RULE reads, against claims.toml's declaration.
     evidence.swept("optimiser and learning rate", [setting_name(setting) for setting in per_setting], cell=cell)
     evidence.swept("training length", read, cell=cell)
+    evidence.swept("data set", swept_data, cell=cell)
     evidence.decision(cell, sweep_ruling(per_setting, rule, GAP))
     for setting, r in per_setting.items():
         if r.decision in ("supports", "refutes") and r.values.get(rules.CLEARANCE, math.inf) < NARROW_CLEARANCE:
@@ -949,10 +970,12 @@ NARROW_CLEARANCE = 0.1
 
 def _narrow_note(where: str, ruling: rules.Ruling) -> str:
     """The caveat of a setting that decides by less than ``NARROW_CLEARANCE`` of its margin, in numbers."""
-    margin, clearance = ruling.values["margin"], ruling.values[rules.CLEARANCE]
-    return (f"{where}: {ruling.decision} by a narrow {clearance * margin:.2g} past its edge, {clearance:.0%} of the "
-            f"margin {margin:.3g} (the narrower of its two lengths); a decision this close can move with another "
-            "machine's floating-point rounding, and with it the count of settings that decide the sweep")
+    margin, clearance = ruling.values[NARROWEST_MARGIN], ruling.values[rules.CLEARANCE]
+    length = ruling.values[NARROWEST_LENGTH]
+    at = "" if length == NATURAL_LENGTH else f" at {length}"
+    return (f"{where}: {ruling.decision} by a narrow {clearance * margin:.2g} past its edge{at}, {clearance:.0%} of "
+            f"the margin {margin:.3g} there; a decision this close can move with another machine's floating-point "
+            "rounding, and with it the count of settings that decide the sweep")
 
 
 #: v2's two procedures for the λ1 pair (scales.V2_PROCEDURES), as the cards name them.

@@ -217,8 +217,9 @@ def test_a_setting_decides_only_where_its_training_lengths_agree_either_way():
 def test_a_setting_that_decides_by_less_than_a_tenth_of_its_margin_leaves_a_caveat_with_its_numbers():
     half = "its first 512 steps"
     narrow = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("refutes", margin=0.0195, clearance=0.4),
-                                     half: ruled("refutes", margin=0.0195, clearance=0.0564)})
-    assert narrow.values[rules.CLEARANCE] == 0.0564  # the narrower length decides how narrow
+                                     half: ruled("refutes", margin=0.02004, clearance=0.04)})
+    assert narrow.values[rules.CLEARANCE] == 0.04  # the narrower length decides how narrow, against its own margin
+    assert narrow.values[deepnet.NARROWEST_MARGIN] == 0.02004 and narrow.values[deepnet.NARROWEST_LENGTH] == half
     wide = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("supports", margin=0.02, clearance=0.5),
                                    half: ruled("supports", margin=0.02, clearance=0.1)})
     split = deepnet.lengths_ruling({deepnet.NATURAL_LENGTH: ruled("refutes", margin=0.02, clearance=0.01),
@@ -228,11 +229,20 @@ def test_a_setting_that_decides_by_less_than_a_tenth_of_its_margin_leaves_a_cave
                                caveat=recorded.append)
     deepnet.record_sweep_decision(evidence, "VGG11 with batch norm",
                                   {("momentum", 0.01): narrow, ("adam", 3e-4): wide, ("adam", 1e-3): split},
-                                  deepnet.C6_RULE)
-    assert recorded == ["VGG11 with batch norm, SGD with momentum 0.9 lr=0.01: refutes by a narrow 0.0011 past its "
-                        "edge, 6% of the margin 0.0195 (the narrower of its two lengths); a decision this close can "
-                        "move with another machine's floating-point rounding, and with it the count of settings that "
+                                  deepnet.C6_RULE, ["Fashion-MNIST"])
+    assert recorded == ["VGG11 with batch norm, SGD with momentum 0.9 lr=0.01: refutes by a narrow 0.0008 past its "
+                        "edge at its first 512 steps, 4% of the margin 0.02 there; a decision this close can move "
+                        "with another machine's floating-point rounding, and with it the count of settings that "
                         "decide the sweep"]
+
+
+def test_the_data_sets_a_sweep_swept_are_read_from_its_runs():
+    def run(data: str):
+        return SimpleNamespace(data=f"{data}:train=32:test=16:sha256=0")
+    sweep = {("adam", 3e-4): {"relu": [run("fashion-mnist")], "gelu": [run("fashion-mnist")]}}
+    other = {("adam", 3e-4): {"relu": [run("cifar10")], "gelu": [run("planted")]}}
+    assert deepnet.data_sets(sweep) == ["Fashion-MNIST"]
+    assert deepnet.data_sets(sweep, other) == ["Fashion-MNIST", "CIFAR-10", "planted"]
 
 
 @pytest.mark.parametrize("steps", [0, 1, 7, 300, 1700])

@@ -714,6 +714,7 @@ EXEMPT = {
     "deepnet.indistinguishable_ruling": "a rule; a spread that is not positive is a ValueError (tests/test_deepnet.py)",
     "deepnet.convergence_sweep": "the C5/C6 claim tests' runs from the session's RunSettings (convergence_runs)",
     "deepnet.record_sweep_decision": "writes a claim test's evidence from Rulings a rule returned",
+    "deepnet.data_sets": "reads the TrainResults of sweeps that convergence_sweep returned",
     "deepnet.settle_window": "reads a TrainResult that train returned",
     "deepnet.window": "reads a TrainResult that train returned",
     "deepnet.over_lengths": "applies a rule of this module to sweeps that convergence_sweep returned",
