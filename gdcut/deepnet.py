@@ -830,9 +830,11 @@ SHARE_RULE = ("share pattern: a row of shares |w| < 1e-5 (small λ1, large λ1; 
 def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, paper_small: float,
                          paper_large: float) -> rules.Ruling:
     """Does the measured row of shares (fractions) agree with the paper's (percent)?"""
-    threshold = (f"supports: difference ≥ half the paper's {paper_small - paper_large:+.4g} points with its sign, "
-                 "and both shares on the paper's side of 5%; refutes when any of these fails; inconclusive when "
-                 "any lies within 10% of its edge")
+    paper_difference = paper_small - paper_large
+    edge = f"{'≥' if paper_difference > 0 else '≤'} {paper_difference / 2:+.4g}"  # half the paper's, with its sign
+    threshold = (f"supports: difference {edge} points (half the paper's {paper_difference:+.4g}, with its sign; no "
+                 "upper bound on its size), and both shares on the paper's side of 5%; refutes when any of these "
+                 "fails; inconclusive when any lies within 10% of its edge")
     statistic = "share(small λ1) − share(large λ1), percentage points"
     paper_sides = {"difference": "above",
                    "small λ1 share": "below" if paper_small < 100 * SHARE_SIDE else "above",
@@ -860,7 +862,9 @@ def share_pattern_ruling(small: train.TrainResult, large: train.TrainResult, pap
             return "supports", ""
         agreeing = [names[name] for name in paper_sides if name not in failing]
         count = {1: "one part", 2: "two parts", 3: "all three parts"}[len(failing)]
-        agree = f", while {' and '.join(agreeing)} {'agrees' if len(agreeing) == 1 else 'agree'}" if agreeing else ""
+        # "agree" in the rule's sense: each share on the paper's side of 5%, the difference past half the paper's
+        agree = f", while {' and '.join(agreeing)} {'agrees' if len(agreeing) == 1 else 'agree'} by the rule" \
+            if agreeing else ""
         return "refutes", f"fails on {count}, " + ", and ".join(part(name, values) for name in failing) + agree
 
     return _l1_decision([small, large], SHARE_RULE, statistic, threshold, _share_reading(paper_small, paper_large),

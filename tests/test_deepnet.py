@@ -403,11 +403,12 @@ def test_a_refuting_share_row_names_the_part_that_fails_beside_the_papers_number
     ruling = share_rule(0.0001, 0.7451, paper=(0.09, 1.21))
     assert ruling.decision == "refutes"
     assert ruling.reason == ("fails on one part, the λ1 = 2 share: 74.51% is above the suite's 5% edge, the "
-                             "paper's 1.21% below it, while the difference and the λ1 = 0.002 share agree")
+                             "paper's 1.21% below it, while the difference and the λ1 = 0.002 share agree by the rule")
     assert share_rule(0.98, 0.002, paper=(0.09, 1.21)).reason == (
         "fails on two parts, the difference: +97.8 points has the opposite sign to the paper's -1.12, and the "
         "λ1 = 0.002 share: 98.00% is above the suite's 5% edge, the paper's 0.09% below it, while the λ1 = 2 share "
-        "agrees")
+        "agrees by the rule")
+    assert "difference ≤ -0.56 points (half the paper's -1.12" in share_rule(0.0001, 0.7451, paper=(0.09, 1.21)).threshold
     assert share_rule(0.98, 0.40, paper=(0.09, 1.21)).reason.startswith("fails on all three parts, the difference")
     assert "+39.8 points falls short of the edge +49.85, half the paper's +99.71" in share_rule(0.40, 0.002).reason
     assert share_rule(0.98, 0.002).reason == ""  # a supporting row has nothing to single out
