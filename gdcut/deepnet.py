@@ -1118,7 +1118,9 @@ def cell_name(optimiser: str, procedure: str) -> str:
 ONE_RUN_PER_SETTING = ("One run per λ1 and optimiser, seed 42 as the paper's code sets it: the 10% noise band "
                        "around each edge is a fixed fraction of the edge, not a measured seed-to-seed spread. The "
                        "evidence rows compare each number with the paper's within 5%; the decision reads the row's "
-                       "pattern by its rule, so a row can disagree while its part of the rule agrees.")
+                       "pattern by its rule, so a row can disagree while its part of the rule agrees. Each test "
+                       "runs its runs on until its own statistic settles, so a run L19 and L20 share can appear on "
+                       "the two cards at different lengths (the steps column).")
 
 
 def describe_l1_run(evidence, settings: scales.RunSettings, data, preset: scales.L1Scale,
