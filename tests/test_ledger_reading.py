@@ -185,7 +185,7 @@ def _summary_card(claim_id, verdict, **extra):
 
 def test_the_summary_separates_refuted_from_conditional_with_our_number_beside_the_papers():
     """A refuted claim whose refuting cells did not run the paper's setting is listed as refuted by a
-    counterexample; a conditional one without such a cell holds only under conditions."""
+    counterexample; a conditional one without such a cell holds in some settings and fails in others."""
     row = {"name": "limsup ‖β‖₁", "measured": 0.0106, "paper": "< αλ1 = 0.01", "paper_where": "eq. 9", "unit": "",
            "condition": "", "agreement": "disagrees", "counts_as": "refutes", "basis": "comparison",
            "criterion": "< 0.01"}

@@ -4,8 +4,8 @@ Its parts: the scope; what reproduces; what fails in the paper's own setting
 (refuted or conditional claims with a refuting cell that ran the setting the
 paper states, ``evidence.paper_setting``), one sentence each with our number
 beside the paper's; what fails by a counterexample to a general statement (the
-other refuted claims); what holds only under conditions the paper does not
-state (the other conditional claims); what is not settled and what would settle
+other refuted claims); what holds in some settings and fails in
+others (the other conditional claims); what is not settled and what would settle
 it; the cost. Every sentence is built from the
 cards of the run (their verdicts, sides, evidence rows and reasons), never
 typed in, so the summary cannot say what the evidence does not.
