@@ -516,12 +516,29 @@ def test_a_crossing_within_the_windows_runs_on_the_run_whose_window_moves():
 
 def test_a_miniature_says_how_it_differs_from_the_papers_setting():
     run = l1_run(2.0, LONG, 50.0)  # planted: full width, batch 512, the initialisation it says it got
-    fashion, cifar = SimpleNamespace(name="Fashion-MNIST"), SimpleNamespace(name="CIFAR-10")
-    assert deepnet.miniature_gaps(dataclasses.replace(run, initialisation="pretrained (hub cache)"), cifar) == []
+    fashion, cifar = SimpleNamespace(name="fashion-mnist"), SimpleNamespace(name="cifar10")  # gdcut.data's names
+    paper_setting = dataclasses.replace(run, initialisation="pretrained (hub cache)")
+    assert deepnet.miniature_gaps(paper_setting, cifar) == []
     narrowed = dataclasses.replace(run, config=dataclasses.replace(run.config, width_divisor=16, batch_size=16),
                                    initialisation="random init (VGG16 narrowed 16x: no pretrained weights exist for it)")
     gaps = deepnet.miniature_gaps(narrowed, fashion)
     assert [g.split(" ")[0] for g in gaps] == ["VGG16", "random", "data", "SGD"] and "batch 16" in gaps[3]
+    assert "data Fashion-MNIST, not CIFAR-10" in gaps
+
+
+def test_an_l1_run_outside_the_papers_setting_fails_the_premise_of_every_cell(monkeypatch):
+    # L18-L20 report the paper's own experiment: a miniature's rulings are shown and count for nothing, either way
+    monkeypatch.setattr(train, "precision_summary", lambda result: "planted numerics")
+    premises = []
+    evidence = SimpleNamespace(condition=lambda *a: None, note=lambda *a: None, caveat=lambda *a: None,
+                               premise=lambda text, holds: premises.append((text, holds)))
+    settings = SimpleNamespace(scale="cpu", device="cpu")
+    run = l1_run(2.0, LONG, 50.0)
+    for result, data, holds in ((dataclasses.replace(run, initialisation="pretrained (hub cache)"),
+                                 SimpleNamespace(name="cifar10", source="CIFAR-10"), True),
+                                (run, SimpleNamespace(name="fashion-mnist", source="Fashion-MNIST"), False)):
+        deepnet.describe_l1_run(evidence, settings, data, SimpleNamespace(why={}), result)
+        assert premises[-1][1] is holds and premises[-1][0].startswith(deepnet.PAPER_SETTING)
 
 
 def test_the_runs_to_run_on_are_those_whose_own_doubling_moved_the_statistic():
