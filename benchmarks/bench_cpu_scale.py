@@ -1,4 +1,4 @@
-"""What the deep-net claims cost at the scale that decides them on a CPU, cold and warm.
+"""What the deep-net claims cost at the cpu scale (the most a CPU runs), cold and warm.
 
 Targets (issue 19, 2 cores, idle machine):
 

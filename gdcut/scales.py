@@ -5,8 +5,9 @@ the unstated choices (C5/C6 optimiser, learning rate, epochs, batch size, seeds)
 filled in and marked. ``smoke`` keeps every mechanism (same cfg networks, same
 torchvision VGG16 layer structure with its 1000-way head, same alpha, lambda1,
 optimisers and threshold) and shrinks data, width and epochs so the whole set
-runs in minutes on two CPU cores. ``cpu`` is the scale that decides on a CPU: the
-same miniature networks, but every L18-L20 run is as long as the closed-form
+runs in minutes on two CPU cores. ``cpu`` is the scale whose runs meet the analysis's premises on a CPU
+(its rulings are shown; none counts, since a miniature is outside L18-L20's setting and C5/C6 need
+CIFAR-10 among their data sets): the same miniature networks, but every L18-L20 run is as long as the closed-form
 horizon of its own initial weights needs (``l1_run_epochs``), RMSProp and Adam
 run at the paper's batch of 512, and C5/C6 sweep two optimisers × two learning
 rates (``ConvergenceScale.sweep``); it is what ``auto`` picks without CUDA. ``tiny`` runs a handful of steps with the same code, to
@@ -46,7 +47,7 @@ class RunSettings:
 
 
 def resolve_scale(requested: str, cuda_available: bool) -> str:
-    """``auto`` means the paper's scale on CUDA and the ``cpu`` scale (the one that decides on a CPU) elsewhere."""
+    """``auto`` means the paper's scale on CUDA and the ``cpu`` scale (the most a CPU can run) elsewhere."""
     validation.one_of("requested", requested, SCALES)
     validation.boolean("cuda_available", cuda_available)
     if requested == "auto":

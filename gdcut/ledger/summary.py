@@ -97,17 +97,13 @@ def settle(card: dict, run: dict) -> dict:
     """
     verdict = card["verdict"]
     command = card.get("rerun", [""])[0]
+    # Only the paper's scale can decide a deep-net claim: L18-L20 need the paper's setting (full-width VGG16 from
+    # ImageNet weights, CIFAR-10) as their premise, and C5/C6 a sweep of the data set that includes CIFAR-10.
     deciding_command = f"scripts/verify --claim={card['id']} --gdcut-scale=paper"
     ran_at = run.get("deep-net scale")
     needs_gpu = card.get("gpu") and ran_at != "paper"
-    # the card's own re-run command names the scale that decides on the machine that wrote it (cpu without CUDA)
-    card_scale = re.search(r"--gdcut-scale=(\S+)", command)
-    if needs_gpu and card_scale and card_scale.group(1) not in (ran_at, "paper"):
-        deciding_command = command
-        gpu_text = (f"a run at the {card_scale.group(1)} scale, which decides on this machine, or at the paper's "
-                    f"scale on a GPU (--gdcut-scale=paper; this one ran at the {ran_at} scale)")
-    else:
-        gpu_text = f"a run at the paper's scale on a GPU (this one ran at the {ran_at} scale)"
+    gpu_text = (f"a run at the paper's scale on a GPU, on CIFAR-10 (--gdcut-cifar10=DIR) and, for L18-L20, from "
+                f"VGG16's ImageNet weights (this one ran at the {ran_at} scale)")
     if verdict == "not-encoded":
         return {"text": "a test linked to the claim (none is written yet)", "command": ""}
     if verdict == "unexpected":
